@@ -1,0 +1,3 @@
+# etc: the shipped configuration (every key, defaults commented out).
+alprconfdir = $(sysconfdir)/alpr
+dist_alprconf_DATA = etc/alpr/alpr.conf

@@ -1,0 +1,1 @@
+# lib/policy: fragment of the top Makefile.am

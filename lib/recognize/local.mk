@@ -1,0 +1,1 @@
+# lib/recognize: fragment of the top Makefile.am

@@ -1,0 +1,1 @@
+# lib/store: fragment of the top Makefile.am

@@ -1,0 +1,1 @@
+# systemd: fragment of the top Makefile.am

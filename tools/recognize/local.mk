@@ -1,0 +1,1 @@
+# tools/recognize: alpr-recognize (issue 4).
