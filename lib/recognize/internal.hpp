@@ -65,6 +65,22 @@ private:
 /* syntax.cpp: US plate formats */
 float syntax_bonus(const std::string &text, std::string *fixed);
 
+/* state.cpp: Tesseract reads the state name and slogan */
+class state_reader {
+public:
+	state_reader() = default;
+	state_reader(const state_reader &) = delete;
+	state_reader &operator=(const state_reader &) = delete;
+	~state_reader();
+	int load();
+	/* grey: plate image; top/bottom: its character row */
+	bool guess(const cv::Mat &grey, float top, float bottom,
+		   std::string &code, float &conf);
+private:
+	std::string ocr(const cv::Mat &band);
+	void *api = nullptr;
+};
+
 /* detect.cpp */
 struct det_box {
 	cv::Rect box;

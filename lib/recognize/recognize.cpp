@@ -23,6 +23,8 @@ struct rec_ctx {
 	struct rec_options opt;
 	rec::reader reader;
 	rec::detector detector;
+	rec::state_reader state;
+	bool have_state;
 };
 
 extern "C" void
@@ -70,6 +72,8 @@ rec_new(const char *model_dir, const struct rec_options *opt,
 		r = ctx->detector.load(dir);
 		if (r < 0)
 			goto fail;
+		/* without Tesseract's eng data there is just no state guess */
+		ctx->have_state = o.use_tesseract && ctx->state.load() >= 0;
 	} catch (const std::bad_alloc &) {
 		r = -ENOMEM;
 		goto fail;
@@ -130,6 +134,21 @@ grow(const cv::Rect &b, const cv::Size &img)
 	return r & cv::Rect(0, 0, img.width, img.height);
 }
 
+static void
+guess_state(rec_ctx *ctx, const cv::Mat &plate, const rec::plate_read &rd,
+	    struct rec_plate *p)
+{
+	std::string code;
+	float conf;
+
+	if (!ctx->have_state)
+		return;
+	if (!ctx->state.guess(plate, rd.top, rd.bottom, code, conf))
+		return;
+	snprintf(p->state, sizeof(p->state), "%s", code.c_str());
+	p->state_confidence = conf;
+}
+
 static int
 run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 {
@@ -137,9 +156,12 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 
 	memset(res, 0, sizeof(*res));
 	if (flags & REC_CROP) {
-		if (ctx->reader.read(img, ctx->opt.top_n, rd))
-			fill_plate(&res->plates[res->n_plates++], rd,
+		if (ctx->reader.read(img, ctx->opt.top_n, rd)) {
+			fill_plate(&res->plates[0], rd,
 				   cv::Rect(0, 0, img.cols, img.rows), 0);
+			guess_state(ctx, img, rd, &res->plates[0]);
+			res->n_plates = 1;
+		}
 		return 0;
 	}
 
@@ -148,6 +170,7 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 		float score;
 		rec::plate_read rd;
 		rec::det_box det;
+		cv::Rect grown;
 	};
 	std::vector<scored> reads;
 
@@ -160,7 +183,7 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 			continue;
 		if (rd.cands[0].text.size() < 3)
 			continue;
-		reads.push_back({ rd.best_score + 0.5f * d.score, rd, d });
+		reads.push_back({ rd.best_score + 0.5f * d.score, rd, d, g });
 	}
 	std::stable_sort(reads.begin(), reads.end(),
 			 [](const scored &a, const scored &b) {
@@ -176,8 +199,12 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 		}
 		if (dup)
 			continue;
-		fill_plate(&res->plates[res->n_plates++], s.rd, s.det.box,
+		fill_plate(&res->plates[res->n_plates], s.rd, s.det.box,
 			   s.det.score);
+		if (res->n_plates == 0)
+			guess_state(ctx, img(s.grown), s.rd,
+				    &res->plates[res->n_plates]);
+		res->n_plates++;
 		if (res->n_plates >= ctx->opt.max_plates)
 			break;
 	}
@@ -199,8 +226,11 @@ rec_run(struct rec_ctx *ctx, const uint8_t *grey, int width, int height,
 	if (width > REC_MAX_SIDE || height > REC_MAX_SIDE ||
 	    (long)width * height > REC_MAX_PIXELS)
 		return -E2BIG;
-	if (width < 16 || height < 8)
-		return -EINVAL;
+	if (width < 16 || height < 8) {
+		/* too small to hold a readable plate: nothing found */
+		memset(ret_result, 0, sizeof(*ret_result));
+		return 0;
+	}
 	res = (struct rec_result *)malloc(sizeof(*res));
 	if (!res)
 		return -ENOMEM;

@@ -51,6 +51,8 @@ def o0(s):
 
 def run(args, files, crop):
 	cmd = [args.bin, '--json', '-n', str(args.n), '--threads', '1']
+	if args.cpu_time:
+		cmd.append('--cpu-time')
 	if args.models:
 		cmd += ['--models', args.models]
 	if crop:
@@ -167,6 +169,8 @@ def main():
 	ap.add_argument('--models', default=None)
 	ap.add_argument('-n', type=int, default=10)
 	ap.add_argument('--only', choices=('scenes', 'crops'))
+	ap.add_argument('--cpu-time', action='store_true',
+		help='time as thread CPU time (loaded machines)')
 	ap.add_argument('-v', '--verbose', action='store_true')
 	args = ap.parse_args()
 	if not os.path.isdir(args.data):

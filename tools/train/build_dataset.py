@@ -237,31 +237,65 @@ def synth_samples(n, rng, bank, plates, X, Y):
 		if r is None:
 			continue
 		img, boxes = r
-		img, M = augment(img, rng)
-		tb = []
-		for (x, y, w, h), ch in boxes:
-			pts = np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
-			q = cv2.perspectiveTransform(pts[None], M)[0]
-			bx0, by0 = q.min(axis=0)
-			bx1, by1 = q.max(axis=0)
-			tb.append(((bx0, by0, bx1 - bx0, by1 - by0), ch))
+		label_plate(img, boxes, rng, X, Y)
 		made += 1
-		hyps = ps.hypotheses(img)
-		rng.shuffle(hyps)
-		for b, row, top, bot in hyps[:4]:
-			for box in row:
-				best, ch = 0.0, None
-				for t, c in tb:
-					v = iou(box, t)
-					if v > best:
-						best, ch = v, c
-				if best > 0.5:
-					X.append(ps.patch(img, b[0], box, top, bot))
-					Y.append(ps.label_of(ch))
-				elif best < 0.3 and rng.random() < 0.5:
-					X.append(ps.patch(img, b[0], box, top, bot))
-					Y.append(ps.NOISE)
 	return made
+
+
+def label_plate(img, boxes, rng, X, Y):
+	"""Augment a plate with known glyph boxes, segment it as at run time,
+	and label the boxes found by overlap with the glyphs placed."""
+	img, M = augment(img, rng)
+	tb = []
+	for (x, y, w, h), ch in boxes:
+		pts = np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+		q = cv2.perspectiveTransform(pts[None], M)[0]
+		bx0, by0 = q.min(axis=0)
+		bx1, by1 = q.max(axis=0)
+		tb.append(((bx0, by0, bx1 - bx0, by1 - by0), ch))
+	hyps = ps.hypotheses(img)
+	rng.shuffle(hyps)
+	for b, row, top, bot in hyps[:4]:
+		for box in row:
+			best, ch = 0.0, None
+			for t, c in tb:
+				v = iou(box, t)
+				if v > best:
+					best, ch = v, c
+			if best > 0.5:
+				X.append(ps.patch(img, b[0], box, top, bot))
+				Y.append(ps.label_of(ch))
+			elif best < 0.3 and rng.random() < 0.5:
+				X.append(ps.patch(img, b[0], box, top, bot))
+				Y.append(ps.NOISE)
+
+
+STATES = ['CALIFORNIA', 'TEXAS', 'FLORIDA', 'NEW YORK', 'ILLINOIS', 'OHIO',
+	  'GEORGIA', 'ARIZONA', 'NEVADA', 'OREGON', 'VIRGINIA', 'WASHINGTON']
+
+
+def font_samples(n, rng, X, Y):
+	import fontplate
+	fonts = fontplate.fonts()
+	for _ in range(n):
+		text = rand_string(rng)
+		pol = rng.random() < 0.2
+		ink, paper = rng.randint(0, 90), rng.randint(150, 255)
+		if pol:
+			ink, paper = paper, ink
+		H = rng.randint(70, 170)
+		W = int(H * rng.uniform(1.8, 2.3))
+		img, boxes = fontplate.render(
+			text, rng.choice(fonts),
+			top_text=rng.choice(STATES) if rng.random() < 0.7 else None,
+			size=(W, H), ink=ink, paper=paper,
+			char_h=rng.uniform(0.36, 0.5), spacing=rng.uniform(0.04, 0.2))
+		img = cv2.resize(img, (int(W * 100.0 / H), 100))
+		s = 100.0 / H
+		boxes = [((x * s, y * s, w * s, h * s), ch)
+			 for (x, y, w, h), ch in boxes]
+		label_plate(img, boxes, rng, X, Y)
+	return len(fonts)
 
 
 def main():
@@ -269,6 +303,8 @@ def main():
 	ap.add_argument('--data', default='../shared/data')
 	ap.add_argument('--split', default='a', choices=('a', 'b', 'all'))
 	ap.add_argument('--synth', type=int, default=12000)
+	ap.add_argument('--fonts', type=int, default=2500,
+			help='plates rendered from Debian fonts')
 	ap.add_argument('--seed', type=int, default=1)
 	ap.add_argument('--out', required=True)
 	args = ap.parse_args()
@@ -282,7 +318,10 @@ def main():
 	print('crops %d, aligned %d, real samples %d, bank %d glyphs, %d backgrounds'
 	      % (len(items), n, nreal, len(bank), len(plates)))
 	m = synth_samples(args.synth, rng, bank, plates, X, Y)
-	print('synthetic plates %d, samples %d' % (m, len(X) - nreal))
+	nsyn = len(X)
+	print('synthetic plates %d, samples %d' % (m, nsyn - nreal))
+	nf = font_samples(args.fonts, rng, X, Y)
+	print('font plates %d (%d fonts), samples %d' % (args.fonts, nf, len(X) - nsyn))
 	X = np.asarray(X, np.float16)
 	Y = np.asarray(Y, np.int64)
 	print('class counts', np.bincount(Y, minlength=ps.NOISE + 1).tolist())
