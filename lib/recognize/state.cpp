@@ -12,9 +12,20 @@
 #include <cstring>
 
 #include <opencv2/imgproc.hpp>
+/* Tesseract's headers include its own config_auto.h under HAVE_CONFIG_H */
+#undef HAVE_CONFIG_H
 #include <tesseract/capi.h>
 
 #include "internal.hpp"
+
+/*
+ * Debian's libtesseract uses OpenMP; its threads spin at barriers, which
+ * on a busy machine multiplies the wall time of a read many times over.
+ * The recognizer is single-threaded by design (a worker per core), so ask
+ * for one thread in the calling thread (an OpenMP ICV is per thread).
+ * Weak: resolved from the libgomp libtesseract pulls in, if any.
+ */
+extern "C" void omp_set_num_threads(int) __attribute__((weak));
 
 namespace rec {
 
@@ -148,6 +159,8 @@ state_reader::ocr(const cv::Mat &band)
 	}
 	if (!img.isContinuous())
 		img = img.clone();
+	if (omp_set_num_threads)
+		omp_set_num_threads(1);
 	TessBaseAPISetImage(t, img.data, img.cols, img.rows, 1, (int)img.step);
 	txt = TessBaseAPIGetUTF8Text(t);
 	if (!txt)
