@@ -28,7 +28,7 @@ EXTRA_DIST += models/README.md tools/train
 DATA_DIR ?= $(abs_top_srcdir)/../shared/data
 TRAIN_PY = /usr/bin/python3
 TRAIN_DIR = build/train
-TRAIN_SPLIT ?= all
+TRAIN_SPLIT ?= a
 .PHONY: models
 models:
 	mkdir -p $(TRAIN_DIR)
@@ -36,7 +36,7 @@ models:
 		--split $(TRAIN_SPLIT) --synth 12000 --fonts 2500 \
 		--out $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz
 	$(TRAIN_PY) $(top_srcdir)/tools/train/train_glyphs.py \
-		--data $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz --epochs 10 \
+		--data $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz --epochs 3 --per-epoch 40000 \
 		--out $(top_srcdir)/models/glyph-cnn.onnx
 	$(TRAIN_PY) $(top_srcdir)/tools/train/train_detector.py --data $(DATA_DIR) \
 		--split $(TRAIN_SPLIT) --out $(top_srcdir)/models/detector.yml
