@@ -61,3 +61,7 @@ check-asan:
 
 bench: all $(check_PROGRAMS) $(BENCHES)
 	@for b in $(BENCHES); do $(SHELL) $(top_srcdir)/$$b || exit 1; done
+
+EXTRA_DIST += tests/summary.sh tests/tools/rawpeer.py tests/tools/notify-listen.py
+BENCHES += tests/bench/bench-ipc.sh
+EXTRA_DIST += tests/bench/bench-ipc.sh
