@@ -281,7 +281,7 @@ scan(struct loader *l, char *text)
 	char *line, *next, *p, *end;
 	int lineno = 0;
 
-	for (line = text; line != NULL; line = next) {
+	for (line = text; line != NULL; line = next != NULL ? next + 1 : NULL) {
 		lineno++;
 		next = strchr(line, '\n');
 		if (next != NULL)
