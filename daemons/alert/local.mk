@@ -23,3 +23,10 @@ tests_tools_alert_peer_LDADD = $(ALPR_LIBS)
 tests_tools_alert_say_SOURCES = tests/tools/alert-say.c daemons/alert/audio.c
 tests_tools_alert_say_CPPFLAGS = $(ALERT_CFLAGS)
 tests_tools_alert_say_LDADD = $(ALERT_LIBS)
+
+dist_check_SCRIPTS += tests/system/alert-lib.sh
+ALERT_TESTS = tests/system/070-alert-page.sh
+dist_check_SCRIPTS += $(ALERT_TESTS)
+TESTS += $(ALERT_TESTS)
+EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
+	tests/browser/alert-page.js

@@ -93,7 +93,7 @@ function matchText(h) {
   const m = h.match || {};
   const n = (m.differs || []).length;
   if (m.type === 'exact' || !m.type) return 'Exact match';
-  if (m.type === 'ocr') return `OCR-tolerant match: ${n} character${n === 1 ? '' : 's'} differ (highlighted)`;
+  if (m.type === 'ocr') return `OCR-tolerant match: ${n} character${n === 1 ? ' differs' : 's differ'} (highlighted)`;
   if (m.type === 'wildcard') return 'Partial / wildcard hot-list entry';
   return m.type;
 }
@@ -146,7 +146,8 @@ function renderSteps(h) {
     b.addEventListener('click', () => step(h.id, to));
     box.appendChild(b);
   });
-  $('case-row').hidden = h.state !== 'clets_confirmed';
+  /* The case or CAD number: for a disposition with action, and for the export. */
+  $('case-row').hidden = h.state !== 'clets_confirmed' && !FINAL.has(h.state);
 }
 
 function renderAlert() {
@@ -221,7 +222,6 @@ function renderAudio() {
 }
 
 function render() {
-  if (pinned !== null && hits.has(pinned) && FINAL.has(hits.get(pinned).state)) pinned = null;
   renderAlert();
   renderList();
 }
@@ -282,6 +282,8 @@ function toggleNight() {
 function onHit(ev) {
   const h = JSON.parse(ev.data);
   hits.set(h.id, h);
+  /* A new alert takes the screen from whatever the deputy was looking at. */
+  if (!h.quiet) pinned = null;
   render();
   const r = h.read || {};
   if (r.capture_usec) {
