@@ -352,7 +352,9 @@ prune(struct hits *h)
 static void
 announce_top(struct hits *h)
 {
+	const struct alpr_conf *conf = alertd_conf(h->a);
 	struct hit *top = hits_top(h);
+	uint64_t now;
 
 	if (top == NULL || top->acked) {
 		audio_stop(h->a->audio);
@@ -361,6 +363,10 @@ announce_top(struct hits *h)
 	}
 	h->announced_id = top->id;
 	audio_announce(h->a->audio, top);
+	/* The next repeat counts from this announcement. */
+	(void)sd_event_now(h->a->event, CLOCK_MONOTONIC, &now);
+	(void)sd_event_source_set_time(h->repeat, now + conf->alert.repeat_interval_sec * USEC_PER_SEC);
+	(void)sd_event_source_set_enabled(h->repeat, SD_EVENT_ON);
 }
 
 static int
@@ -370,9 +376,9 @@ on_repeat(sd_event_source *s, uint64_t usec, void *userdata)
 	const struct alpr_conf *conf = alertd_conf(h->a);
 	struct hit *top = hits_top(h);
 
+	(void)sd_event_source_set_time(s, usec + conf->alert.repeat_interval_sec * USEC_PER_SEC);
 	if (conf->alert.repeat_until_ack && top != NULL && !top->acked)
 		announce_top(h);
-	(void)sd_event_source_set_time(s, usec + conf->alert.repeat_interval_sec * USEC_PER_SEC);
 	return 0;
 }
 

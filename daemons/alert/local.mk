@@ -25,7 +25,8 @@ tests_tools_alert_say_CPPFLAGS = $(ALERT_CFLAGS)
 tests_tools_alert_say_LDADD = $(ALERT_LIBS)
 
 dist_check_SCRIPTS += tests/system/alert-lib.sh
-ALERT_TESTS = tests/system/070-alert-page.sh
+ALERT_TESTS = tests/system/070-alert-page.sh tests/system/071-alert-security.sh \
+	tests/system/072-alert-audio.sh
 dist_check_SCRIPTS += $(ALERT_TESTS)
 TESTS += $(ALERT_TESTS)
 EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
