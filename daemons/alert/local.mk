@@ -31,3 +31,5 @@ dist_check_SCRIPTS += $(ALERT_TESTS)
 TESTS += $(ALERT_TESTS)
 EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/alert-page.js
+BENCHES += tests/bench/alert-latency.sh
+EXTRA_DIST += tests/bench/alert-latency.sh tests/browser/alert-bench.js

@@ -100,7 +100,8 @@ async function makeImages(browser) {
     await page.waitForFunction(() => document.getElementById('plate').textContent === '7ABC123',
       null, { timeout: 5000, polling: 'raf' });
     const lat = await page.evaluate(() => window.alprStats.latencies.find((l) => l.id === 1001));
-    console.log(`# hit-to-page latency: ${lat.ms.toFixed(1)} ms (wall ${Date.now() - t0} ms incl. peer start)`);
+    console.log(`# hit-to-page latency: ${lat.ms.toFixed(1)} ms drawn, ${lat.sse.toFixed(1)} ms` +
+      ` SSE event (wall ${Date.now() - t0} ms incl. peer start)`);
     ok(lat.ms < 500, 'an injected hit is on the page within 500 ms', `${lat.ms.toFixed(1)} ms`);
     ok(/stolen vehicle/i.test(await page.textContent('#banner')) &&
       /NCIC/.test(await page.textContent('#banner')), 'banner names category and source');

@@ -183,12 +183,14 @@ function renderAlert() {
   if (fresh) { $('step-error').textContent = ''; $('case').value = ''; }
 }
 
+const LIST_MAX = 200;   /* rows drawn; a shift has far fewer hits */
+
 function renderList() {
   const tb = $('hit-list');
   tb.textContent = '';
   const all = [...hits.values()].sort((a, b) => b.received_usec - a.received_usec);
   const cur = current();
-  for (const h of all) {
+  for (const h of all.slice(0, LIST_MAX)) {
     const tr = el('tr');
     tr.dataset.id = h.id;
     if (cur && cur.id === h.id) tr.className = 'sel';
@@ -279,24 +281,45 @@ function toggleNight() {
   applyNight();
 }
 
+/*
+ * Hits arriving in a burst are drawn once per frame: the event handler
+ * only files them, so the page never falls behind the stream.
+ */
+let frame = 0;
+const drawnLater = [];
+
+function scheduleRender() {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    render();
+    const t = now();
+    for (const l of drawnLater.splice(0)) l.ms = t - l.cap;
+  });
+}
+
 function onHit(ev) {
+  const t = now();
   const h = JSON.parse(ev.data);
   hits.set(h.id, h);
   /* A new alert takes the screen from whatever the deputy was looking at. */
   if (!h.quiet) pinned = null;
-  render();
   const r = h.read || {};
   if (r.capture_usec) {
-    window.alprStats.latencies.push({ id: h.id, ms: now() - r.capture_usec / 1000 });
+    /* sse: the event reached the page; ms: the page has drawn it. */
+    const l = { id: h.id, cap: r.capture_usec / 1000, sse: t - r.capture_usec / 1000, ms: null };
+    window.alprStats.latencies.push(l);
+    drawnLater.push(l);
   }
   window.alprStats.rendered++;
+  scheduleRender();
 }
 
 function connect() {
   if (es) es.close();
   es = new EventSource('/api/events');
   es.addEventListener('hit', onHit);
-  es.addEventListener('update', (ev) => { const h = JSON.parse(ev.data); hits.set(h.id, h); render(); });
+  es.addEventListener('update', (ev) => { const h = JSON.parse(ev.data); hits.set(h.id, h); scheduleRender(); });
   es.addEventListener('health', (ev) => renderHealth(JSON.parse(ev.data)));
   es.addEventListener('audio', (ev) => { audio = JSON.parse(ev.data); renderAudio(); });
   es.onopen = () => { window.alprStats.connected = true; };
