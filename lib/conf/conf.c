@@ -281,7 +281,7 @@ scan(struct loader *l, char *text)
 	char *line, *next, *p, *end;
 	int lineno = 0;
 
-	for (line = text; line != NULL; line = next != NULL ? next + 1 : NULL) {
+	for (line = text; line != NULL; line = next) {
 		lineno++;
 		next = strchr(line, '\n');
 		if (next != NULL)
@@ -318,7 +318,7 @@ scan(struct loader *l, char *text)
 			l->key_lines[l->n_key_lines++] = lineno;
 		}
 		if (next != NULL)
-			*next = '\n';
+			*next++ = '\n';	/* restore, and step past it */
 	}
 	return l->n_key_lines;
 }
