@@ -33,3 +33,9 @@ EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/alert-page.js
 BENCHES += tests/bench/alert-latency.sh
 EXTRA_DIST += tests/bench/alert-latency.sh tests/browser/alert-bench.js
+
+check_PROGRAMS += tests/unit/test-alert-hits
+tests_unit_test_alert_hits_SOURCES = tests/unit/test-alert-hits.c
+tests_unit_test_alert_hits_CPPFLAGS = $(ALERT_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_alert_hits_LDADD = $(ALERT_LIBS) $(CMOCKA_LIBS)
+TESTS += tests/unit/test-alert-hits
