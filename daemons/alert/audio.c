@@ -30,6 +30,12 @@
 #define PCM_FDS_MAX 8
 #define TEXT_MAX 512
 
+struct sink {
+	int16_t *buf;
+	size_t n, cap;
+	bool failed;
+};
+
 struct audio {
 	struct alertd *a;
 	bool mute;
@@ -47,6 +53,10 @@ struct audio {
 	int n_pfd;
 	sd_event_source *close_timer;
 	int last_error;			/* logged once until it changes */
+	struct sink job;		/* the announcement being synthesised */
+	char *job_text, *job_next;	/* its text, and what is left to speak */
+	int64_t job_id;
+	int job_volume, job_rate;
 	unsigned written;		/* WAV files written (AudioFile=) */
 };
 
@@ -156,11 +166,6 @@ audio_text(const json_t *hit_body, int alphabet)
 
 /* ---- synthesis ---------------------------------------------------------- */
 
-struct sink {
-	int16_t *buf;
-	size_t n, cap;
-	bool failed;
-};
 
 static bool
 sink_add(struct sink *s, const int16_t *x, size_t n)
@@ -461,43 +466,104 @@ pcm_play(struct audio *au)
 	pcm_feed(au);
 }
 
+static void
+job_clear(struct audio *au)
+{
+	free(au->job.buf);
+	memset(&au->job, 0, sizeof(au->job));
+	free(au->job_text);
+	au->job_text = au->job_next = NULL;
+	au->job_id = -1;
+}
+
+static void
+output(struct audio *au, int64_t id)
+{
+	const struct alpr_conf *conf = alertd_conf(au->a);
+	int r;
+
+	if (conf->alert.audio_file[0] == '\0') {
+		pcm_play(au);
+		return;
+	}
+	if ((r = audio_write_wav(conf->alert.audio_file, au->buf, au->n, au->rate)) < 0) {
+		log_warn_r(r, "writing AudioFile=%s, ignoring", conf->alert.audio_file);
+		return;
+	}
+	au->written++;
+	log_debug("hit=%lld: announcement written to %s", (long long)id, conf->alert.audio_file);
+}
+
+/*
+ * Synthesis runs one phrase ("Seven," "Adam," ...) per idle turn of the
+ * loop, so a burst of hits or a page request waits for one word at most,
+ * not for the whole announcement.
+ */
 static int
 on_render(sd_event_source *s, void *userdata)
 {
 	struct audio *au = userdata;
 	const struct alpr_conf *conf = alertd_conf(au->a);
-	struct hit *hit = hits_find(au->a->hits, au->pending_id);
-	char *text;
-	int r;
+	struct hit *hit;
+	char *end, keep;
+	size_t i;
+	int rate;
 
-	au->pending_id = -1;
-	if (hit == NULL || au->mute)
-		return 0;
-	if (au->cached_id != hit->id || au->cached_volume != au->volume) {
-		free(au->buf);
-		au->buf = NULL;
-		au->cached_id = -1;
-		text = audio_text(hit->body, conf->alert.alphabet);
-		r = audio_render(text, hit->priority, au->volume, &au->buf, &au->n, &au->rate);
-		free(text);
-		if (r < 0) {
-			log_warn_r(r, "hit=%lld: speech synthesis, ignoring", (long long)hit->id);
+	if (au->pending_id >= 0 && au->pending_id != au->job_id) {
+		/* A new announcement replaces one half made. */
+		job_clear(au);
+		hit = hits_find(au->a->hits, au->pending_id);
+		au->pending_id = -1;
+		if (hit == NULL || au->mute)
+			return 0;
+		if (au->cached_id == hit->id && au->cached_volume == au->volume) {
+			output(au, hit->id);
 			return 0;
 		}
-		au->cached_id = hit->id;
-		au->cached_volume = au->volume;
-	}
-	if (conf->alert.audio_file[0] != '\0') {
-		if ((r = audio_write_wav(conf->alert.audio_file, au->buf, au->n, au->rate)) < 0)
-			log_warn_r(r, "writing AudioFile=%s, ignoring", conf->alert.audio_file);
-		else {
-			au->written++;
-			log_debug("hit=%lld: announcement written to %s", (long long)hit->id,
-			    conf->alert.audio_file);
+		if ((rate = espeak_up()) < 0 ||
+		    (au->job_text = audio_text(hit->body, conf->alert.alphabet)) == NULL) {
+			log_warnx("hit=%lld: speech synthesis unavailable, ignoring", (long long)hit->id);
+			return 0;
 		}
+		au->job_rate = rate;
+		au->job_next = au->job_text;
+		au->job_id = hit->id;
+		au->job_volume = au->volume;
+		tone(&au->job, rate, hit->priority);
+	}
+	if (au->job_id < 0)
+		return 0;
+	au->pending_id = -1;
+	if (*au->job_next != '\0') {
+		end = au->job_next + strcspn(au->job_next, ",.");
+		if (*end != '\0')
+			end++;
+		keep = *end;
+		*end = '\0';
+		if (espeak_Synth(au->job_next, end - au->job_next + 1, 0, POS_CHARACTER, 0,
+		    espeakCHARS_UTF8, NULL, &au->job) == EE_OK)
+			(void)espeak_Synchronize();
+		*end = keep;
+		au->job_next = end + strspn(end, " ");
+		if (*au->job_next != '\0' && !au->job.failed)
+			return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	}
+	if (au->job.failed) {
+		log_warnx("hit=%lld: speech synthesis ran out of memory, ignoring", (long long)au->job_id);
+		job_clear(au);
 		return 0;
 	}
-	pcm_play(au);
+	for (i = 0; i < au->job.n; i++)
+		au->job.buf[i] = (int16_t)((int32_t)au->job.buf[i] * au->job_volume / 100);
+	free(au->buf);
+	au->buf = au->job.buf;
+	au->n = au->job.n;
+	au->rate = au->job_rate;
+	au->cached_id = au->job_id;
+	au->cached_volume = au->job_volume;
+	au->job.buf = NULL;
+	job_clear(au);
+	output(au, au->cached_id);
 	return 0;
 }
 
@@ -512,6 +578,7 @@ void
 audio_stop(struct audio *au)
 {
 	au->pending_id = -1;
+	job_clear(au);
 	(void)sd_event_source_set_enabled(au->render, SD_EVENT_OFF);
 	pcm_close(au);
 }
@@ -545,7 +612,10 @@ audio_new(struct alertd *a, struct audio **ret)
 		return -ENOMEM;
 	au->a = a;
 	au->volume = alertd_conf(a)->alert.volume;
-	au->pending_id = au->cached_id = -1;
+	au->pending_id = au->cached_id = au->job_id = -1;
+	/* Load the voice now rather than on the first hit. */
+	if ((r = espeak_up()) < 0)
+		log_warnx("espeak-ng did not start: announcements are silent");
 	if ((r = sd_event_add_defer(a->event, &au->render, on_render, au)) < 0 ||
 	    (r = sd_event_add_time(a->event, &au->close_timer, CLOCK_MONOTONIC, 0, 10000,
 	    on_close_timer, au)) < 0)
@@ -567,6 +637,7 @@ audio_free(struct audio *au)
 	if (au == NULL)
 		return NULL;
 	pcm_close(au);
+	job_clear(au);
 	sd_event_source_disable_unref(au->render);
 	sd_event_source_disable_unref(au->close_timer);
 	free(au->buf);
