@@ -204,13 +204,18 @@ function renderList() {
   }
 }
 
+let lastHealth = null;
+const HEALTH_STALE_MS = 30000;   /* capture reports every few seconds */
+
 function renderHealth(hl) {
   const box = $('health');
   box.textContent = '';
+  lastHealth = hl;
   if (!hl) return;
   for (const c of hl.cameras || []) {
-    const ok = c.state === 'ok';
-    box.appendChild(el('span', `${c.camera}: ${c.state}`, `chip${ok ? '' : ' bad'}`));
+    const stale = Date.now() - c.received_usec / 1000 > HEALTH_STALE_MS;
+    const ok = c.state === 'ok' && !stale;
+    box.appendChild(el('span', `${c.camera}: ${stale ? 'no report' : c.state}`, `chip${ok ? '' : ' bad'}`));
     const gps = c.gps || 'absent';
     box.appendChild(el('span', `GPS: ${gps}`, `chip${gps === 'fix' ? '' : ' warn'}`));
   }
@@ -396,5 +401,6 @@ document.addEventListener('keydown', (e) => {
 setInterval(() => {
   $('clock').textContent = new Date().toLocaleTimeString([], { hour12: false });
   applyNight();
+  if (lastHealth) renderHealth(lastHealth);
 }, 1000);
 load();
