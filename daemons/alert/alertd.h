@@ -30,16 +30,17 @@ struct audio;
 /* ---- hit workflow ------------------------------------------------------- */
 
 /*
- * The hit workflow (policy IV.E, R5-R7), as alertd offers it:
+ * The hit workflow (policy IV.E, R5-R7), as alertd offers it, with the
+ * state names of libalpr's policy (doc/protocol.md, hit_transition):
  *
- *	new --> visually_confirmed --> clets_confirmed --> action_taken (case)
- *	  \                       \                   \-> no_action
- *	   \-> misread             \-> clets_not_confirmed
+ *	NEW --> VISUALLY_CONFIRMED --> CLETS_CONFIRMED --> DISPOSED (disposition;
+ *	  \                       \                       a case number
+ *	   \-> MISREAD             \-> CLETS_NOT_CONFIRMED  unless no-action)
  *
- * The last four, and misread, end the hit.  alpr-matchd enforces the same
- * machine through libalpr and has the last word; this copy only decides
- * which buttons the page offers and refuses a forged step before it is
- * sent.
+ * MISREAD, CLETS_NOT_CONFIRMED and DISPOSED end the hit.  alpr-matchd
+ * enforces the same machine through libalpr and has the last word; this
+ * copy decides which buttons the page offers and refuses a forged step
+ * before it is sent.
  */
 enum hit_state {
 	HIT_NEW,
@@ -47,8 +48,7 @@ enum hit_state {
 	HIT_MISREAD,
 	HIT_CLETS_CONFIRMED,
 	HIT_CLETS_NOT_CONFIRMED,
-	HIT_ACTION_TAKEN,
-	HIT_NO_ACTION,
+	HIT_DISPOSED,
 	HIT_STATE_MAX,
 };
 
@@ -57,8 +57,9 @@ int hit_state_from_name(const char *name);
 bool hit_state_final(int state);
 /* true if from -> to is a step of the machine above. */
 bool hit_step_legal(int from, int to);
-/* true if the step needs a case or CAD number. */
-bool hit_step_needs_case(int to);
+/* Dispositions: "no-action", or an enforcement action that needs a case number. */
+bool hit_disposition_valid(const char *d);
+bool hit_disposition_is_action(const char *d);
 
 struct hit {
 	struct hit *next;
@@ -66,6 +67,7 @@ struct hit {
 	char img_crop[33], img_context[33];	/* opaque ids of the images ("" if none) */
 	json_t *body;			/* the HIT payload */
 	int state;
+	char disposition[24];		/* once DISPOSED */
 	int priority;			/* 1 is the most urgent */
 	bool person;
 	bool recorded;			/* matchd knows it was shown */
@@ -101,7 +103,8 @@ json_t *hit_json(const struct hit *hit);
 /* The control socket is up: record unrecorded hits, ask for unresolved ones again. */
 void hits_control_up(struct hits *h);
 /* A step taken by user; pushes the update to the page. */
-void hits_stepped(struct hits *h, struct hit *hit, int to, const char *user, const char *case_no);
+void hits_stepped(struct hits *h, struct hit *hit, int to, const char *disposition,
+    const char *user, const char *case_no);
 void hits_ack(struct hits *h, struct hit *hit);
 
 /* ---- control client ----------------------------------------------------- */
@@ -109,9 +112,10 @@ void hits_ack(struct hits *h, struct hit *hit);
 /*
  * cb runs once per REPLY (more is true on all but the last of a stream),
  * or once with reply NULL and err set when the request failed locally or
- * the connection went down.
+ * the connection went down.  fd is a file that came with a streamed part
+ * (an export's sealed memfd), or -1; it stays the caller's.
  */
-typedef void (*ctl_cb)(json_t *reply, bool ok, bool more, const char *err, void *arg);
+typedef void (*ctl_cb)(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg);
 
 int ctl_new(struct alertd *a, const char *path, struct ctl **ret);
 struct ctl *ctl_free(struct ctl *c);

@@ -69,7 +69,6 @@ on_reply(struct ipc_conn *conn, struct ipc_msg *m, void *userdata)
 		    (unsigned long long)m->seq);
 		return 0;
 	}
-	/* Replies carry no descriptor (the handler table says so). */
 	ok = !(m->flags & IPC_F_ERROR) && m->body != NULL &&
 	    json_is_true(json_object_get(m->body, "ok"));
 	if (!ok && m->body != NULL)
@@ -77,7 +76,7 @@ on_reply(struct ipc_conn *conn, struct ipc_msg *m, void *userdata)
 	if (!ok && err == NULL)
 		err = "refused";
 	if (p->cb != NULL)
-		p->cb(m->body, ok, more, err, p->arg);
+		p->cb(m->body, ok, more, m->fd, err, p->arg);
 	if (!more)
 		free(p);
 	return 0;
@@ -92,7 +91,7 @@ fail_all(struct ctl *c, const char *why)
 		c->pending = p->next;
 		c->n_pending--;
 		if (p->cb != NULL)
-			p->cb(NULL, false, false, why, p->arg);
+			p->cb(NULL, false, false, -1, why, p->arg);
 		free(p);
 	}
 }
@@ -116,8 +115,9 @@ on_disconnected(struct ipc_conn *conn, void *userdata)
 	fail_all(c, "alpr-matchd is not answering");
 }
 
+/* A streamed part of an export carries its file as a sealed memfd. */
 static const struct ipc_handler ctl_table[] = {
-	{ IPC_MSG_REPLY, IPC_ROLE_MATCH, false, true, on_reply },
+	{ IPC_MSG_REPLY, IPC_ROLE_MATCH, IPC_FD_MAYBE, true, on_reply },
 	{ 0 }
 };
 

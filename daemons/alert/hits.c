@@ -5,7 +5,7 @@
  * every field is still type-checked before use).
  *
  * Life of a hit here: received on alert.sock -> on display and pushed to
- * the pages -> "hit.shown" recorded by matchd (then main.c acknowledges the
+ * the pages -> "hit_shown" recorded by matchd (then main.c acknowledges the
  * HIT) -> steps taken by the deputy, each recorded by matchd first ->
  * resolved (a final state).  Hits stay in memory for today's list; the
  * images are the read's sealed memfd, mapped read-only and served by an
@@ -38,14 +38,17 @@ struct hits {
 };
 
 static const char *const state_names[HIT_STATE_MAX] = {
-	[HIT_NEW] = "new",
-	[HIT_VISUALLY_CONFIRMED] = "visually_confirmed",
-	[HIT_MISREAD] = "misread",
-	[HIT_CLETS_CONFIRMED] = "clets_confirmed",
-	[HIT_CLETS_NOT_CONFIRMED] = "clets_not_confirmed",
-	[HIT_ACTION_TAKEN] = "action_taken",
-	[HIT_NO_ACTION] = "no_action",
+	[HIT_NEW] = "NEW",
+	[HIT_VISUALLY_CONFIRMED] = "VISUALLY_CONFIRMED",
+	[HIT_MISREAD] = "MISREAD",
+	[HIT_CLETS_CONFIRMED] = "CLETS_CONFIRMED",
+	[HIT_CLETS_NOT_CONFIRMED] = "CLETS_NOT_CONFIRMED",
+	[HIT_DISPOSED] = "DISPOSED",
 };
+
+/* The first is no action; the others are enforcement actions (a case number). */
+static const char *const dispositions[] = { "no-action", "stop", "arrest", "citation",
+	"vehicle-recovered", "investigation", NULL };
 
 const char *
 hit_state_name(int state)
@@ -67,8 +70,24 @@ hit_state_from_name(const char *name)
 bool
 hit_state_final(int state)
 {
-	return state == HIT_MISREAD || state == HIT_CLETS_NOT_CONFIRMED ||
-	    state == HIT_ACTION_TAKEN || state == HIT_NO_ACTION;
+	return state == HIT_MISREAD || state == HIT_CLETS_NOT_CONFIRMED || state == HIT_DISPOSED;
+}
+
+bool
+hit_disposition_valid(const char *d)
+{
+	size_t i;
+
+	for (i = 0; d != NULL && dispositions[i] != NULL; i++)
+		if (strcmp(d, dispositions[i]) == 0)
+			return true;
+	return false;
+}
+
+bool
+hit_disposition_is_action(const char *d)
+{
+	return hit_disposition_valid(d) && strcmp(d, dispositions[0]) != 0;
 }
 
 bool
@@ -81,16 +100,10 @@ hit_step_legal(int from, int to)
 		return to == HIT_CLETS_CONFIRMED || to == HIT_CLETS_NOT_CONFIRMED;
 	case HIT_CLETS_CONFIRMED:
 		/* R5: a disposition only after CLETS verification. */
-		return to == HIT_ACTION_TAKEN || to == HIT_NO_ACTION;
+		return to == HIT_DISPOSED;
 	default:
 		return false;
 	}
-}
-
-bool
-hit_step_needs_case(int to)
-{
-	return to == HIT_ACTION_TAKEN;
 }
 
 static void
@@ -275,7 +288,7 @@ hit_json(const struct hit *hit)
 		if (hit_step_legal(hit->state, s))
 			json_array_append_new(legal, json_string(state_names[s]));
 	o = json_pack("{s:I, s:s, s:o, s:O, s:i, s:b, s:I, s:i, s:b, s:b, s:b,"
-	    " s:O, s:O, s:O*, s:O*, s:O*, s:[s]}",
+	    " s:O, s:O, s:O*, s:O*, s:O*, s:s?}",
 	    "id", (json_int_t)hit->id,
 	    "state", hit_state_name(hit->state),
 	    "legal", legal,
@@ -292,7 +305,7 @@ hit_json(const struct hit *hit)
 	    "match", match,
 	    "state_check", json_object_get(hit->body, "state_check"),
 	    "retro", json_object_get(hit->body, "retro"),
-	    "needs_case", hit_state_name(HIT_ACTION_TAKEN));
+	    "disposition", hit->disposition[0] != '\0' ? hit->disposition : NULL);
 	if (o == NULL)
 		return NULL;
 	/* The page never needs the read's image offsets. */
@@ -383,7 +396,7 @@ on_repeat(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 static void
-shown_cb(json_t *reply, bool ok, bool more, const char *err, void *arg)
+shown_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
 {
 	struct hits *h = arg;
 	struct hit *hit;
@@ -409,7 +422,7 @@ record_shown(struct hits *h, struct hit *hit)
 
 	if ((args = json_pack("{s:I, s:b}", "hit", (json_int_t)hit->id, "quiet", hit->quiet)) == NULL)
 		return;
-	r = ctl_request(h->a->ctl, "hit.shown", NULL, NULL, NULL, args, shown_cb, h);
+	r = ctl_request(h->a->ctl, "hit_shown", NULL, NULL, NULL, args, shown_cb, h);
 	json_decref(args);
 	if (r < 0 && r != -ENOTCONN)
 		log_warn_r(r, "hit=%lld: asking matchd to record it as shown", (long long)hit->id);
@@ -453,6 +466,10 @@ hits_take(struct hits *h, const json_t *body, int fd)
 	{
 		/* A state we already know came with the resend of an unresolved hit. */
 		const char *st = json_string_value(json_object_get(body, "workflow_state"));
+		const char *disp = json_string_value(json_object_get(body, "disposition"));
+
+		if (hit_disposition_valid(disp))
+			snprintf(hit->disposition, sizeof(hit->disposition), "%s", disp);
 		json_t *steps = json_object_get(body, "steps");
 
 		if (st != NULL && hit_state_from_name(st) >= 0)
@@ -505,24 +522,30 @@ hits_control_up(struct hits *h)
 		if (!hit->recorded)
 			record_shown(h, hit);
 	/* After a restart of either side: matchd sends unresolved hits again on alert.sock. */
-	if ((r = ctl_request(h->a->ctl, "hit.resend", NULL, NULL, NULL, NULL, NULL, NULL)) < 0)
+	if ((r = ctl_request(h->a->ctl, "hit_resend", NULL, NULL, NULL, NULL, NULL, NULL)) < 0)
 		log_warn_r(r, "asking matchd for unresolved hits, ignoring");
 }
 
 void
-hits_stepped(struct hits *h, struct hit *hit, int to, const char *user, const char *case_no)
+hits_stepped(struct hits *h, struct hit *hit, int to, const char *disposition,
+    const char *user, const char *case_no)
 {
 	json_t *step, *o;
 
 	hit->state = to;
 	hit->acked = true;
+	if (disposition != NULL)
+		snprintf(hit->disposition, sizeof(hit->disposition), "%s", disposition);
 	step = json_pack("{s:s, s:s, s:I}", "to", hit_state_name(to), "user", user,
 	    "usec", (json_int_t)time_realtime_usec());
 	if (step != NULL && case_no != NULL)
 		json_object_set_new(step, "case", json_string(case_no));
+	if (step != NULL && disposition != NULL)
+		json_object_set_new(step, "disposition", json_string(disposition));
 	if (step != NULL)
 		json_array_append_new(hit->steps, step);
-	log_info("hit=%lld: %s by \"%s\"", (long long)hit->id, hit_state_name(to), user);
+	log_info("hit=%lld: %s%s%s by \"%s\"", (long long)hit->id, hit_state_name(to),
+	    disposition != NULL ? " " : "", disposition != NULL ? disposition : "", user);
 	if ((o = hit_json(hit)) != NULL) {
 		http_push(h->a->http, "update", o);
 		json_decref(o);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,7 +80,9 @@ struct req {
 	char session[65];
 	int64_t hit;
 	int to;
+	char step_disposition[24];
 	char *case_no, *user;
+	json_t *files;		/* an export's files, as they stream in */
 };
 
 struct http {
@@ -534,8 +537,10 @@ error_json(const char *why)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", why != NULL ? why : "failed");
 }
 
+static void logout_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg);
+
 static void
-login_cb(json_t *reply, bool ok, bool more, const char *err, void *arg)
+login_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
 {
 	struct req *q = arg;
 	struct http *h = q->h;
@@ -557,6 +562,14 @@ login_cb(json_t *reply, bool ok, bool more, const char *err, void *arg)
 		req_answer(q, MHD_HTTP_BAD_GATEWAY, error_json("malformed reply from alpr-matchd"));
 		return;
 	}
+	if (json_is_false(json_object_get(result, "training_current"))) {
+		/* R2: no alerts to work without current training; the session goes again. */
+		log_notice("login of \"%s\" on the MDC page refused: training not current", q->user);
+		(void)ctl_request(h->a->ctl, "logout", token, NULL, NULL, NULL, logout_cb, NULL);
+		req_answer(q, MHD_HTTP_FORBIDDEN, error_json("your ALPR training on the current policy"
+		    " is not acknowledged (policy IV.G): acknowledge it before using the system"));
+		return;
+	}
 	/* A new session id on login: a cookie planted before cannot ride along. */
 	if ((old = session_find(h, q->session)) != NULL)
 		session_drop(h, old);
@@ -576,7 +589,7 @@ login_cb(json_t *reply, bool ok, bool more, const char *err, void *arg)
 }
 
 static void
-step_cb(json_t *reply, bool ok, bool more, const char *err, void *arg)
+step_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
 {
 	struct req *q = arg;
 	struct http *h = q->h;
@@ -596,29 +609,103 @@ step_cb(json_t *reply, bool ok, bool more, const char *err, void *arg)
 		req_answer(q, MHD_HTTP_GONE, error_json("hit no longer on display"));
 		return;
 	}
-	hits_stepped(h->a->hits, hit, q->to, q->user, q->case_no);
+	hits_stepped(h->a->hits, hit, q->to, q->step_disposition[0] != '\0' ? q->step_disposition : NULL,
+	    q->user, q->case_no);
 	o = hit_json(hit);
 	req_answer(q, MHD_HTTP_OK, o);
 }
 
+#define EXPORT_FILE_MAX (16u << 20)
+
+static char *
+base64(const unsigned char *p, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out, *o;
+	size_t i;
+
+	if ((out = o = malloc((n + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i + 2 < n; i += 3) {
+		*o++ = tab[p[i] >> 2];
+		*o++ = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*o++ = tab[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		*o++ = tab[p[i + 2] & 63];
+	}
+	if (i < n) {
+		*o++ = tab[p[i] >> 2];
+		*o++ = tab[((p[i] & 3) << 4) | (i + 1 < n ? p[i + 1] >> 4 : 0)];
+		*o++ = i + 1 < n ? tab[(p[i + 1] & 15) << 2] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* One streamed file of an export: {"name", "size", "sha256", "base64"}. */
+static int
+export_file(struct req *q, json_t *part, int fd)
+{
+	json_t *file = json_object_get(part, "file"), *o;
+	const char *name;
+	json_int_t size;
+	size_t have;
+	void *map;
+	char *b64;
+	int r;
+
+	if (json_unpack(file, "{s:s, s:I}", "name", &name, "size", &size) < 0 || fd < 0)
+		return -EBADMSG;
+	if ((r = ipc_memfd_check(fd, &have)) < 0)
+		return r;
+	if (have > EXPORT_FILE_MAX || (size_t)size > have)
+		return -EFBIG;
+	if (size == 0)
+		b64 = strdup("");
+	else {
+		if ((map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+			return -errno;
+		b64 = base64(map, size);
+		munmap(map, size);
+	}
+	if (b64 == NULL)
+		return -ENOMEM;
+	o = json_pack("{s:s, s:I, s:O?, s:s}", "name", name, "size", size,
+	    "sha256", json_object_get(file, "sha256"), "base64", b64);
+	free(b64);
+	if (o == NULL || (q->files == NULL && (q->files = json_array()) == NULL))
+		return -ENOMEM;
+	return json_array_append_new(q->files, o);
+}
+
 static void
-export_cb(json_t *reply, bool ok, bool more, const char *err, void *arg)
+export_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
 {
 	struct req *q = arg;
+	json_t *o;
+	int r;
 
-	if (more)
-		return;	/* a streamed export answers with its last part; see doc/protocol.md */
+	if (more) {
+		/* A file of the report (hit.json, hit.html, images, MANIFEST.sha256). */
+		if (ok && json_object_get(reply, "file") != NULL &&
+		    (r = export_file(q, reply, fd)) < 0)
+			log_warn_r(r, "hit=%lld: a file of the export, ignoring", (long long)q->hit);
+		return;
+	}
 	if (!ok) {
+		log_notice("hit=%lld: export by \"%s\" refused: %s", (long long)q->hit, q->user, err);
 		req_answer(q, reply == NULL ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN,
 		    error_json(err));
 		return;
 	}
-	q->disposition = "attachment; filename=\"alpr-hit.json\"";
-	req_answer(q, MHD_HTTP_OK, json_incref(json_object_get(reply, "result")));
+	log_info("hit=%lld: exported for the report by \"%s\"", (long long)q->hit, q->user);
+	o = json_pack("{s:b, s:O?, s:O}", "ok", 1, "result", json_object_get(reply, "result"),
+	    "files", q->files != NULL ? q->files : json_array());
+	req_answer(q, MHD_HTTP_OK, o);
 }
 
 static void
-logout_cb(json_t *reply, bool ok, bool more, const char *err, void *arg)
+logout_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
 {
 }
 
@@ -643,6 +730,7 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 {
 	struct MHD_Connection *conn = q->conn;
 	const char *user, *password, *to_name, *case_no = NULL, *note = NULL, *reason = NULL;
+	const char *disposition = NULL;
 	long long id;
 	char tail[16];
 	struct hit *hit;
@@ -653,8 +741,7 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 		if (json_unpack(body, "{s:s, s:s}", "user", &user, "password", &password) < 0 ||
 		    *user == '\0' || strlen(user) > 64 || strlen(password) > 1024)
 			return send_error(h, conn, MHD_HTTP_BAD_REQUEST, "user and password needed");
-		if ((args = json_pack("{s:s, s:s, s:s}", "user", user, "password", password,
-		    "client", "alpr-alertd")) == NULL)
+		if ((args = json_pack("{s:s, s:s}", "user", user, "password", password)) == NULL)
 			return MHD_NO;
 		memcpy(q->session, s->id, sizeof(q->session));
 		q->user = strdup(user);
@@ -695,8 +782,8 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 		hits_ack(h->a->hits, hit);
 		return send_json(h, conn, MHD_HTTP_OK, NULL, NULL, NULL);
 	}
-	if (json_unpack(body, "{s?s, s?s, s?s}", "case", &case_no, "note", &note,
-	    "reason", &reason) < 0)
+	if (json_unpack(body, "{s?s, s?s, s?s, s?s}", "case", &case_no, "note", &note,
+	    "reason", &reason, "disposition", &disposition) < 0)
 		return send_error(h, conn, MHD_HTTP_BAD_REQUEST, "malformed request");
 	if (case_no != NULL && *case_no == '\0')
 		case_no = NULL;
@@ -714,10 +801,11 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 		if (case_no == NULL)
 			return send_error(h, conn, MHD_HTTP_BAD_REQUEST,
 			    "a case or CAD number is needed to export a hit");
-		if ((args = json_pack("{s:I}", "hit", (json_int_t)id)) == NULL)
+		if ((args = json_pack("{s:I}", "id", (json_int_t)id)) == NULL)
 			return MHD_NO;
-		r = ctl_request(h->a->ctl, "hit.export", s->token, case_no,
-		    reason != NULL ? reason : "crime report", args, export_cb, q);
+		/* The purpose is matchd's to judge (R3, R4): a crime report is an investigation. */
+		r = ctl_request(h->a->ctl, "hit_export", s->token, case_no,
+		    reason != NULL ? reason : "investigation", args, export_cb, q);
 		json_decref(args);
 		if (r < 0)
 			return send_error(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -729,20 +817,27 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 		return send_error(h, conn, MHD_HTTP_NOT_FOUND, "no such resource");
 	if (json_unpack(body, "{s:s}", "to", &to_name) < 0 || (to = hit_state_from_name(to_name)) < 0)
 		return send_error(h, conn, MHD_HTTP_BAD_REQUEST, "unknown step");
+	if (to == HIT_DISPOSED && !hit_disposition_valid(disposition))
+		return send_error(h, conn, MHD_HTTP_BAD_REQUEST, "disposition is no-action, stop,"
+		    " arrest, citation, vehicle-recovered or investigation");
+	if (to != HIT_DISPOSED && disposition != NULL)
+		return send_error(h, conn, MHD_HTTP_BAD_REQUEST, "a disposition goes only with DISPOSED");
+	if (hit_disposition_is_action(disposition) && case_no == NULL)
+		return send_error(h, conn, MHD_HTTP_BAD_REQUEST,
+		    "a case or CAD number is needed when action is taken");
 	if (!hit_step_legal(hit->state, to)) {
 		/* Only a forged request gets here: the page offers legal steps only. */
 		log_notice("hit=%lld: illegal step %s -> %s by \"%s\" refused",
 		    (long long)id, hit_state_name(hit->state), to_name, s->user);
 		return send_error(h, conn, MHD_HTTP_CONFLICT, "not a legal step from this state");
 	}
-	if (hit_step_needs_case(to) && case_no == NULL)
-		return send_error(h, conn, MHD_HTTP_BAD_REQUEST,
-		    "a case or CAD number is needed when action is taken");
 	q->to = to;
-	if ((args = json_pack("{s:I, s:s, s:s, s:s*}", "hit", (json_int_t)id,
-	    "from", hit_state_name(hit->state), "to", to_name, "note", note)) == NULL)
+	if (disposition != NULL)
+		snprintf(q->step_disposition, sizeof(q->step_disposition), "%s", disposition);
+	if ((args = json_pack("{s:I, s:s, s:s*}", "id", (json_int_t)id, "to", to_name,
+	    "disposition", disposition)) == NULL)
 		return MHD_NO;
-	r = ctl_request(h->a->ctl, "hit.step", s->token, case_no, "hit verification", args,
+	r = ctl_request(h->a->ctl, "hit_transition", s->token, case_no, "hit-verification", args,
 	    step_cb, q);
 	json_decref(args);
 	if (r < 0)
@@ -899,6 +994,7 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		}
 	ctl_cancel(h->a->ctl, q);
 	json_decref(q->resp);
+	json_decref(q->files);
 	free(q->body);
 	free(q->set_cookie);
 	free(q->case_no);

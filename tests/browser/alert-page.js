@@ -146,7 +146,7 @@ async function makeImages(browser) {
         { timeout: 3000 });
     };
     ok((await page.$$eval('#steps button', (b) => b.map((x) => x.dataset.to))).join() ===
-      'visually_confirmed,misread', 'a new hit offers only "Plate matches vehicle" and "Misread"');
+      'VISUALLY_CONFIRMED,MISREAD', 'a new hit offers only "Plate matches vehicle" and "Misread"');
     await stepTo('Plate matches vehicle', 'PLATE CONFIRMED');
     ok(true, '"Plate matches vehicle" moves the hit to visually confirmed');
     await page.keyboard.press('1');   /* keyboard shortcut: CLETS confirmed */
@@ -157,6 +157,7 @@ async function makeImages(browser) {
     await page.waitForFunction(() => document.getElementById('step-error').textContent !== '');
     ok((await page.textContent('#hit-state')) === 'CLETS CONFIRMED',
       'action taken without a case number is not sent', await page.textContent('#step-error'));
+    await page.selectOption('#action', 'arrest');
     await page.fill('#case', 'CAD-2026-1128');
     await page.click('#steps button:has-text("Action taken")');
     await page.waitForFunction(() => document.getElementById('plate').textContent === '8XYZ987',
@@ -165,13 +166,14 @@ async function makeImages(browser) {
     ok(await page.isVisible('#person') &&
       /vehicle/.test(await page.textContent('#person')), 'the person hit shows the vehicle-not-person reminder');
 
-    const steps = record().filter((r) => r.op === 'hit.step' && r.args && r.args.hit === 1001);
-    ok(steps.map((s) => s.args.to).join() === 'visually_confirmed,clets_confirmed,action_taken',
+    const steps = record().filter((r) => r.op === 'hit_transition' && r.args && r.args.id === 1001);
+    ok(steps.map((s) => s.args.to).join() === 'VISUALLY_CONFIRMED,CLETS_CONFIRMED,DISPOSED',
       'the record has each transition in order', steps.map((s) => s.args.to).join());
-    ok(steps.every((s) => s.session || s.user) && steps[2].case === 'CAD-2026-1128',
-      'each transition carries the user\'s session, the last its CAD number');
+    ok(steps.every((s) => s.session) && steps[2].case === 'CAD-2026-1128' &&
+      steps[2].args.disposition === 'arrest',
+      'each transition carries the user\'s session, the disposition its kind and CAD number');
     const listText = await page.textContent('#hit-list');
-    ok(/ACTION TAKEN/.test(listText) && /NEW/.test(listText), 'today\'s list shows each hit with its state');
+    ok(/ACTION: ARREST/.test(listText) && /NEW/.test(listText), 'today\'s list shows each hit with its state');
 
     /* A forged illegal step (valid session and CSRF) is refused and never recorded. */
     const before = record().length;
@@ -179,13 +181,13 @@ async function makeImages(browser) {
       const s = await (await fetch('/api/state')).json();
       const r1 = await fetch('/api/hit/1002/step', { method: 'POST',
         headers: { 'X-CSRF-Token': s.csrf, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ to: 'action_taken', case: 'X1' }) });
+        body: JSON.stringify({ to: 'DISPOSED', disposition: 'arrest', case: 'X1' }) });
       const r2 = await fetch('/api/hit/1001/step', { method: 'POST',
         headers: { 'X-CSRF-Token': s.csrf, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ to: 'visually_confirmed' }) });
+        body: JSON.stringify({ to: 'VISUALLY_CONFIRMED' }) });
       const r3 = await fetch('/api/hit/1002/step', { method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ to: 'visually_confirmed' }) });
+        body: JSON.stringify({ to: 'VISUALLY_CONFIRMED' }) });
       return [r1.status, r2.status, r3.status];
     });
     ok(forged[0] === 409, 'a forged disposition before CLETS verification is refused', `HTTP ${forged[0]}`);
@@ -202,9 +204,14 @@ async function makeImages(browser) {
     await page.click('#hit-list tr:has-text("7ABC123")');
     await page.fill('#case', 'CAD-2026-1128');
     const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 5000 }), page.click('#export')]);
-    const exp = record().filter((r) => r.op === 'hit.export');
-    ok(dl && exp.length === 1 && exp[0].case === 'CAD-2026-1128' && exp[0].args.hit === 1001,
+    const exp = record().filter((r) => r.op === 'hit_export');
+    ok(dl && exp.length === 1 && exp[0].case === 'CAD-2026-1128' && exp[0].args.id === 1001,
       'the export button asks matchd for the report attachment with the case number');
+    const saved = path.join(OUT, 'export-' + dl.suggestedFilename());
+    await dl.saveAs(saved);
+    ok(/^alpr-hit-1001-hit\.(json|html)$/.test(dl.suggestedFilename()) &&
+      /1001/.test(fs.readFileSync(saved, 'utf8')), 'the report file streamed by matchd is downloaded',
+      dl.suggestedFilename());
 
   } catch (e) {
     ok(false, `browser test crashed: ${e.message.split('\n')[0]}`);

@@ -70,29 +70,40 @@ C2=$(csrf)
 check "login rotates the CSRF token (a new session)" [ -n "$C2" ] && [ "$C2" != "$C" ]
 "$PEER" hits "$T/run/alert.sock" --first 7 >/dev/null
 check "a step without the token is refused" \
-    [ "$(status POST /api/hit/7/step -b "$J" -d '{"to":"misread"}')" = 403 ]
+    [ "$(status POST /api/hit/7/step -b "$J" -d '{"to":"MISREAD"}')" = 403 ]
 check "the old pre-login token no longer works" \
-    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C" -d '{"to":"misread"}')" = 403 ]
+    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C" -d '{"to":"MISREAD"}')" = 403 ]
 check "a forged disposition on a new hit is refused (409)" \
-    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C2" -d '{"to":"action_taken","case":"A1"}')" = 409 ]
+    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C2" -d '{"to":"DISPOSED","disposition":"arrest","case":"A1"}')" = 409 ]
 check "an unknown step name is refused" \
     [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C2" -d '{"to":"arrested"}')" = 400 ]
 check "a case number with markup is refused" \
     [ "$(status POST /api/hit/7/export -b "$J" -H "X-CSRF-Token: $C2" -d '{"case":"<script>"}')" = 400 ]
 check "a body that is not JSON is refused" \
-    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C2" -d 'to=misread')" = 400 ]
+    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C2" -d 'to=MISREAD')" = 400 ]
+check "a disposition outside the policy's list is refused" \
+    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C2" -d '{"to":"DISPOSED","disposition":"detain-for-ice","case":"A1"}')" = 400 ]
 check "no refused step reached the control socket" \
-    sh -c "! grep -q '\"op\":\"hit.step\"' '$T/control.log'"
+    sh -c "! grep -q '\"op\":\"hit_transition\"' '$T/control.log'"
 check "a legal step with the token is recorded" \
-    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C2" -d '{"to":"misread"}')" = 200 ]
+    [ "$(status POST /api/hit/7/step -b "$J" -H "X-CSRF-Token: $C2" -d '{"to":"MISREAD"}')" = 200 ]
 check "... and reached the control socket with the user's session" \
-    grep -q '"op":"hit.step","session":"stub-session-token".*"to":"misread"' "$T/control.log"
+    grep -q '"op":"hit_transition","session":"stub-session-token".*"to":"MISREAD"' "$T/control.log"
 
 # 5. Logout ends the session.
 check "logout" [ "$(status POST /api/logout -b "$J" -c "$J" -H "X-CSRF-Token: $C2")" = 200 ]
 check "after logout the event stream is refused" [ "$(status GET /api/events -b "$J")" = 401 ]
 
-# 6. Lockout after repeated failures, decided on the control socket.
+# 6. No current training: no session (R2).
+rm -f "$J"
+C=$(csrf)
+check "a user without current training is refused at login" \
+    [ "$(status POST /api/login -b "$J" -c "$J" -H "X-CSRF-Token: $C" -d '{"user":"untrained","password":"secret"}')" = 403 ]
+check "... saying why" grep -q "training" "$T/body"
+check "... and gets no session" [ "$(status GET /api/events -b "$J")" = 401 ]
+check "... and matchd's session is closed again" grep -q '"op":"logout","session":"stub-session-token"' "$T/control.log"
+
+# 7. Lockout after repeated failures, decided on the control socket.
 rm -f "$J"
 for i in 1 2 3; do
 	C=$(csrf)

@@ -66,7 +66,7 @@ n1=$(written)
 "$PEER" hits "$T/run/alert.sock" --first 2 --plate 7ABC123 --entry 5 >/dev/null
 sleep 0.5
 check "the same plate and entry within the cool-down is not announced again" [ "$(written)" -eq "$n1" ]
-check "... but it is recorded as shown" grep -q '"op":"hit.shown","args":{"hit":2,"quiet":true}' "$T/control.log"
+check "... but it is recorded as shown" grep -q '"op":"hit_shown","args":{"hit":2,"quiet":true}' "$T/control.log"
 
 # Repeat until acknowledged: the unacknowledged hit is announced again.
 sleep 2.5

@@ -25,8 +25,8 @@ wait $PEER_PID
 rc=$?
 check "once the control socket is up, they are recorded and acknowledged" [ $rc -eq 0 ]
 check "each was recorded as shown" \
-    sh -c "[ \$(grep -c '\"op\":\"hit.shown\"' '$T/control.log') -eq 3 ]"
-check "matchd was asked to resend unresolved hits on connect" grep -q '"op":"hit.resend"' "$T/control.log"
+    sh -c "[ \$(grep -c '\"op\":\"hit_shown\"' '$T/control.log') -eq 3 ]"
+check "matchd was asked to resend unresolved hits on connect" grep -q '"op":"hit_resend"' "$T/control.log"
 
 # 2. alertd killed with hits unacknowledged: they come again.
 kill $(echo $PIDS | awk '{print $NF}') 2>/dev/null	# the control stand-in

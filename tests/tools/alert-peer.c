@@ -9,11 +9,13 @@
  *   alert-peer health SOCK CAMERA STATE GPS
  *   alert-peer control SOCK USER PASSWORD LOG
  *                                      stand in for alpr-matchd's control
- *                                      socket: login (with lockout after 3
- *                                      failures), logout, hit.shown,
- *                                      hit.resend, hit.step, hit.export;
- *                                      every request appended to LOG as a
- *                                      JSON line
+ *                                      socket with the ops alertd uses
+ *                                      (doc/protocol.md): login (lockout
+ *                                      after 3 failures), logout,
+ *                                      hit_shown, hit_resend,
+ *                                      hit_transition, hit_export (files
+ *                                      streamed as memfds); every request
+ *                                      appended to LOG as a JSON line
  *
  * The control stand-in exists for the bench and for running the page's
  * tests where matchd's control ops are absent; it holds no policy (that
@@ -317,6 +319,36 @@ reply(struct ipc_conn *c, uint64_t seq, json_t *result, const char *error)
 	return r;
 }
 
+/* Two files as matchd streams them: a part with a sealed memfd each, then the result. */
+static int
+export_files(struct ipc_conn *c, uint64_t seq, json_t *args)
+{
+	static const char *const names[] = { "hit.json", "hit.html" };
+	char text[128];
+	json_t *b;
+	void *map;
+	size_t i, n;
+	int fd, r;
+
+	for (i = 0; i < 2; i++) {
+		n = (size_t)snprintf(text, sizeof(text), i == 0 ? "{\"hit\": %lld}\n" :
+		    "<p>hit %lld</p>\n", (long long)json_integer_value(json_object_get(args, "id")));
+		if ((fd = ipc_memfd_new(names[i], n, &map)) < 0)
+			return fd;
+		memcpy(map, text, n);
+		munmap(map, n);
+		ipc_memfd_seal(fd);
+		b = json_pack("{s:b, s:b, s:{s:s, s:i, s:s}}", "ok", 1, "more", 1, "file",
+		    "name", names[i], "size", (int)n, "sha256", "stand-in");
+		r = ipc_conn_send(c, IPC_MSG_REPLY, 0, seq, b, fd);
+		json_decref(b);
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return reply(c, seq, json_pack("{s:i}", "files", 2), NULL);
+}
+
 static int
 on_request(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 {
@@ -340,28 +372,30 @@ on_request(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 		json_unpack(args, "{s:s, s:s}", "user", &user, "password", &password);
 		if (failures >= 3)
 			return reply(c, m->seq, NULL, "account locked after too many failed logins");
-		if (strcmp(user, ctl_user) != 0 || strcmp(password, ctl_password) != 0) {
+		/* "untrained" logs in but has no current training (R2). */
+		if ((strcmp(user, ctl_user) != 0 && strcmp(user, "untrained") != 0) ||
+		    strcmp(password, ctl_password) != 0) {
 			failures++;
 			return reply(c, m->seq, NULL, "wrong user or password");
 		}
 		failures = 0;
-		return reply(c, m->seq, json_pack("{s:s, s:s}", "session", "stub-session-token",
-		    "user", user), NULL);
+		return reply(c, m->seq, json_pack("{s:s, s:s, s:s, s:b}", "session",
+		    "stub-session-token", "user", user, "role", "sworn", "training_current",
+		    strcmp(user, "untrained") != 0), NULL);
 	}
-	if (strcmp(op, "hit.shown") == 0)
+	if (strcmp(op, "hit_shown") == 0)
 		return reply(c, m->seq, json_pack("{s:O}", "hit", json_object_get(args, "hit")), NULL);
-	if (strcmp(op, "hit.resend") == 0)
+	if (strcmp(op, "hit_resend") == 0)
 		return reply(c, m->seq, json_pack("{s:i}", "count", 0), NULL);
 	if (session == NULL || strcmp(session, "stub-session-token") != 0)
 		return reply(c, m->seq, NULL, "not logged in");
 	if (strcmp(op, "logout") == 0)
 		return reply(c, m->seq, NULL, NULL);
-	if (strcmp(op, "hit.step") == 0)
-		return reply(c, m->seq, json_pack("{s:O, s:O}", "hit", json_object_get(args, "hit"),
-		    "state", json_object_get(args, "to")), NULL);
-	if (strcmp(op, "hit.export") == 0)
-		return reply(c, m->seq, json_pack("{s:O, s:s}", "hit", json_object_get(args, "hit"),
-		    "note", "stand-in export"), NULL);
+	if (strcmp(op, "hit_transition") == 0)
+		return reply(c, m->seq, json_pack("{s:O, s:O}", "id", json_object_get(args, "id"),
+		    "to", json_object_get(args, "to")), NULL);
+	if (strcmp(op, "hit_export") == 0)
+		return export_files(c, m->seq, args);
 	return reply(c, m->seq, NULL, "unknown op");
 }
 

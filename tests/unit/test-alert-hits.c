@@ -54,7 +54,7 @@ int
 ctl_request(struct ctl *c, const char *op, const char *session, const char *case_no,
     const char *reason, json_t *args, ctl_cb cb, void *arg)
 {
-	if (strcmp(op, "hit.shown") == 0)
+	if (strcmp(op, "hit_shown") == 0)
 		shown_requests++;
 	return 0;
 }
@@ -116,7 +116,7 @@ test_machine(void **state)
 		{ HIT_NEW, HIT_VISUALLY_CONFIRMED }, { HIT_NEW, HIT_MISREAD },
 		{ HIT_VISUALLY_CONFIRMED, HIT_CLETS_CONFIRMED },
 		{ HIT_VISUALLY_CONFIRMED, HIT_CLETS_NOT_CONFIRMED },
-		{ HIT_CLETS_CONFIRMED, HIT_ACTION_TAKEN }, { HIT_CLETS_CONFIRMED, HIT_NO_ACTION },
+		{ HIT_CLETS_CONFIRMED, HIT_DISPOSED },
 	};
 	int from, to, n_legal = 0;
 	size_t i;
@@ -131,16 +131,19 @@ test_machine(void **state)
 			assert_int_equal(hit_step_legal(from, to), want);
 			n_legal += want;
 		}
-	assert_int_equal(n_legal, 6);
+	assert_int_equal(n_legal, 5);
 	/* R5: no disposition before CLETS verification, from any earlier state. */
-	assert_false(hit_step_legal(HIT_NEW, HIT_ACTION_TAKEN));
-	assert_false(hit_step_legal(HIT_VISUALLY_CONFIRMED, HIT_ACTION_TAKEN));
-	assert_false(hit_step_legal(HIT_CLETS_NOT_CONFIRMED, HIT_ACTION_TAKEN));
-	assert_true(hit_step_needs_case(HIT_ACTION_TAKEN));
-	assert_false(hit_step_needs_case(HIT_NO_ACTION));
+	assert_false(hit_step_legal(HIT_NEW, HIT_DISPOSED));
+	assert_false(hit_step_legal(HIT_VISUALLY_CONFIRMED, HIT_DISPOSED));
+	assert_false(hit_step_legal(HIT_CLETS_NOT_CONFIRMED, HIT_DISPOSED));
+	assert_false(hit_step_legal(HIT_DISPOSED, HIT_DISPOSED));
+	assert_true(hit_disposition_is_action("arrest"));
+	assert_false(hit_disposition_is_action("no-action"));
+	assert_false(hit_disposition_valid("immigration-hold"));
+	assert_false(hit_disposition_valid(NULL));
 	for (from = 0; from < HIT_STATE_MAX; from++)
 		assert_int_equal(hit_state_from_name(hit_state_name(from)), from);
-	assert_true(hit_state_from_name("ACTION_TAKEN") < 0);
+	assert_true(hit_state_from_name("visually_confirmed") < 0);
 	assert_true(hit_state_from_name(NULL) < 0);
 }
 
@@ -247,10 +250,10 @@ test_priority_and_cooldown(void **state)
 	assert_int_equal(shown_requests, 6);	/* not recorded yet: asked again */
 
 	/* Stepping the top hit to a final state brings the next one. */
-	hits_stepped(hits, hits_find(hits, 2), HIT_VISUALLY_CONFIRMED, "deputy1", NULL);
+	hits_stepped(hits, hits_find(hits, 2), HIT_VISUALLY_CONFIRMED, NULL, "deputy1", NULL);
 	assert_string_equal(last_event, "update");
 	assert_int_equal(hits_top(hits)->id, 2);
-	hits_stepped(hits, hits_find(hits, 2), HIT_MISREAD, "deputy1", NULL);
+	hits_stepped(hits, hits_find(hits, 2), HIT_MISREAD, NULL, "deputy1", NULL);
 	assert_int_equal(hits_top(hits)->id, 3);
 	assert_int_equal(json_array_size(hits_find(hits, 2)->steps), 2);
 }

@@ -6,18 +6,26 @@
  */
 'use strict';
 
+/* [to, disposition, label, class]: the steps of libalpr's hit workflow (R5). */
 const STEPS = {
-  new: [['visually_confirmed', 'Plate matches vehicle', 'yes'], ['misread', 'Misread', 'no']],
-  visually_confirmed: [['clets_confirmed', 'CLETS confirmed', 'yes'],
-    ['clets_not_confirmed', 'CLETS not confirmed (cleared)', 'no']],
-  clets_confirmed: [['action_taken', 'Action taken', 'yes'], ['no_action', 'No action', 'no']],
+  NEW: [['VISUALLY_CONFIRMED', null, 'Plate matches vehicle', 'yes'], ['MISREAD', null, 'Misread', 'no']],
+  VISUALLY_CONFIRMED: [['CLETS_CONFIRMED', null, 'CLETS confirmed', 'yes'],
+    ['CLETS_NOT_CONFIRMED', null, 'CLETS not confirmed (cleared)', 'no']],
+  CLETS_CONFIRMED: [['DISPOSED', 'action', 'Action taken', 'yes'], ['DISPOSED', 'no-action', 'No action', 'no']],
 };
 const STATE_TEXT = {
-  new: 'NEW', visually_confirmed: 'PLATE CONFIRMED', misread: 'MISREAD',
-  clets_confirmed: 'CLETS CONFIRMED', clets_not_confirmed: 'CLEARED (CLETS NOT CONFIRMED)',
-  action_taken: 'ACTION TAKEN', no_action: 'NO ACTION',
+  NEW: 'NEW', VISUALLY_CONFIRMED: 'PLATE CONFIRMED', MISREAD: 'MISREAD',
+  CLETS_CONFIRMED: 'CLETS CONFIRMED', CLETS_NOT_CONFIRMED: 'CLEARED (CLETS NOT CONFIRMED)',
+  DISPOSED: 'DISPOSED',
 };
-const FINAL = new Set(['misread', 'clets_not_confirmed', 'action_taken', 'no_action']);
+const FINAL = new Set(['MISREAD', 'CLETS_NOT_CONFIRMED', 'DISPOSED']);
+
+function stateText(h) {
+  if (h.state === 'DISPOSED' && h.disposition) {
+    return h.disposition === 'no-action' ? 'NO ACTION' : `ACTION: ${h.disposition.toUpperCase()}`;
+  }
+  return STATE_TEXT[h.state] || h.state;
+}
 
 const $ = (id) => document.getElementById(id);
 const hits = new Map();
@@ -126,8 +134,8 @@ function renderDetails(h) {
     ['Retro', h.retro ? 'matched by a newer hot list against an earlier read' : null],
   ];
   for (const s of h.steps || []) {
-    rows.push([STATE_TEXT[s.to] || s.to,
-      `${fmtTime(s.usec)} by ${s.user}${s.case ? ' (case ' + s.case + ')' : ''}`]);
+    rows.push([STATE_TEXT[s.to] || s.to, `${fmtTime(s.usec)} by ${s.user}` +
+      `${s.disposition ? ', ' + s.disposition : ''}${s.case ? ' (case ' + s.case + ')' : ''}`]);
   }
   for (const [k, v] of rows) {
     if (v === undefined || v === null || v === '') continue;
@@ -140,14 +148,16 @@ function renderSteps(h) {
   const box = $('steps');
   box.textContent = '';
   const steps = (STEPS[h.state] || []).filter(([to]) => (h.legal || []).includes(to));
-  steps.forEach(([to, label, cls], i) => {
+  steps.forEach(([to, disp, label, cls], i) => {
     const b = el('button', `${label}  [${i + 1}]`, cls);
     b.dataset.to = to;
-    b.addEventListener('click', () => step(h.id, to));
+    if (disp) b.dataset.disposition = disp;
+    b.addEventListener('click', () => step(h.id, to, disp));
     box.appendChild(b);
   });
   /* The case or CAD number: for a disposition with action, and for the export. */
-  $('case-row').hidden = h.state !== 'clets_confirmed' && !FINAL.has(h.state);
+  $('case-row').hidden = h.state !== 'CLETS_CONFIRMED' && !FINAL.has(h.state);
+  $('action-row').hidden = h.state !== 'CLETS_CONFIRMED';
 }
 
 function renderAlert() {
@@ -171,7 +181,7 @@ function renderAlert() {
   $('banner-queue').textContent = more > 0 ? `${more} more waiting` : '';
   renderPlate(h);
   $('plate-state').textContent = (h.read && h.read.state) || (h.entry && h.entry.state) || '';
-  $('hit-state').textContent = STATE_TEXT[h.state] || h.state;
+  $('hit-state').textContent = stateText(h);
   $('person').hidden = !h.person;
   renderSteps(h);
   $('crop').hidden = !h.crop;
@@ -198,7 +208,7 @@ function renderList() {
     tr.appendChild(el('td', h.read && h.read.plate, 'plate'));
     tr.appendChild(el('td', categoryText(h) + (h.quiet ? ' (repeat)' : '')));
     tr.appendChild(el('td', h.priority));
-    tr.appendChild(el('td', STATE_TEXT[h.state] || h.state, FINAL.has(h.state) ? 'final' : null));
+    tr.appendChild(el('td', stateText(h), FINAL.has(h.state) ? 'final' : null));
     tr.addEventListener('click', () => { pinned = h.id; render(); });
     tb.appendChild(tr);
   }
@@ -233,10 +243,12 @@ function render() {
   renderList();
 }
 
-async function step(id, to) {
+async function step(id, to, disp) {
   const h = hits.get(id);
   const body = { to };
-  if (to === 'action_taken') {
+  if (disp === 'action') disp = $('action').value;
+  if (disp) body.disposition = disp;
+  if (disp && disp !== 'no-action') {
     const c = $('case').value.trim();
     if (!c) { $('step-error').textContent = 'Enter the case or CAD number first.'; $('case').focus(); return; }
     body.case = c;
@@ -257,13 +269,18 @@ async function exportHit() {
   if (!c) return;
   const r = await post(`/api/hit/${h.id}/export`, { case: c, reason: 'crime report' });
   if (!r.ok) { $('step-error').textContent = r.body.error || `export refused (${r.status})`; return; }
-  const blob = new Blob([JSON.stringify(r.body, null, 2)], { type: 'application/json' });
-  const a = el('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = `alpr-hit-${h.id}.json`;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
+  /* The report's files (hit.json, hit.html, images, manifest), as matchd made them. */
+  const files = r.body.files || [];
+  if (!files.length) files.push({ name: 'hit.json', base64: btoa(JSON.stringify(r.body.result || {})) });
+  for (const f of files) {
+    const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+    const a = el('a');
+    a.href = URL.createObjectURL(new Blob([bytes]));
+    a.download = `alpr-hit-${h.id}-${f.name.replace(/[^A-Za-z0-9._-]/g, '-')}`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
 }
 
 function applyNight() {
@@ -383,8 +400,8 @@ document.addEventListener('keydown', (e) => {
   if ((k === '1' || k === '2') && h) {
     const b = $('steps').querySelectorAll('button')[Number(k) - 1];
     if (b) { e.preventDefault(); b.click(); }
-  } else if (k === 'enter' && e.target === $('case') && h) {
-    e.preventDefault(); step(h.id, 'action_taken');
+  } else if (k === 'enter' && e.target === $('case') && h && h.state === 'CLETS_CONFIRMED') {
+    e.preventDefault(); step(h.id, 'DISPOSED', 'action');
   } else if (k === 's' && h) { post(`/api/hit/${h.id}/ack`); }
   else if (k === 'm') { $('mute').click(); }
   else if (k === 'n') { toggleNight(); }
