@@ -154,6 +154,8 @@ ctl_free(struct ctl *c)
 	if (c == NULL)
 		return NULL;
 	ipc_client_free(c->client);
+	/* Owners learn that nothing will answer (and free what they passed). */
+	fail_all(c, "stopping");
 	while ((p = c->pending) != NULL) {
 		c->pending = p->next;
 		free(p);

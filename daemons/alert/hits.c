@@ -395,37 +395,53 @@ on_repeat(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* What a hit_shown request is about: matchd's error replies do not name the hit. */
+struct shown {
+	struct hits *h;
+	int64_t id;
+};
+
 static void
 shown_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
 {
-	struct hits *h = arg;
+	struct shown *sh = arg;
 	struct hit *hit;
-	json_int_t id;
 
-	if (reply == NULL)
-		return;		/* connection lost: hits_control_up() tries again */
-	id = json_integer_value(json_object_get(json_object_get(reply, "result"), "hit"));
-	if ((hit = hits_find(h, id)) == NULL)
+	if (more)
 		return;
-	if (!ok)
-		log_warnx("hit=%lld: recording it as shown failed: %s, acknowledging it anyway",
-		    (long long)id, err);
-	hit->recorded = true;
-	alertd_hits_recorded(h->a);
+	if (reply != NULL && (hit = hits_find(sh->h, sh->id)) != NULL) {
+		if (!ok)
+			log_warnx("hit=%lld: recording it as shown failed: %s, acknowledging it anyway",
+			    (long long)sh->id, err);
+		hit->recorded = true;
+		alertd_hits_recorded(sh->h->a);
+	}
+	/* reply NULL: the connection is gone; hits_control_up() asks again. */
+	free(sh);
 }
 
 static void
 record_shown(struct hits *h, struct hit *hit)
 {
+	struct shown *sh;
 	json_t *args;
 	int r;
 
-	if ((args = json_pack("{s:I, s:b}", "hit", (json_int_t)hit->id, "quiet", hit->quiet)) == NULL)
+	if ((sh = malloc(sizeof(*sh))) == NULL)
 		return;
-	r = ctl_request(h->a->ctl, "hit_shown", NULL, NULL, NULL, args, shown_cb, h);
+	sh->h = h;
+	sh->id = hit->id;
+	if ((args = json_pack("{s:I, s:b}", "hit", (json_int_t)hit->id, "quiet", hit->quiet)) == NULL) {
+		free(sh);
+		return;
+	}
+	r = ctl_request(h->a->ctl, "hit_shown", NULL, NULL, NULL, args, shown_cb, sh);
 	json_decref(args);
-	if (r < 0 && r != -ENOTCONN)
-		log_warn_r(r, "hit=%lld: asking matchd to record it as shown", (long long)hit->id);
+	if (r < 0) {
+		free(sh);
+		if (r != -ENOTCONN)
+			log_warn_r(r, "hit=%lld: asking matchd to record it as shown", (long long)hit->id);
+	}
 }
 
 int
