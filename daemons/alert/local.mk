@@ -26,7 +26,7 @@ tests_tools_alert_say_LDADD = $(ALERT_LIBS)
 
 dist_check_SCRIPTS += tests/system/alert-lib.sh
 ALERT_TESTS = tests/system/070-alert-page.sh tests/system/071-alert-security.sh \
-	tests/system/073-alert-reliable.sh \
+	tests/system/073-alert-reliable.sh tests/system/074-alert-matchd.sh \
 	tests/system/072-alert-audio.sh
 dist_check_SCRIPTS += $(ALERT_TESTS)
 TESTS += $(ALERT_TESTS)
