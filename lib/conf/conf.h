@@ -67,8 +67,15 @@ struct conf_match {
 
 struct conf_alert {
 	char *listen;
+	char *tls_certificate;	/* PEM; with tls_key allows a non-loopback Listen= */
+	char *tls_key;
 	char *audio_device;
+	char *audio_file;	/* announcements go to this WAV instead of ALSA */
 	int alphabet;		/* enum conf_alphabet */
+	int64_t volume;		/* percent */
+	bool repeat_until_ack;
+	int64_t repeat_interval_sec;
+	int64_t night_start_hour, night_end_hour;	/* the page's automatic night mode */
 };
 
 enum conf_alphabet { CONF_ALPHABET_APCO, CONF_ALPHABET_NATO };

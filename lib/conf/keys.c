@@ -75,8 +75,16 @@ static const struct conf_key match_keys[] = {
 
 static const struct conf_key alert_keys[] = {
 	{ "Listen", CONF_T_STR, K(conf_alert, listen), NOLIMIT, "127.0.0.1:8088", NULL, false },
+	{ "TLSCertificate", CONF_T_STR, K(conf_alert, tls_certificate), NOLIMIT, "", NULL, false },
+	{ "TLSKey", CONF_T_STR, K(conf_alert, tls_key), NOLIMIT, "", NULL, false },
 	{ "AudioDevice", CONF_T_STR, K(conf_alert, audio_device), NOLIMIT, "default", NULL, true },
+	{ "AudioFile", CONF_T_STR, K(conf_alert, audio_file), NOLIMIT, "", NULL, true },
 	{ "Alphabet", CONF_T_ENUM, K(conf_alert, alphabet), NOLIMIT, "apco", alphabets, true },
+	{ "Volume", CONF_T_INT, K(conf_alert, volume), RANGE(0, 100), "80", NULL, true },
+	{ "RepeatUntilAck", CONF_T_BOOL, K(conf_alert, repeat_until_ack), NOLIMIT, "yes", NULL, true },
+	{ "RepeatIntervalSec", CONF_T_INT, K(conf_alert, repeat_interval_sec), RANGE(2, 600), "15", NULL, false },
+	{ "NightStartHour", CONF_T_INT, K(conf_alert, night_start_hour), RANGE(0, 23), "19", NULL, true },
+	{ "NightEndHour", CONF_T_INT, K(conf_alert, night_end_hour), RANGE(0, 23), "7", NULL, true },
 	{ NULL }
 };
 

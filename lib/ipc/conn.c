@@ -416,7 +416,7 @@ dispatch(struct ipc_conn *c, struct ipc_msg *m)
 		return "unexpected message type";
 	if (!(h->roles & c->peer_role))
 		return "message type not allowed from this peer";
-	if (h->fd != (m->fd >= 0))
+	if (h->fd != IPC_FD_MAYBE && (bool)h->fd != (m->fd >= 0))
 		return h->fd ? "missing descriptor" : "unexpected descriptor";
 	if (h->body && m->body == NULL)
 		return "missing payload";

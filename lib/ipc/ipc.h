@@ -146,11 +146,14 @@ struct ipc_client;
 /* Handlers return 0, or < 0 to close the connection as a protocol error. */
 typedef int (*ipc_handler_fn)(struct ipc_conn *c, struct ipc_msg *m, void *userdata);
 
+/* ipc_handler.fd: false and true, or a descriptor that may come or not. */
+#define IPC_FD_MAYBE 2
+
 /* One row per accepted message type, like OpenSSH's mon_table. */
 struct ipc_handler {
 	uint8_t type;
 	uint32_t roles;		/* peers (IPC_ROLE_*) allowed to send it */
-	bool fd;		/* must carry a descriptor */
+	uint8_t fd;		/* must carry a descriptor (true), none (false), or IPC_FD_MAYBE */
 	bool body;		/* must carry a JSON object */
 	ipc_handler_fn fn;
 };

@@ -22,6 +22,7 @@ for c in $cases; do
 done
 check "matchd logged the protocol errors" loggrep matchd "closing connection.*bad magic"
 check "matchd logged a refused role" loggrep matchd "role not admitted"
-check "alertd logged the unexpected type" loggrep alertd "unexpected message type (hit)"
+# alertd takes HITs only with their image memfd (doc/protocol.md).
+check "alertd logged the refused hit" loggrep alertd "closing connection.*(hit)"
 check "matchd still answers alprctl" sh -c "$(bin alprctl) --runtime-dir '$RUN' status > /dev/null"
 check "no stray descriptors: matchd has few fds" test "$(ls /proc/$pid_matchd/fd | wc -l)" -lt 20

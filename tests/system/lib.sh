@@ -30,10 +30,12 @@ bin() {
 }
 
 # A config whose directories are all inside $T; extra lines come from stdin.
+# alpr-alertd's page gets a port of its own: scenarios run side by side.
 write_conf() {
 	{
 		printf '[general]\nRuntimeDirectory=%s\nStateDirectory=%s\n' "$RUN" "$T/state"
 		cat
+		printf '[alert]\nListen=127.0.0.1:%s\n' $((40000 + $$ % 20000))
 	} > "$T/alpr.conf"
 }
 
