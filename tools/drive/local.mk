@@ -26,3 +26,5 @@ drive: $(DRIVE_DIR)/truth.json
 EXTRA_DIST += tools/drive/gen-drive.py
 dist_check_SCRIPTS += tests/system/090-drive.sh
 TESTS += tests/system/090-drive.sh
+BENCHES += tests/bench/bench-drive.sh
+EXTRA_DIST += tests/bench/bench-drive.sh
