@@ -178,7 +178,7 @@ def schedule(rng, n_frames, n_vehicles):
 			v.w0, v.w1 = rng.uniform(240, 330), rng.uniform(620, 820)
 		else:
 			v.w0, v.w1 = rng.uniform(220, 290), rng.uniform(430, 520)
-		v.plate_k = rng.uniform(0.16, 0.21)	# plate width / car width
+		v.plate_k = rng.uniform(0.19, 0.25)	# plate width / car width
 		v.roll = rng.uniform(-4, 4)	# degrees
 		v.yaw = rng.uniform(-0.09, 0.09)	# one side shorter
 		v.blur = rng.choice([0, 0, 0.6, 0.9, 1.3])
