@@ -226,10 +226,10 @@ if [ ! -f "$DRIVE/hotlist.txt" ]; then
 elif "$ALPRCTL" -f "$CONF" hotlist --help 2>&1 | grep -q 'hotlist import'; then
 	if "$ALPRCTL" -f "$CONF" hotlist import --format delimited --source demo \
 		--case DEMO-0001 --reason "demo: sample hot list" "$DRIVE/hotlist.txt" \
-		> "$D/log/hotlist.log" 2>&1; then
+		> "$D/log/hotlist.log" 2> "$D/log/hotlist.err"; then
 		say "sample hot list imported: $(grep -a '^entries' "$D/log/hotlist.log" | tr -s ' ')"
 	else
-		lacking "the hot-list import: alprctl hotlist import said: $(tail -1 "$D/log/hotlist.log")"
+		lacking "the hot-list import: alprctl hotlist import said: $(tail -1 "$D/log/hotlist.err")"
 	fi
 else
 	lacking "hot-list import (alprctl hotlist import: branch hotlist)"
