@@ -1,66 +1,250 @@
 #!/bin/bash
 # make demo: runs the whole suite from the build tree, without systemd, in a
 # throw-away directory.  A small supervisor starts the four daemons in the
-# foreground, restarts any that dies, shows what they log, and stops them
-# all on Ctrl-C (or after DEMO_SECONDS, for unattended runs).
+# foreground, restarts any that dies, shows what they log (reads and alerts
+# picked out), and stops them all on Ctrl-C (or after DEMO_SECONDS, for
+# unattended runs), then prints a summary.
 #
-# What it replays grows with the suite: today the daemons start and talk
-# to each other; the sample drive, hot list and MDC page arrive with their
-# daemons (see README.md).
+# It replays the sample drive that make generates into build/drive
+# (tools/drive/gen-drive.py) as camera "demo", with its GPS route through a
+# private gpsd fed by gpsfake, and the drive's sample hot list imported.
+# Pieces land on main one by one: whatever this tree lacks (a daemon that
+# does not do its part yet, an alprctl command, gpsd, the drive) is said,
+# once, and the demo goes on without it.
+#
+# Environment: DEMO_SECONDS (stop after so long), DEMO_LOOP=no (play the
+# drive once), DEMO_MDC_PORT (MDC page port; default a free one),
+# DEMO_VERBOSE=1 (every log line, not just the telling ones).
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+DRIVE=${DEMO_DRIVE:-$top_builddir/build/drive}
+PY=/usr/bin/python3
+ALPRCTL=$top_builddir/alprctl
 D=$(mktemp -d "${TMPDIR:-/tmp}/alpr-demo.XXXXXX")
 chmod 0700 "$D"
-mkdir -p "$D/run" "$D/state" "$D/frames"
-cat > "$D/alpr.conf" <<EOF2
+mkdir -p "$D/run" "$D/state" "$D/frames" "$D/log"
+CONF=$D/alpr.conf
+missing=""
+
+say() { echo "demo: $*"; }
+# lacking WHAT: remembers a missing piece for the summary and says it.
+lacking() { missing="$missing
+  - $*"; say "NOT THERE YET: $*"; }
+# has_string PROGRAM TEXT: the built program (or its libtool-built binary,
+# or the library) contains TEXT, i.e. this tree's code does that part.
+has_string() {
+	grep -aqsF "$2" "$top_builddir/$1" "$top_builddir/.libs/$1" \
+		"$top_builddir/lib/.libs/libalpr.so" 2>/dev/null
+}
+free_port() {
+	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ---- the sample drive ------------------------------------------------------
+n_frames=0 n_vehicles=0
+if [ -f "$DRIVE/truth.json" ]; then
+	FRAMES=$DRIVE/frames
+	read -r n_frames n_vehicles n_listed <<EOF
+$($PY -c 'import json, sys; t = json.load(open(sys.argv[1])); print(t["frames"], len(t["vehicles"]), sum(1 for v in t["vehicles"] if v["hotlist"]))' "$DRIVE/truth.json")
+EOF
+	say "sample drive: $n_frames frames, $n_vehicles vehicle passes ($n_listed on the sample hot list) from $DRIVE"
+else
+	FRAMES=$D/frames
+	lacking "the sample drive ($DRIVE/truth.json): make generates it with /usr/bin/python3 and python3-opencv; the camera replays an empty folder"
+fi
+
+# ---- GPS: gpsd fed by gpsfake on a private port, or a fixed position -------
+GPS_CONF="" CAM_POS="" GPSFAKE_PID=""
+if command -v gpsfake > /dev/null 2>&1 && [ -x /usr/sbin/gpsd ] && [ -f "$DRIVE/route.nmea" ]; then
+	gps_port=$(free_port)
+	# -c 0.5: an RMC and a GGA a second, one fix a second; the log loops.
+	gpsfake -P "$gps_port" -c 0.5 -q "$DRIVE/route.nmea" > "$D/log/gpsfake.log" 2>&1 &
+	GPSFAKE_PID=$!
+	GPS_CONF="[gps]
+Host=127.0.0.1
+Port=$gps_port"
+	say "gpsd+gpsfake on 127.0.0.1:$gps_port replaying $DRIVE/route.nmea"
+else
+	if command -v gpsfake > /dev/null 2>&1 && [ -x /usr/sbin/gpsd ]; then
+		say "no route with the drive, using a built-in track: a fixed location (Martinez, CA)"
+	else
+		say "gpsd missing, using a built-in track: a fixed location (Martinez, CA)"
+	fi
+	CAM_POS="Latitude=38.0194
+Longitude=-122.1341"
+fi
+
+MDC_PORT=${DEMO_MDC_PORT:-$(free_port)}
+cat > "$CONF" <<EOF2
 [general]
 RuntimeDirectory=$D/run
 StateDirectory=$D/state
+$GPS_CONF
+[alert]
+Listen=127.0.0.1:$MDC_PORT
+[ocr]
+ModelDirectory=$top_srcdir/models
 [camera.demo]
 Source=images
-Path=$D/frames
+Path=$FRAMES
 FrameRate=30
-Loop=yes
+Loop=${DEMO_LOOP:-yes}
+$CAM_POS
 EOF2
 
+# ---- the supervisor ---------------------------------------------------------
 daemons="matchd alertd ocrd captured"
 args_matchd="" args_alertd="" args_ocrd="" args_captured="-c demo"
+restarts=0
+FOLLOW_PID=""
 
 launch() {
 	local d=$1 a
 	eval "a=\$args_$d"
 	# shellcheck disable=SC2086
-	"$top_builddir/alpr-$d" -f "$D/alpr.conf" -d $a 2>&1 | sed -u "s/^/[$d] /" &
+	"$top_builddir/alpr-$d" -f "$CONF" -d $a >> "$D/log/$d.log" 2>&1 &
+	eval "pid_$d=$!"
+}
+
+# Daemons log ids, never plates; reads and alerts are marked here.  (A
+# shell loop, not awk: mawk reads its input in blocks, lines would lag.)
+follow() {
+	local verbose=${DEMO_VERBOSE:-0} name=? line
+	tail --pid=$$ -n +1 -F "$D/log/matchd.log" "$D/log/alertd.log" "$D/log/ocrd.log" \
+		"$D/log/captured.log" 2> /dev/null |
+	while IFS= read -r line; do
+		case $line in
+		"==> "*" <==") name=${line##*/}; name=${name%.log <==}; continue ;;
+		"") continue ;;
+		*"read id="*) echo "READ   [$name] $line" ;;
+		*hit=[0-9]*"on display"*) echo "ALERT  [$name] $line" ;;
+		*hit=[0-9]*) echo "HIT    [$name] $line" ;;
+		*"connect to "*"No such file"* | *"connect to "*"refused"*)
+			[ "$verbose" = 1 ] && echo "       [$name] $line" ;;
+		*) echo "       [$name] $line" ;;
+		esac
+	done
 }
 
 stop_all() {
 	trap - INT TERM
 	echo
-	echo "demo: stopping"
-	for d in $daemons; do pkill -TERM -f "alpr-$d -f $D/alpr.conf" 2>/dev/null; done
-	sleep 0.5
-	for d in $daemons; do pkill -KILL -f "alpr-$d -f $D/alpr.conf" 2>/dev/null; done
-	wait 2>/dev/null
-	echo "demo: $restarts restart(s); logs and database were in $D (removed)"
+	say "stopping"
+	for d in captured ocrd alertd matchd; do
+		eval "p=\${pid_$d:-}"
+		[ -n "$p" ] && kill -TERM "$p" 2> /dev/null
+	done
+	for d in captured ocrd alertd matchd; do
+		eval "p=\${pid_$d:-}"
+		[ -n "$p" ] || continue
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2> /dev/null || break; sleep 0.2; done
+		kill -KILL "$p" 2> /dev/null
+		wait "$p" 2> /dev/null
+	done
+	if [ -n "$GPSFAKE_PID" ]; then
+		# gpsfake may ignore TERM; its gpsd is its child.
+		kids=$(ps -o pid= --ppid "$GPSFAKE_PID" 2> /dev/null)
+		# shellcheck disable=SC2086
+		kill "$GPSFAKE_PID" $kids 2> /dev/null
+		sleep 0.3
+		# shellcheck disable=SC2086
+		kill -KILL "$GPSFAKE_PID" $kids 2> /dev/null
+		wait "$GPSFAKE_PID" 2> /dev/null
+	fi
+	sleep 0.3
+	[ -n "$FOLLOW_PID" ] && kill "$FOLLOW_PID" 2> /dev/null
+	summary
 	rm -rf "$D"
 	exit 0
 }
+
+summary() {
+	local secs frames sent dropped reads hits lat
+	secs=$(( $(date +%s) - start ))
+	frames=$(grep -ah 'camera demo: [0-9]* frames' "$D/log/captured.log" | tail -1 |
+		sed 's/.*camera demo: \([0-9]*\) frames, \([0-9]*\) sent, \([0-9]*\) dropped.*/\1 captured, \2 sent to alpr-ocrd, \3 dropped/')
+	reads=$(grep -ac 'read id=' "$D/log/ocrd.log")
+	hits=$(grep -acE 'hit=[0-9]+.*on display' "$D/log/alertd.log")
+	lat=$(grep -ahoE 'latency[= ][0-9.]+ ?ms' "$D/log/"*.log | grep -oE '[0-9.]+' | sort -n |
+		awk '{ a[NR] = $1 } END { if (NR) printf "p50 %s ms, max %s ms over %d alerts", a[int((NR + 1) / 2)], a[NR], NR }')
+	echo "================ demo summary ================"
+	echo "ran:       ${secs} s, $restarts daemon restart(s)"
+	echo "drive:     $n_frames frames, $n_vehicles vehicle passes"
+	echo "frames:    ${frames:-not reported (alpr-captured here does not replay or count)}"
+	echo "reads:     $reads (alpr-ocrd \"read id=\" lines)"
+	echo "alerts:    $hits (alpr-alertd hits put on display)"
+	echo "latency:   ${lat:-not measured: no daemon here logs frame-to-alert latency}"
+	if [ -n "$missing" ]; then
+		echo "not there yet:$missing"
+	fi
+	echo "logs and database were in $D (removed)"
+}
 trap stop_all INT TERM
 
-restarts=0
-echo "demo: runtime directory $D/run"
-for d in $daemons; do launch "$d"; done
-sleep 1
-"$top_builddir/alprctl" --runtime-dir "$D/run" status
-echo "demo: running; Ctrl-C stops everything"
 start=$(date +%s)
+say "runtime directory $D/run"
+for d in $daemons; do : > "$D/log/$d.log"; done
+follow &
+FOLLOW_PID=$!
+for d in $daemons; do launch "$d"; done
+sleep 2
+"$ALPRCTL" -f "$CONF" status 2>&1 | sed 's/^/demo: status: /'
+
+# ---- what this tree's daemons do ------------------------------------------
+if grep -q 'MDC page on' "$D/log/alertd.log" 2> /dev/null || has_string alpr-alertd 'MDC page on'; then
+	say "MDC page: http://127.0.0.1:$MDC_PORT/  (log in as the demo user)"
+else
+	lacking "the MDC page (alpr-alertd here serves no page: branch alert)"
+fi
+has_string alpr-captured 'replay' ||
+	lacking "image replay in alpr-captured (branch capture): no frames flow"
+has_string alpr-ocrd 'read id=' ||
+	lacking "plate reading in alpr-ocrd (branches recognize, ocrd): no reads"
+has_string alpr-matchd 'hotlist' ||
+	lacking "hot-list matching and storage in alpr-matchd (branches hotlist, store): no hits"
+
+# ---- the demo user, with training acknowledged (policy IV.G) --------------
+DEMO_USER=demo DEMO_PASSWORD=demo-demo-demo-1
+if "$ALPRCTL" --help 2>&1 | grep -qE '^ +user '; then
+	if printf '%s\n%s\n' "$DEMO_PASSWORD" "$DEMO_PASSWORD" |
+		"$ALPRCTL" -f "$CONF" user add --role deputy "$DEMO_USER" > "$D/log/user.log" 2>&1 &&
+	   sess=$(printf '%s\n' "$DEMO_PASSWORD" | "$ALPRCTL" -f "$CONF" login "$DEMO_USER" 2>> "$D/log/user.log") &&
+	   export ALPR_SESSION=$sess &&
+	   "$ALPRCTL" -f "$CONF" training ack >> "$D/log/user.log" 2>&1; then
+		say "demo user \"$DEMO_USER\" (password $DEMO_PASSWORD), training acknowledged"
+	else
+		lacking "the demo user: alprctl user/login/training said: $(tail -1 "$D/log/user.log")"
+	fi
+else
+	lacking "users and training acknowledgement (alprctl user, login, training: branch store)"
+fi
+
+# ---- the sample hot list --------------------------------------------------
+if [ ! -f "$DRIVE/hotlist.txt" ]; then
+	:
+elif "$ALPRCTL" -f "$CONF" hotlist --help 2>&1 | grep -q 'hotlist import'; then
+	if "$ALPRCTL" -f "$CONF" hotlist import --format delimited --source demo \
+		--case DEMO-0001 --reason "demo: sample hot list" "$DRIVE/hotlist.txt" \
+		> "$D/log/hotlist.log" 2> "$D/log/hotlist.err"; then
+		say "sample hot list imported: $(grep -a '^entries' "$D/log/hotlist.log" | tr -s ' ')"
+	else
+		lacking "the hot-list import: alprctl hotlist import said: $(tail -1 "$D/log/hotlist.err")"
+	fi
+else
+	lacking "hot-list import (alprctl hotlist import: branch hotlist)"
+fi
+
+say "running; Ctrl-C stops everything${DEMO_SECONDS:+ (or after $DEMO_SECONDS s)}"
 while :; do
 	sleep 1
 	for d in $daemons; do
-		if ! pgrep -f "alpr-$d -f $D/alpr.conf" > /dev/null; then
-			echo "demo: alpr-$d exited, restarting it"
+		eval "p=\$pid_$d"
+		if ! kill -0 "$p" 2> /dev/null; then
+			wait "$p" 2> /dev/null
+			say "alpr-$d exited ($(tail -1 "$D/log/$d.log" | cut -c1-120)), restarting it"
 			restarts=$((restarts + 1))
+			sleep 0.5
 			launch "$d"
 		fi
 	done
