@@ -34,7 +34,8 @@
 #define REPORT_MAX_LINES 10000	/* beyond this, skipped lines are only counted */
 
 struct ctx {
-	const char *name;
+	const char *name;	/* in messages: the file, or "column map" */
+	const char *label;	/* the file's name */
 	const struct hotlist_parse_opts *opts;
 	struct hotlist_codes codes;
 	struct hotlist *list;
@@ -250,11 +251,12 @@ parse_ymd8(struct ctx *c, const char *s)
 
 /*
  * Delimited dates: YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY, optionally followed
- * by " HH:MM[:SS]" or "THH:MM[:SS]".  *ret_has_time tells whether a time
- * was given (an expiry date alone means the end of that day).
+ * by " HH:MM[:SS]" or "THH:MM[:SS]".  A date alone is the start of that
+ * day, or with end_of_day its end (the next local midnight: a list that
+ * says "expires 2027-03-14" means through that day, DST or not).
  */
 static int
-parse_date_text(struct ctx *c, const char *s, size_t n, int64_t *ret, bool *ret_has_time)
+parse_date_text(struct ctx *c, const char *s, size_t n, bool end_of_day, int64_t *ret)
 {
 	unsigned y, m, d, hh = 0, mm = 0, ss = 0;
 	size_t k;
@@ -293,8 +295,10 @@ parse_date_text(struct ctx *c, const char *s, size_t n, int64_t *ret, bool *ret_
 	}
 	if (k != n)
 		return -EINVAL;
-	*ret = day_usec(c, y, m, d) + ((int64_t)hh * 3600 + mm * 60 + ss) * USEC_PER_SEC;
-	*ret_has_time = has_time;
+	if (!has_time && end_of_day)
+		*ret = day_usec(c, y, m, d + 1);	/* mktime() carries the day over */
+	else
+		*ret = day_usec(c, y, m, d) + ((int64_t)hh * 3600 + mm * 60 + ss) * USEC_PER_SEC;
 	return 0;
 }
 
@@ -787,7 +791,7 @@ delimited_record(struct ctx *c, const struct line *l, char *scratch)
 	char tmp[HOTLIST_TEXT_MAX + 1], desc[HOTLIST_TEXT_MAX + 1];
 	size_t col, i, dlen = 0, free_len = 0;
 	char free_text[HOTLIST_TEXT_MAX + 1];
-	bool has_time, excluded = false;
+	bool excluded = false;
 	int n, k, r;
 
 	if ((col = first_bad_byte(l, true)))
@@ -848,13 +852,13 @@ delimited_record(struct ctx *c, const struct line *l, char *scratch)
 		case HOTLIST_COL_EXPIRY:
 			if (!len)
 				break;
-			if (parse_date_text(c, s, len, &t, &has_time) < 0)
+			if (parse_date_text(c, s, len, c->columns[i] == HOTLIST_COL_EXPIRY, &t) < 0)
 				return bad_record(c, col, "date: \"%s\" is not YYYY-MM-DD[ HH:MM[:SS]]",
 				    tmp);
 			if (c->columns[i] == HOTLIST_COL_EFFECTIVE)
 				e.effective_usec = t;
-			else	/* a date alone: the list means "through that day" */
-				e.expiry_usec = has_time ? t : t + USEC_PER_DAY;
+			else
+				e.expiry_usec = t;
 			break;
 		case HOTLIST_COL_CASE:
 			if (len && !(e.case_no = intern(c, s, len)))
@@ -926,12 +930,15 @@ parse_delimited(struct ctx *c, const char *buf, size_t len)
 	if (c->opts->columns) {
 		struct line map = { c->opts->columns, strlen(c->opts->columns) };
 
+		/* Errors in the map are the caller's, not the file's. */
+		c->name = "column map";
 		if ((n = split(&map, ',', f, 64, scratch, &col)) < 0) {
-			r = bad_file(c, col, "column map: bad");
+			r = bad_file(c, col, "bad quoting");
 			goto out;
 		}
 		if ((r = set_columns(c, f, (size_t)n, false)) < 0)
 			goto out;
+		c->name = c->label;
 		pos = 0;
 		c->line = 0;
 	} else {
@@ -967,7 +974,7 @@ hotlist_parse_buffer(const char *name, const char *buf, size_t len,
     char **ret_report)
 {
 	static const char *const cadoj_sources[] = { "cadoj-svs", "cadoj-slr", "cadoj-sfr" };
-	struct ctx c = { .name = name, .opts = opts };
+	struct ctx c = { .name = name, .label = name, .opts = opts };
 	const char *slash;
 	size_t i;
 	int r;
