@@ -28,9 +28,15 @@ struct pool_chunk {
 	char data[];
 };
 
+struct pool_slot {
+	const char *s;		/* NULL: free */
+	uint32_t hash;
+	uint32_t len;
+};
+
 struct hotlist_pool {
 	struct pool_chunk *chunks;
-	const char **slots;
+	struct pool_slot *slots;
 	size_t n_slots;		/* power of two */
 	size_t n_used;
 };
@@ -87,16 +93,15 @@ static int
 pool_grow(struct hotlist_pool *p)
 {
 	size_t n = p->n_slots * 2, i, j;
-	const char **slots = calloc(n, sizeof(*slots));
+	struct pool_slot *slots = calloc(n, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
 	for (i = 0; i < p->n_slots; i++) {
-		if (!p->slots[i])
+		if (!p->slots[i].s)
 			continue;
-		j = hotlist_hash_bytes(p->slots[i], strlen(p->slots[i])) & (n - 1);
-		while (slots[j])
-			j = (j + 1) & (n - 1);
+		for (j = p->slots[i].hash & (n - 1); slots[j].s; j = (j + 1) & (n - 1))
+			;
 		slots[j] = p->slots[i];
 	}
 	free(p->slots);
@@ -109,16 +114,18 @@ pool_grow(struct hotlist_pool *p)
 const char *
 hotlist_pool_intern(struct hotlist_pool *p, const char *s, size_t n)
 {
+	uint32_t h = (uint32_t)hotlist_hash_bytes(s, n);
 	struct pool_chunk *c;
 	size_t i;
 	char *copy;
 
+	if (n > UINT32_MAX / 2)
+		return NULL;
 	if (p->n_used * 2 >= p->n_slots && pool_grow(p) < 0)
 		return NULL;
-	i = hotlist_hash_bytes(s, n) & (p->n_slots - 1);
-	for (; p->slots[i]; i = (i + 1) & (p->n_slots - 1))
-		if (strncmp(p->slots[i], s, n) == 0 && p->slots[i][n] == '\0')
-			return p->slots[i];
+	for (i = h & (p->n_slots - 1); p->slots[i].s; i = (i + 1) & (p->n_slots - 1))
+		if (p->slots[i].hash == h && p->slots[i].len == n && memcmp(p->slots[i].s, s, n) == 0)
+			return p->slots[i].s;
 	c = p->chunks;
 	if (!c || POOL_CHUNK - c->used < n + 1) {
 		size_t size = n + 1 > POOL_CHUNK ? n + 1 : POOL_CHUNK;
@@ -134,7 +141,7 @@ hotlist_pool_intern(struct hotlist_pool *p, const char *s, size_t n)
 	memcpy(copy, s, n);
 	copy[n] = '\0';
 	c->used += n + 1;
-	p->slots[i] = copy;
+	p->slots[i] = (struct pool_slot){ copy, h, (uint32_t)n };
 	p->n_used++;
 	return copy;
 }
@@ -328,30 +335,28 @@ hotlist_format_from_name(const char *name)
 
 /*
  * NCIC state codes (LIS): the states, DC and territories, Canadian
- * provinces and territories, Mexico, and the US government.  Sorted.
+ * provinces and territories, Mexico, and the US government:
+ * AB AK AL AR AS AZ BC CA CO CT DC DE FL GA GU HI IA ID IL IN KS KY LA MA MB
+ * MD ME MI MN MO MP MS MT MX NB NC ND NE NF NH NJ NL NM NS NT NU NV NY OH OK
+ * ON OR PA PE PQ PR QC RI SC SD SK TN TX US UT VA VI VT WA WI WV WY YT.
+ * Checked for every record of a five-million-line list, so as a bitmap:
+ * bit (b - 'A') of states[a - 'A'] is set when "ab" is a code.
  */
-static const char states[][3] = {
-	"AB", "AK", "AL", "AR", "AS", "AZ", "BC", "CA", "CO", "CT", "DC", "DE", "FL", "GA",
-	"GU", "HI", "IA", "ID", "IL", "IN", "KS", "KY", "LA", "MA", "MB", "MD", "ME", "MI",
-	"MN", "MO", "MP", "MS", "MT", "MX", "NB", "NC", "ND", "NE", "NF", "NH", "NJ", "NL",
-	"NM", "NS", "NT", "NU", "NV", "NY", "OH", "OK", "ON", "OR", "PA", "PE", "PQ", "PR",
-	"QC", "RI", "SC", "SD", "SK", "TN", "TX", "US", "UT", "VA", "VI", "VT", "WA", "WI",
-	"WV", "WY", "YT",
+static const uint32_t states[26] = {
+	0x2060c02, 0x0000004, 0x0084001, 0x0000014, 0x0000000, 0x0000800,
+	0x0100001, 0x0000100, 0x0002809, 0x0000000, 0x1040000, 0x0000001,
+	0x08ce11b, 0x13c1abe, 0x0022480, 0x0030011, 0x0000004, 0x0000100,
+	0x000040c, 0x0802000, 0x00c0000, 0x0080101, 0x1200101, 0x0000000,
+	0x0080000, 0x0000000
 };
-
-static int
-state_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 2);
-}
 
 bool
 hotlist_state_valid(const char *state)
 {
-	if (!state || strlen(state) != 2)
+	if (!state || state[0] < 'A' || state[0] > 'Z' || state[1] < 'A' || state[1] > 'Z' ||
+	    state[2] != '\0')
 		return false;
-	return bsearch(state, states, sizeof(states) / sizeof(states[0]), sizeof(states[0]),
-	    state_cmp) != NULL;
+	return states[state[0] - 'A'] & (UINT32_C(1) << (state[1] - 'A'));
 }
 
 int
@@ -472,6 +477,20 @@ intern_opt(struct hotlist_pool *p, const char *s, bool *ok)
 	if (!(r = hotlist_pool_intern(p, s, strlen(s))))
 		*ok = false;
 	return r;
+}
+
+int
+hotlist_reserve(struct hotlist *l, size_t n)
+{
+	struct hotlist_entry *v;
+
+	if (n <= l->alloc)
+		return 0;
+	if (!(v = realloc(l->entries, n * sizeof(*v))))
+		return -ENOMEM;
+	l->entries = v;
+	l->alloc = n;
+	return 0;
 }
 
 /* Appends e, whose strings are already pooled (the parsers' path). */

@@ -82,6 +82,8 @@ struct hotlist_index {
 
 	char *sources[SOURCES_MAX];
 	size_t n_sources;
+	const char *last_source_ptr;	/* caller's pointer, compared only */
+	int last_source;
 	size_t n_refused;
 };
 
@@ -165,12 +167,17 @@ source_id(struct hotlist_index *x, const char *s)
 
 	if (!s)
 		s = "";
-	/* Few distinct sources; the last one used is the likely one. */
-	if (x->n_sources && strcmp(x->sources[x->n_sources - 1], s) == 0)
-		return (int)x->n_sources - 1;
+	/* Few distinct sources, and loaders pass the same pointers again. */
+	if (s == x->last_source_ptr)
+		return x->last_source;
 	for (i = 0; i < x->n_sources; i++)
 		if (strcmp(x->sources[i], s) == 0)
-			return (int)i;
+			break;
+	if (i < x->n_sources) {
+		x->last_source_ptr = s;
+		x->last_source = (int)i;
+		return (int)i;
+	}
 	if (x->n_sources == SOURCES_MAX)
 		return -E2BIG;
 	if (!(x->sources[x->n_sources] = strdup(s)))
@@ -524,14 +531,15 @@ add_hit(struct query *q, uint32_t rec, int type, size_t candidate, const uint8_t
 }
 
 static void
-match_plain(struct query *q, const char *plate, const char *canon, size_t len, size_t cand)
+match_plain(struct query *q, uint32_t head, const char *plate, const char *canon, size_t len,
+    size_t cand)
 {
 	const struct hotlist_index *x = q->x;
 	uint8_t differs[HOTLIST_PLATE_MAX];
 	uint32_t i;
 	size_t k, nd;
 
-	for (i = x->buckets[plate_hash(canon, len) & x->mask]; i != NONE; i = x->recs[i].next) {
+	for (i = head; i != NONE; i = x->recs[i].next) {
 		const struct rec *r = &x->recs[i];
 
 		if (rec_len(r) != len)
@@ -642,8 +650,13 @@ hotlist_index_match(const struct hotlist_index *x, const struct hotlist_read *re
 {
 	struct hotlist_hit raw[RAW_HITS_MAX];
 	struct query q = { .x = x, .raw = raw };
-	char plate[HOTLIST_PATTERN_MAX + 1], canon[HOTLIST_PATTERN_MAX + 1];
-	size_t c, len, n;
+	struct cand {
+		char plate[HOTLIST_PATTERN_MAX + 1];
+		char canon[HOTLIST_PATTERN_MAX + 1];
+		size_t len;
+		uint32_t head;	/* bucket, then the chain's first record */
+	} cands[HOTLIST_CANDIDATES_MAX];
+	size_t c, n;
 
 	if (!x->finished)
 		return -EBUSY;
@@ -652,15 +665,40 @@ hotlist_index_match(const struct hotlist_index *x, const struct hotlist_read *re
 	q.now = usec_to_sec(read->now_usec);
 	if (read->state && hotlist_state_valid(read->state))
 		q.state = read->state;
+	/*
+	 * Three passes so the memory stalls overlap: hash every candidate and
+	 * prefetch its bucket, then read the heads and prefetch the records,
+	 * then compare.  With millions of entries each lookup is a cache miss.
+	 */
 	for (c = 0; c < read->n_plates; c++) {
+		struct cand *k = &cands[c];
+
 		/* A candidate that is not a plate cannot match; the others still may. */
-		if (!read->plates[c] || hotlist_plate_normalize(read->plates[c], false, plate) != 0)
+		k->len = 0;
+		if (!read->plates[c] || hotlist_plate_normalize(read->plates[c], false, k->plate) != 0)
 			continue;
-		len = strlen(plate);
-		canonicalize(x, plate, len, canon);
-		match_plain(&q, plate, canon, len, c);
+		k->len = strlen(k->plate);
+		canonicalize(x, k->plate, k->len, k->canon);
+		k->head = (uint32_t)(plate_hash(k->canon, k->len) & x->mask);
+		__builtin_prefetch(&x->buckets[k->head]);
+	}
+	for (c = 0; c < read->n_plates; c++) {
+		struct cand *k = &cands[c];
+
+		if (!k->len)
+			continue;
+		k->head = x->buckets[k->head];
+		if (k->head != NONE)
+			__builtin_prefetch(&x->recs[k->head]);
+	}
+	for (c = 0; c < read->n_plates; c++) {
+		struct cand *k = &cands[c];
+
+		if (!k->len)
+			continue;
+		match_plain(&q, k->head, k->plate, k->canon, k->len, c);
 		if (x->n_wild)
-			match_wild(&q, plate, canon, len, c);
+			match_wild(&q, k->plate, k->canon, k->len, c);
 	}
 	qsort(raw, q.n_raw, sizeof(raw[0]), hit_cmp);
 	n = q.n_raw < max_hits ? q.n_raw : max_hits;

@@ -10,3 +10,11 @@ tests_unit_test_hotlist_match_SOURCES = tests/unit/test-hotlist-match.c
 tests_unit_test_hotlist_match_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_hotlist_match_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test-hotlist-parse tests/unit/test-hotlist-match
+
+# make bench: figures for a 5,000,000-entry list (HOTLIST_BENCH_SCALE shrinks it).
+check_PROGRAMS += tests/bench/bench-hotlist
+tests_bench_bench_hotlist_SOURCES = tests/bench/bench-hotlist.c
+tests_bench_bench_hotlist_CPPFLAGS = $(AM_CPPFLAGS)
+tests_bench_bench_hotlist_LDADD = $(ALPR_LIBS)
+BENCHES += tests/bench/hotlist.sh
+dist_noinst_DATA += tests/bench/hotlist.sh

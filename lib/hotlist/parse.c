@@ -54,6 +54,13 @@ struct ctx {
 	int columns[64];
 	char *column_names[64];
 	size_t n_columns;
+	/* Lists repeat a few category texts millions of times. */
+	struct {
+		char text[32];
+		size_t len;
+		int category;
+	} cats[8];
+	size_t n_cats;
 };
 
 enum { REC_OK = 0, REC_SKIP = 1 };
@@ -783,6 +790,29 @@ parse_bool(const char *s, size_t n)
 	return -EINVAL;
 }
 
+/* Category for a text (immigration ones included: the caller refuses them). */
+static int
+category_cached(struct ctx *c, const char *text, size_t len)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < c->n_cats; i++)
+		if (c->cats[i].len == len && memcmp(c->cats[i].text, text, len) == 0)
+			return c->cats[i].category;
+	if (hotlist_text_is_prohibited(text))
+		k = HOTLIST_CAT_IMMIGRATION;
+	else if ((k = hotlist_category_from_name(text)) < 0)
+		return k;
+	if (len < sizeof(c->cats[0].text)) {
+		i = c->n_cats < 8 ? c->n_cats++ : len % 8;
+		memcpy(c->cats[i].text, text, len);
+		c->cats[i].len = len;
+		c->cats[i].category = k;
+	}
+	return k;
+}
+
 static int
 delimited_record(struct ctx *c, const struct line *l, char *scratch)
 {
@@ -833,12 +863,12 @@ delimited_record(struct ctx *c, const struct line *l, char *scratch)
 		case HOTLIST_COL_CATEGORY:
 			if (len == 0 && c->opts->default_category > 0)
 				break;
-			if (hotlist_text_is_prohibited(tmp)) {
+			if ((k = category_cached(c, tmp, len)) < 0)
+				return bad_record(c, col, "category: \"%s\" is not a category", tmp);
+			if (hotlist_category_is_prohibited(k)) {
 				excluded = true;
 				break;
 			}
-			if ((k = hotlist_category_from_name(tmp)) < 0)
-				return bad_record(c, col, "category: \"%s\" is not a category", tmp);
 			e.category = (uint8_t)k;
 			break;
 		case HOTLIST_COL_PRIORITY:
@@ -968,6 +998,19 @@ out:
 
 /* ---- entry points --------------------------------------------------- */
 
+static size_t
+count_lines(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	size_t n = 1;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
 int
 hotlist_parse_buffer(const char *name, const char *buf, size_t len,
     const struct hotlist_parse_opts *opts, struct hotlist **ret, char **ret_error,
@@ -1008,6 +1051,9 @@ hotlist_parse_buffer(const char *name, const char *buf, size_t len,
 	}
 	for (i = 0; i < 32; i++)
 		snprintf(c.list->sha256_hex + 2 * i, 3, "%02x", c.list->sha256[i]);
+	/* One allocation for the entries: a line is at most one entry. */
+	if ((r = hotlist_reserve(c.list, count_lines(buf, len))) < 0)
+		goto out;
 	switch (opts->format) {
 	case HOTLIST_FMT_CADOJ_SVS:
 		r = parse_cadoj(&c, buf, len, HOTLIST_CAT_STOLEN_VEHICLE);
