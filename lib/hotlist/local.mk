@@ -18,3 +18,7 @@ tests_bench_bench_hotlist_CPPFLAGS = $(AM_CPPFLAGS)
 tests_bench_bench_hotlist_LDADD = $(ALPR_LIBS)
 BENCHES += tests/bench/hotlist.sh
 dist_noinst_DATA += tests/bench/hotlist.sh
+
+# alprctl hotlist front ends (tools/alprctl/hotlist.c).
+dist_check_SCRIPTS += tests/system/065-hotlist-cli.sh
+TESTS += tests/system/065-hotlist-cli.sh
