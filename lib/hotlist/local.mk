@@ -16,9 +16,10 @@ check_PROGRAMS += tests/bench/bench-hotlist
 tests_bench_bench_hotlist_SOURCES = tests/bench/bench-hotlist.c
 tests_bench_bench_hotlist_CPPFLAGS = $(AM_CPPFLAGS)
 tests_bench_bench_hotlist_LDADD = $(ALPR_LIBS)
-BENCHES += tests/bench/hotlist.sh
-dist_noinst_DATA += tests/bench/hotlist.sh
+BENCHES += tests/bench/bench-hotlist.sh
+EXTRA_DIST += tests/bench/bench-hotlist.sh
 
 # alprctl hotlist front ends (tools/alprctl/hotlist.c).
 dist_check_SCRIPTS += tests/system/065-hotlist-cli.sh
 TESTS += tests/system/065-hotlist-cli.sh
+dist_man_MANS += man/alpr-hotlist.5

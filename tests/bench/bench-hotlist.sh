@@ -14,7 +14,7 @@ retro_n=1000
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-hotlist.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-echo "# hotlist: $n entries ($wild wildcards), $reads reads (scale $scale)"
+echo "== hot lists: $n entries ($wild wildcards), $reads reads (scale $scale; $(nproc) cores, load $(cut -d" " -f1-3 /proc/loadavg))"
 "$bin" gen "$tmp/list.csv" "$n" "$wild"
 echo "import.file_size $(( $(stat -c %s "$tmp/list.csv") / 1048576 )) MB"
 "$bin" import "$tmp/list.csv"
