@@ -23,3 +23,4 @@ EXTRA_DIST += tests/bench/bench-hotlist.sh
 dist_check_SCRIPTS += tests/system/065-hotlist-cli.sh
 TESTS += tests/system/065-hotlist-cli.sh
 dist_man_MANS += man/alpr-hotlist.5
+EXTRA_DIST += lib/hotlist/hotlist-store.h

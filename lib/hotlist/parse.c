@@ -1085,6 +1085,17 @@ out:
 		return r;
 	}
 	free(c.error);
+	if (c.report_lines > REPORT_MAX_LINES) {
+		char more[96];
+
+		snprintf(more, sizeof(more), "%s: %zu more skipped records not listed", name,
+		    c.report_lines - REPORT_MAX_LINES);
+		if (report_add(&c, more) < 0) {
+			hotlist_free(c.list);
+			free(c.report);
+			return -ENOMEM;
+		}
+	}
 	if (ret_report)
 		*ret_report = c.report;
 	else
