@@ -255,4 +255,20 @@ int hotlist_index_entry(const struct hotlist_index *idx, uint32_t entry, char pl
 const char *hotlist_match_type_name(int type);
 const char *hotlist_state_check_name(int check);
 
+/* ------------------------------------------------------------------ */
+/* Alert suppression (AlertCooldownSec): one alert per plate and entry. */
+
+struct hotlist_cooldown;
+
+/* capacity: plate+entry pairs remembered at once (older ones are reused). */
+int hotlist_cooldown_new(size_t capacity, int64_t cooldown_usec, struct hotlist_cooldown **ret);
+void hotlist_cooldown_free(struct hotlist_cooldown *c);
+void hotlist_cooldown_set(struct hotlist_cooldown *c, int64_t cooldown_usec);
+/*
+ * True when a hit of plate on entry_id at now_usec should alert (and
+ * starts its cool-down), false when one alerted within the cool-down.
+ */
+bool hotlist_cooldown_check(struct hotlist_cooldown *c, const char *plate, int64_t entry_id,
+    int64_t now_usec);
+
 #endif

@@ -459,6 +459,37 @@ test_ocr_oracle(void **state)
 	hotlist_index_free(x);
 }
 
+static void
+test_cooldown(void **state)
+{
+	struct hotlist_cooldown *c = NULL;
+	const int64_t cd = 300 * USEC_PER_SEC;
+	char plate[16];
+	int i, alerts;
+
+	(void)state;
+	assert_int_equal(hotlist_cooldown_new(16, cd, &c), 0);
+	assert_true(hotlist_cooldown_check(c, "7ABC123", 1, NOW));
+	/* Same plate and entry within the cool-down: no second alert. */
+	assert_false(hotlist_cooldown_check(c, "7ABC123", 1, NOW + cd - 1));
+	/* Another entry, or another plate on the same entry: alerts. */
+	assert_true(hotlist_cooldown_check(c, "7ABC123", 2, NOW + 1));
+	assert_true(hotlist_cooldown_check(c, "7ABC124", 1, NOW + 1));
+	/* After the cool-down: alerts again, and starts a new one. */
+	assert_true(hotlist_cooldown_check(c, "7ABC123", 1, NOW + cd));
+	assert_false(hotlist_cooldown_check(c, "7ABC123", 1, NOW + cd + 10));
+	/* A table overfilled with live pairs never swallows a first alert. */
+	for (i = 0, alerts = 0; i < 1000; i++) {
+		snprintf(plate, sizeof(plate), "P%d", i);
+		alerts += hotlist_cooldown_check(c, plate, 9, NOW + 20);
+	}
+	assert_int_equal(alerts, 1000);
+	hotlist_cooldown_set(c, 0);	/* AlertCooldownSec=0: every hit alerts */
+	assert_true(hotlist_cooldown_check(c, "P999", 9, NOW + 20));
+	assert_true(hotlist_cooldown_check(c, "P999", 9, NOW + 20));
+	hotlist_cooldown_free(c);
+}
+
 int
 main(void)
 {
@@ -473,6 +504,7 @@ main(void)
 		cmocka_unit_test(test_priority_and_candidates),
 		cmocka_unit_test(test_wildcard_oracle),
 		cmocka_unit_test(test_ocr_oracle),
+		cmocka_unit_test(test_cooldown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
