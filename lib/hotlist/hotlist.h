@@ -133,6 +133,15 @@ struct hotlist_parse_opts {
 					 * NULL: the first line is a header */
 	int default_category;		/* delimited: when no category column */
 	const char *display_name;	/* name used in messages; NULL: path */
+	/*
+	 * When set, each good entry goes to on_entry instead of into the
+	 * list (list->n_entries still counts them), so an importer can stream
+	 * five million entries into the store without holding them.  Its
+	 * strings live as long as the list.  A negative return stops the
+	 * parse with that error; the caller then discards what it received.
+	 */
+	int (*on_entry)(const struct hotlist_entry *e, void *userdata);
+	void *userdata;
 };
 
 /*

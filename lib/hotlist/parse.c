@@ -344,6 +344,14 @@ emit(struct ctx *c, struct hotlist_entry *e)
 	if (e->category == HOTLIST_CAT_WANTED || e->category == HOTLIST_CAT_MISSING)
 		e->flags |= HOTLIST_F_PERSON;
 	e->line = c->line;
+	if (c->opts->on_entry) {
+		int r = c->opts->on_entry(e, c->opts->userdata);
+
+		if (r < 0)
+			return r == -EINVAL ? -EIO : r;	/* -EINVAL means a bad file here */
+		c->list->n_entries++;
+		return REC_OK;
+	}
 	return hotlist_append(c->list, e) < 0 ? -ENOMEM : REC_OK;
 }
 
@@ -1052,7 +1060,7 @@ hotlist_parse_buffer(const char *name, const char *buf, size_t len,
 	for (i = 0; i < 32; i++)
 		snprintf(c.list->sha256_hex + 2 * i, 3, "%02x", c.list->sha256[i]);
 	/* One allocation for the entries: a line is at most one entry. */
-	if ((r = hotlist_reserve(c.list, count_lines(buf, len))) < 0)
+	if (!opts->on_entry && (r = hotlist_reserve(c.list, count_lines(buf, len))) < 0)
 		goto out;
 	switch (opts->format) {
 	case HOTLIST_FMT_CADOJ_SVS:

@@ -701,6 +701,43 @@ test_delimited_column_map(void **state)
 	free(b.s);
 }
 
+static int
+on_entry(const struct hotlist_entry *e, void *userdata)
+{
+	size_t *n = userdata;
+
+	if (strcmp(e->plate, "STOP1") == 0)
+		return -ENOSPC;	/* as a full disk would */
+	(*n)++;
+	return 0;
+}
+
+/* Streaming to the importer: every entry once, and its error stops the parse. */
+static void
+test_on_entry(void **state)
+{
+	size_t n = 0;
+	struct hotlist_parse_opts o = { .format = HOTLIST_FMT_CADOJ_SVS, .on_entry = on_entry,
+		.userdata = &n };
+	struct hotlist *l = NULL;
+	struct buf b = { 0 };
+	char *err = NULL;
+
+	(void)state;
+	cadoj_file(&b, N_GOOD, 0, NULL, "\n", -1);
+	assert_int_equal(hotlist_parse_buffer("s", b.s, b.len, &o, &l, &err, NULL), 0);
+	assert_int_equal(n, N_GOOD);
+	assert_int_equal(l->n_entries, N_GOOD);
+	assert_null(l->entries);	/* nothing held */
+	hotlist_free(l);
+	b.len = 0;
+	n = 0;
+	cadoj_file(&b, N_GOOD, 10, "STOP1   CA0120261128", "\n", -1);
+	assert_int_equal(hotlist_parse_buffer("s", b.s, b.len, &o, &l, &err, NULL), -ENOSPC);
+	assert_int_equal(n, 9);
+	free(b.s);
+}
+
 static void
 test_diff(void **state)
 {
@@ -745,6 +782,7 @@ main(void)
 		cmocka_unit_test(test_delimited_bad),
 		cmocka_unit_test(test_delimited_immigration),
 		cmocka_unit_test(test_delimited_column_map),
+		cmocka_unit_test(test_on_entry),
 		cmocka_unit_test(test_diff),
 	};
 
