@@ -223,6 +223,8 @@ void hotlist_index_free(struct hotlist_index *idx);
  * category is refused with -EPERM and counted.
  */
 int hotlist_index_add(struct hotlist_index *idx, const struct hotlist_entry *e, uint32_t tag);
+/* Room for n entries in all (the loader knows the count): one allocation. */
+int hotlist_index_reserve(struct hotlist_index *idx, size_t n);
 int hotlist_index_add_list(struct hotlist_index *idx, const struct hotlist *list, uint32_t tag);
 /* Builds the lookup structures; the index is read-only afterwards. */
 int hotlist_index_finish(struct hotlist_index *idx);

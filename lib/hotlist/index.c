@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/time.h"
 #include "hotlist/hotlist.h"
@@ -195,6 +196,21 @@ usec_to_sec(int64_t usec)
 	return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
+/*
+ * Large arrays ask for transparent huge pages: a 5-million-entry index is
+ * a few hundred MB touched once at load and at random by every read, and
+ * 4 KiB pages cost a fault each and a TLB miss per lookup.  Advice only.
+ */
+static void
+advise_huge(void *p, size_t bytes)
+{
+	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+
+	if (bytes >= (4u << 20) && end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 static int
 grow(void **v, size_t *alloc, size_t need, size_t size)
 {
@@ -207,8 +223,26 @@ grow(void **v, size_t *alloc, size_t need, size_t size)
 		n *= 2;
 	if (!(p = realloc(*v, n * size)))
 		return -ENOMEM;
+	advise_huge(p, n * size);
 	*v = p;
 	*alloc = n;
+	return 0;
+}
+
+int
+hotlist_index_reserve(struct hotlist_index *x, size_t n)
+{
+	struct rec *p;
+
+	if (x->finished)
+		return -EBUSY;
+	if (n <= x->alloc_recs)
+		return 0;
+	if (!(p = realloc(x->recs, n * sizeof(*p))))
+		return -ENOMEM;
+	advise_huge(p, n * sizeof(*p));
+	x->recs = p;
+	x->alloc_recs = n;
 	return 0;
 }
 
@@ -281,8 +315,7 @@ hotlist_index_add_list(struct hotlist_index *x, const struct hotlist *l, uint32_
 	size_t i;
 	int r;
 
-	if ((r = grow((void **)&x->recs, &x->alloc_recs, x->n_recs + l->n_entries,
-	    sizeof(*x->recs))) < 0)
+	if ((r = hotlist_index_reserve(x, x->n_recs + l->n_entries)) < 0)
 		return r;
 	for (i = 0; i < l->n_entries; i++)
 		if ((r = hotlist_index_add(x, &l->entries[i], tag)) < 0 && r != -EPERM)
@@ -431,6 +464,7 @@ hotlist_index_finish(struct hotlist_index *x)
 		n *= 2;
 	if (!(x->buckets = malloc(n * sizeof(*x->buckets))))
 		return -ENOMEM;
+	advise_huge(x->buckets, n * sizeof(*x->buckets));
 	memset(x->buckets, 0xff, n * sizeof(*x->buckets));
 	x->mask = n - 1;
 	for (i = 0; i < x->n_recs; i++) {

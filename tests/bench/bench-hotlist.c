@@ -197,7 +197,7 @@ load_and_match(uint64_t n, uint64_t wild, uint64_t n_reads)
 	base = rss_mb("VmRSS:");
 	t0 = time_monotonic_usec();
 	c0 = cpu_usec();
-	if ((r = hotlist_index_new(&o, &x)) < 0)
+	if ((r = hotlist_index_new(&o, &x)) < 0 || hotlist_index_reserve(x, n) < 0)
 		return 1;
 	/* As matchd gets rows from the store: one entry at a time. */
 	for (i = 0; i < n; i++) {
