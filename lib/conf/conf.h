@@ -63,6 +63,9 @@ struct conf_match {
 	int64_t max_substitutions;
 	int64_t alert_cooldown_sec;
 	int64_t retro_window_hours;
+	char *ocr_classes;	/* "0ODQ,8B,...": checked by hotlist_index_new() */
+	char *ncic_list_codes;	/* "V=stolen-vehicle,...": hotlist_codes_parse() */
+	int64_t max_list_age_hours;
 };
 
 struct conf_alert {

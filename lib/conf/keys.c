@@ -70,6 +70,10 @@ static const struct conf_key match_keys[] = {
 	{ "MaxSubstitutions", CONF_T_INT, K(conf_match, max_substitutions), RANGE(0, 2), "1", NULL, true },
 	{ "AlertCooldownSec", CONF_T_INT, K(conf_match, alert_cooldown_sec), RANGE(0, 86400), "300", NULL, true },
 	{ "RetroWindowHours", CONF_T_INT, K(conf_match, retro_window_hours), RANGE(0, 720), "24", NULL, true },
+	{ "OcrClasses", CONF_T_STR, K(conf_match, ocr_classes), NOLIMIT, "0ODQ,8B,5S,2Z,1I,6G", NULL, true },
+	{ "NcicListCodes", CONF_T_STR, K(conf_match, ncic_list_codes), NOLIMIT,
+	  "V=stolen-vehicle,L=stolen-plate,W=wanted,M=missing,F=felony-vehicle,B=bolo,I=immigration", NULL, true },
+	{ "MaxListAgeHours", CONF_T_INT, K(conf_match, max_list_age_hours), RANGE(1, 720), "36", NULL, true },
 	{ NULL }
 };
 

@@ -3,3 +3,4 @@ bin_PROGRAMS += alprctl
 alprctl_SOURCES = tools/alprctl/main.c
 alprctl_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(JANSSON_CFLAGS)
 alprctl_LDADD = $(ALPR_LIBS)
+alprctl_SOURCES += tools/alprctl/hotlist.c tools/alprctl/alprctl.h

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "conf/conf.h"
 #include "ipc/ipc.h"
+#include "alprctl.h"
 
 static void
 usage(FILE *f)
@@ -25,6 +26,7 @@ usage(FILE *f)
 	    "\n"
 	    "commands:\n"
 	    "  status        is alpr-matchd answering on its control socket\n"
+	    "  hotlist ...   check, import, status, add (alprctl hotlist --help)\n"
 	    "\n"
 	    "  -f, --config FILE      configuration file (default %s)\n"
 	    "      --runtime-dir DIR  where the daemons' sockets are\n"
@@ -121,6 +123,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "status") == 0)
 		r = cmd_status(runtime_dir, json);
+	else if (strcmp(argv[optind], "hotlist") == 0)
+		r = alprctl_hotlist(argc - optind, argv + optind, conf, runtime_dir, json);
 	else {
 		fprintf(stderr, "alprctl: unknown command \"%s\"\n", argv[optind]);
 		usage(stderr);

@@ -1,0 +1,80 @@
+/*
+ * What alpr-matchd needs from lib/store for hot lists: the narrow
+ * interface, written before lib/store reached main (branch `store` has
+ * the tables `hotlists` and `hotlist_entries`).  Nothing here is built
+ * yet; lib/hotlist/store.c implements it with store_prepare() /
+ * store_begin() / store_commit() once lib/store lands.
+ *
+ * Runs in alpr-matchd only (it alone opens the database).
+ *
+ * Schema it assumes, on top of branch store's step 1 (one migration step,
+ * forward-only):
+ *   ALTER TABLE hotlists ADD COLUMN format TEXT;
+ *   ALTER TABLE hotlists ADD COLUMN file_name TEXT;
+ *   ALTER TABLE hotlists ADD COLUMN sha256 TEXT;          -- of the file
+ *   ALTER TABLE hotlists ADD COLUMN source_usec INTEGER;  -- date the source gives
+ *   ALTER TABLE hotlists ADD COLUMN added INTEGER;
+ *   ALTER TABLE hotlists ADD COLUMN removed INTEGER;
+ *   ALTER TABLE hotlists ADD COLUMN unchanged INTEGER;
+ *   ALTER TABLE hotlists ADD COLUMN skipped INTEGER;
+ *   ALTER TABLE hotlists ADD COLUMN excluded INTEGER;     -- immigration, R4
+ *   CREATE INDEX hotlist_entries_active ON hotlist_entries(list_id, expiry_usec);
+ * Entry category is stored by name (hotlist_category_name()).  Immigration
+ * categories never reach the table: hotlist_store_import() refuses them
+ * and the index refuses them again when loading.
+ */
+#ifndef ALPR_HOTLIST_STORE_H
+#define ALPR_HOTLIST_STORE_H
+
+#include <stdint.h>
+
+#include "hotlist/hotlist.h"
+
+struct store;
+
+struct hotlist_version {
+	int64_t id;		/* hotlists.id: the version's row */
+	int64_t version;	/* 1, 2, ... per list name */
+	int64_t imported_usec;
+	int64_t source_usec;
+	size_t n_entries, added, removed, unchanged, skipped, excluded;
+};
+
+/*
+ * Stores list as the new active version of list->source in one
+ * transaction: the previous active version of that source is marked
+ * inactive, counts against it are computed (hotlist_diff()), entries are
+ * inserted with bound parameters.  All or nothing.  user is the importing
+ * user's name (access log and provenance).
+ */
+int hotlist_store_import(struct store *s, const struct hotlist *list, const char *user,
+    struct hotlist_version *ret);
+
+/* The active version of source as a list (for the diff), or -ENOENT. */
+int hotlist_store_load_active(struct store *s, const char *source, struct hotlist **ret);
+
+/*
+ * Feeds every entry of every active version not expired at now_usec to
+ * the index, tagging it with the version's id.  Rows are streamed: no
+ * copy of the table in memory besides the index.
+ */
+int hotlist_store_fill_index(struct store *s, int64_t now_usec, struct hotlist_index *idx);
+
+/* One manual entry (alprctl hotlist add) into the source "manual" list. */
+int hotlist_store_add_manual(struct store *s, const struct hotlist_entry *e, const char *user,
+    int64_t *ret_entry_id);
+
+/* Active versions, newest first, for alprctl hotlist status. */
+int hotlist_store_versions(struct store *s, struct hotlist_version **ret, char ***ret_sources,
+    size_t *ret_n);
+
+/*
+ * Retro-match: each read captured at or after since_usec, as the matcher
+ * takes it (top-1 + candidates, state, capture time), with its rowid.
+ * Stops early when fn returns < 0.
+ */
+int hotlist_store_reads_since(struct store *s, int64_t since_usec,
+    int (*fn)(int64_t read_rowid, const struct hotlist_read *read, void *userdata),
+    void *userdata);
+
+#endif
