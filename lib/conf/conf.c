@@ -318,7 +318,7 @@ scan(struct loader *l, char *text)
 			l->key_lines[l->n_key_lines++] = lineno;
 		}
 		if (next != NULL)
-			*next = '\n';
+			*next++ = '\n';	/* restore, and step past it */
 	}
 	return l->n_key_lines;
 }
