@@ -240,6 +240,8 @@ store_open(const char *path, unsigned flags, struct store **ret)
 	sqlite3_extended_result_codes(s->db, 1);
 	if ((r = pragmas(s)) < 0)
 		goto fail;
+	if ((flags & STORE_OPEN_TEST_NOSYNC) && (r = exec(s, "PRAGMA synchronous = OFF")) < 0)
+		goto fail;
 	if ((r = store_migrate(s->db, STORE_SCHEMA_VERSION)) < 0)
 		goto fail;
 	/* The WAL and shared-memory files follow the database's mode; check anyway. */

@@ -33,6 +33,8 @@ typedef int64_t (*store_clock_fn)(void *userdata);
 
 enum store_open_flags {
 	STORE_OPEN_CREATE = 1u << 0,	/* create the file if it does not exist */
+	/* synchronous=OFF: only for tests that do not test durability. */
+	STORE_OPEN_TEST_NOSYNC = 1u << 1,
 };
 
 /*
