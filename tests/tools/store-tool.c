@@ -5,6 +5,8 @@
  *                             "committed N" after each commit
  *   store-tool check DB       integrity_check and foreign_key_check, print
  *                             "ok N" (N reads) or fail
+ *   store-tool seed DB        three reads of now (7ABC123 with a crop image,
+ *                             8XYZ999, 5DEF456), a hit on the first
  */
 #include "config.h"
 
@@ -93,9 +95,49 @@ check(const char *path)
 	return ok ? 0 : 1;
 }
 
+static int
+seed(const char *path)
+{
+	static const char jpeg[] = "\xff\xd8 seeded crop \xff\xd9";
+	static const char *const plates[] = { "7ABC123", "8XYZ999", "5DEF456" };
+	struct store_read rd[3];
+	struct store *s;
+	int i, r;
+
+	if ((r = store_open(path, STORE_OPEN_CREATE, &s)) < 0) {
+		fprintf(stderr, "open: %s\n", strerror(-r));
+		return 1;
+	}
+	memset(rd, 0, sizeof(rd));
+	for (i = 0; i < 3; i++) {
+		snprintf(rd[i].id, sizeof(rd[i].id), "%032x", 0xabc0 + i);
+		snprintf(rd[i].plate, sizeof(rd[i].plate), "%s", plates[i]);
+		rd[i].camera = "front";
+		rd[i].confidence = 0.95;
+		rd[i].capture_usec = time_realtime_usec() - 60 * USEC_PER_SEC;
+		rd[i].gps_fix = true;
+		rd[i].lat = 37.978;
+		rd[i].lon = -122.031 + i * 0.1;
+	}
+	rd[0].crop = jpeg;
+	rd[0].crop_len = sizeof(jpeg) - 1;
+	if ((r = store_reads_insert(s, rd, 3, NULL)) < 0 ||
+	    sqlite3_exec(store_db(s), "INSERT INTO hits (read_rowid, list_name, entry_plate,"
+	    " category, source, person, description, created_usec) SELECT rowid, 'NCIC',"
+	    " plate, 'stolen-vehicle', 'NCIC', 0, 'grey sedan', capture_usec FROM reads"
+	    " WHERE plate = '7ABC123'", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "seed failed\n");
+		return 1;
+	}
+	store_free(s);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "seed") == 0)
+		return seed(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "writer") == 0)
 		return writer(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
