@@ -12,3 +12,11 @@ tests_tools_store_tool_LDADD = $(ALPR_LIBS) $(SQLITE_LIBS)
 TESTS += tests/unit/test-store
 dist_check_SCRIPTS += tests/system/110-store-powerloss.sh
 TESTS += tests/system/110-store-powerloss.sh
+
+# make bench: storage figures (tests/bench/store.sh says how to scale).
+check_PROGRAMS += tests/tools/store-bench
+tests_tools_store_bench_SOURCES = tests/tools/store-bench.c
+tests_tools_store_bench_CPPFLAGS = $(TEST_CPPFLAGS) $(SQLITE_CFLAGS)
+tests_tools_store_bench_LDADD = $(ALPR_LIBS) $(SQLITE_LIBS)
+BENCHES += tests/bench/store.sh
+EXTRA_DIST += tests/bench/store.sh

@@ -25,6 +25,37 @@
 #define BATCH_MAX 16384
 #define BATCH_START 256
 
+static void
+free_pending(struct store *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_pending; i++)
+		free(s->pending[i]);
+	free(s->pending);
+	s->pending = NULL;
+	s->n_pending = 0;
+}
+
+/* Takes ownership of rel on success. */
+static int
+pending_add(struct store *s, char *rel)
+{
+	char **p = realloc(s->pending, (s->n_pending + 1) * sizeof(*p));
+
+	if (p == NULL)
+		return -ENOMEM;
+	s->pending = p;
+	s->pending[s->n_pending++] = rel;
+	return 0;
+}
+
+void
+store_purge_forget(struct store *s)
+{
+	free_pending(s);
+}
+
 struct victim {
 	int64_t rowid;
 	char *crop, *context;
@@ -59,7 +90,7 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	sqlite3_stmt *sel = NULL, *del_hits = NULL, *del_read = NULL, *ins_trash = NULL,
 	    *del_trash = NULL;
 	struct victim *v = NULL;
-	int64_t t0, dt;
+	int64_t t0, dt, work;
 	int batch, n = 0, i, r, rc;
 	uint64_t hits = 0;
 
@@ -83,6 +114,15 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	t0 = time_monotonic_usec();
 	if ((r = store_begin(s)) < 0)
 		goto out;
+	for (i = 0; i < (int)s->n_pending; i++) {
+		sqlite3_bind_text(del_trash, 1, s->pending[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(del_trash);
+		sqlite3_reset(del_trash);
+		if (rc != SQLITE_DONE) {
+			r = store_error(s, rc);
+			goto fail;
+		}
+	}
 	sqlite3_bind_int64(sel, 1, cutoff_usec);
 	sqlite3_bind_int(sel, 2, batch);
 	while (n < batch && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
@@ -114,6 +154,7 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 			goto fail;
 		}
 	}
+	work = time_monotonic_usec() - t0;
 	if ((r = store_commit(s)) < 0)
 		goto out;
 	dt = time_monotonic_usec() - t0;
@@ -129,21 +170,16 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 			acc->images++;
 		}
 	}
-	if (n > 0 && store_begin(s) == 0) {
-		for (i = 0; i < n; i++) {
-			const char *names[2] = { v[i].crop, v[i].context };
-			int k;
-
-			for (k = 0; k < 2; k++) {
-				if (names[k] == NULL)
-					continue;
-				sqlite3_bind_text(del_trash, 1, names[k], -1, SQLITE_STATIC);
-				(void)sqlite3_step(del_trash);
-				sqlite3_reset(del_trash);
-			}
-		}
-		/* A failure leaves rows for store_trash_flush(): harmless. */
-		(void)store_commit(s);
+	/*
+	 * Their trash rows go in the next step's transaction (or with
+	 * store_trash_flush() at the end), saving a commit per step.
+	 */
+	free_pending(s);
+	for (i = 0; i < n; i++) {
+		if (v[i].crop != NULL && pending_add(s, v[i].crop) == 0)
+			v[i].crop = NULL;
+		if (v[i].context != NULL && pending_add(s, v[i].context) == 0)
+			v[i].context = NULL;
 	}
 
 	acc->reads += (uint64_t)n;
@@ -151,9 +187,13 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	acc->batches++;
 	if (dt > acc->max_batch_usec)
 		acc->max_batch_usec = dt;
-	if (dt < budget_usec / 2 && n == batch && batch < BATCH_MAX)
+	/*
+	 * Size the batch on the work done under the lock; the commit's sync
+	 * costs the same for 16 rows or 16000 and is no reason to shrink.
+	 */
+	if (work < budget_usec / 2 && n == batch && batch < BATCH_MAX)
 		s->purge_batch = batch * 2;
-	else if (dt > budget_usec && batch > BATCH_MIN)
+	else if (work > budget_usec && batch > BATCH_MIN)
 		s->purge_batch = batch / 2;
 	r = n == batch ? 1 : 0;
 	goto out;
@@ -229,6 +269,9 @@ store_purge(struct store *s, int64_t retention_days, struct store_purge_stats *r
 	do
 		r = store_purge_step(s, cutoff, 25 * USEC_PER_MSEC, &st);
 	while (r > 0);
+	/* The last step's trash rows: their files are gone already. */
+	free_pending(s);
+	(void)store_trash_flush(s);
 	if (r < 0)
 		return r;
 	if ((r = store_vacuum(s)) < 0)

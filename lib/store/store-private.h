@@ -13,8 +13,11 @@ struct store {
 	sqlite3_stmt *ins_read;	/* kept: matchd inserts all day */
 	sqlite3_stmt *find_read;
 	int purge_batch;	/* adapted to the time budget */
+	char **pending;		/* unlinked images whose trash rows remain */
+	size_t n_pending;
 };
 
 void store_image_unlink(struct store *s, const char *rel);
+void store_purge_forget(struct store *s);
 
 #endif

@@ -260,6 +260,7 @@ store_free(struct store *s)
 {
 	if (s == NULL)
 		return NULL;
+	store_purge_forget(s);
 	sqlite3_finalize(s->ins_read);
 	sqlite3_finalize(s->find_read);
 	sqlite3_close_v2(s->db);
