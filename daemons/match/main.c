@@ -19,14 +19,23 @@
 
 #include "base/log.h"
 #include "daemon/daemon.h"
+#include "base/time.h"
 #include "ipc/ipc.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
 #define ALERT_USER "alpr-alert"	/* alpr-alertd's system user (alpr.sysusers) */
 
+#define PURGE_INTERVAL_USEC (3600 * USEC_PER_SEC)	/* the retention purge, hourly */
+#define PURGE_FIRST_USEC (60 * USEC_PER_SEC)		/* and a minute after start */
+#define PURGE_STEP_GAP_USEC (10 * USEC_PER_MSEC)	/* reads get the lock between steps */
+#define PURGE_STEP_BUDGET_USEC (25 * USEC_PER_MSEC)
+
 struct matchd {
 	struct daemon *d;
+	sd_event_source *purge_timer;
+	int64_t purge_cutoff_usec;	/* 0: no purge running */
+	struct store_purge_stats purge;
 	struct ipc_server *reads, *control;
 	struct ipc_client *alert;
 	struct store *store;
@@ -109,6 +118,55 @@ static const struct ipc_ops control_ops = { .table = control_table,
 	.connected = control_connected };
 static const struct ipc_ops alert_ops = { .table = alert_table };
 
+/*
+ * The retention purge (R8) runs here, in steps of about 25 ms with 10 ms
+ * between them, so that reads keep being stored while it works and the
+ * watchdog stays fed.  Counts go to the journal and the access log; plates
+ * go nowhere.
+ */
+static int
+purge_tick(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct matchd *m = userdata;
+	int64_t days = m->d->conf->storage.retention_days;
+	struct policy_log e = { .user = "alpr-matchd", .peer_uid = -1, .op = "purge",
+		.outcome = "ok" };
+	char terms[64];
+	uint64_t next;
+	int r;
+
+	if (m->purge_cutoff_usec == 0) {
+		memset(&m->purge, 0, sizeof(m->purge));
+		m->purge_cutoff_usec = store_now(m->store) - days * USEC_PER_DAY;
+	}
+	r = store_purge_step(m->store, m->purge_cutoff_usec, PURGE_STEP_BUDGET_USEC, &m->purge);
+	if (r > 0) {
+		next = usec + PURGE_STEP_GAP_USEC;
+	} else {
+		if (r < 0)
+			log_warn_r(r, "retention purge step failed, retrying in an hour");
+		else if ((r = store_vacuum(m->store)) < 0)
+			log_warn_r(r, "retention purge: vacuum failed, ignoring");
+		(void)store_trash_flush(m->store);
+		if (m->purge.reads > 0 || m->purge.images > 0) {
+			log_info("retention purge: removed reads=%llu hits=%llu images=%llu"
+			    " retention_days=%lld", (unsigned long long)m->purge.reads,
+			    (unsigned long long)m->purge.hits, (unsigned long long)m->purge.images,
+			    (long long)days);
+			snprintf(terms, sizeof(terms), "{\"retention_days\":%lld}", (long long)days);
+			e.terms = terms;
+			e.result_count = (int64_t)m->purge.reads;
+			if ((r = policy_log_append(m->store, &e)) < 0)
+				log_warn_r(r, "access log: cannot record the purge, ignoring");
+		}
+		m->purge_cutoff_usec = 0;
+		next = usec + PURGE_INTERVAL_USEC;
+	}
+	(void)sd_event_source_set_time(es, next);
+	(void)sd_event_source_set_enabled(es, SD_EVENT_ON);
+	return 0;
+}
+
 static int
 open_database(struct matchd *m, struct daemon *d)
 {
@@ -143,6 +201,9 @@ matchd_start(struct daemon *d)
 	m->d = d;
 	if ((r = open_database(m, d)) < 0)
 		return r;
+	if ((r = sd_event_add_time_relative(d->event, &m->purge_timer, CLOCK_MONOTONIC,
+	    PURGE_FIRST_USEC, 0, purge_tick, m)) < 0)
+		return r;
 	if ((fd = daemon_listen(d, "match.sock")) < 0)
 		fatal_r(fd, "match.sock");
 	if ((r = ipc_server_new(d->event, fd, IPC_ROLE_MATCH, d->name, IPC_ROLE_OCR | IPC_ROLE_TEST,
@@ -168,6 +229,7 @@ matchd_stop(struct daemon *d)
 {
 	struct matchd *m = d->userdata;
 
+	sd_event_source_unref(m->purge_timer);
 	ipc_client_free(m->alert);
 	ipc_server_free(m->control);
 	ipc_server_free(m->reads);

@@ -884,7 +884,14 @@ main(int argc, char **argv)
 		free(bad);
 		return r == 0 ? EXIT_OK : r == -EBADMSG ? EXIT_VERIFY : EXIT_INVALID;
 	}
-	if ((r = conf_load(o.conf_path, &conf, &err)) < 0) {
+	r = conf_load(o.conf_path, &conf, &err);
+	/* No file at the default path: the defaults (with --runtime-dir, say). */
+	if (r == -ENOENT && o.conf_path == NULL) {
+		free(err);
+		err = NULL;
+		r = conf_defaults(&conf);
+	}
+	if (r < 0) {
 		fprintf(stderr, "%s", err != NULL ? err : strerror(-r));
 		free(err);
 		return EXIT_CONFIG;
@@ -923,6 +930,8 @@ main(int argc, char **argv)
 	}
 	if (r == EXIT_OK && strcmp(op, "logout") == 0)
 		(void)session_save(NULL);
+	if (r == EXIT_OK && strcmp(op, "status") == 0 && !o.json)
+		printf("%s is answering\n", o.offline ? "the database" : "alpr-matchd");
 	print_answer(&a);
 	if (r == EXIT_OK && strcmp(op, "audit_verify") == 0 &&
 	    !json_is_true(json_object_get(json_object_get(a.final, "result"), "intact")))
