@@ -488,15 +488,27 @@ emit_answer(struct req *r, json_t *result, policy_emit_fn emit, void *data)
 	json_t *b;
 	int k = 0, fd;
 
+	/* Rows in chunks that stay well inside one message (IPC_MSG_MAX). */
 	n = r->rows != NULL ? json_array_size(r->rows) : 0;
-	for (i = 0; i < n && k == 0; i += chunk) {
+	for (i = 0; i < n && k == 0;) {
 		json_t *part = json_array();
-		size_t j;
+		size_t bytes = 0;
 
 		if (part == NULL)
 			return -ENOMEM;
-		for (j = i; j < n && j < i + chunk; j++)
-			json_array_append(part, json_array_get(r->rows, j));
+		for (; i < n && json_array_size(part) < chunk; i++) {
+			json_t *row = json_array_get(r->rows, i);
+			size_t len = json_dumpb(row, NULL, 0, JSON_COMPACT);
+
+			if (json_array_size(part) > 0 && bytes + len > IPC_MSG_MAX / 2)
+				break;
+			if (len > IPC_MSG_MAX - 256) {
+				json_decref(part);
+				return -E2BIG;
+			}
+			json_array_append(part, row);
+			bytes += len + 1;
+		}
 		b = json_pack("{s:b, s:o}", "ok", 1, "rows", part);
 		k = b != NULL ? emit(data, b, true, -1) : -ENOMEM;
 		json_decref(b);

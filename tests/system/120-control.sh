@@ -66,7 +66,7 @@ pid=$!
 i=0
 while [ ! -S "$d/run/control.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 check 0 "status answers over control.sock" $C status
-grep_out "reads: 3" "status counts the seeded reads"
+grep_out "reads: 303" "status counts the seeded reads"
 
 # No session, a forged one.
 check 1 "query without a session is refused" $C query --plate 7ABC123 -c 24-000001 -r investigation
@@ -100,6 +100,9 @@ check 0 "a canvass" $C --json query --lat 37.978 --lon -122.031 --radius 500 \
 	--from "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M)" --until "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M)" \
 	-c 24-000002 -r canvass
 grep_out '"count":1' "the canvass finds only the read within 500 m"
+
+check 0 "a query answered in several messages" sh -c "$C --json query --pattern 'QQ*' -c 24-000001 -r investigation >$d/q.json"
+check 0 "all 300 rows arrived" sh -c "grep -o '\"QQ0[0-9]*\"' $d/q.json | sort -u | wc -l | grep -qx 300"
 
 # Hit workflow.
 check 1 "disposition before CLETS refused" $C hit transition 1 DISPOSED --disposition arrest -c 24-000003

@@ -6,7 +6,8 @@
  *   store-tool check DB       integrity_check and foreign_key_check, print
  *                             "ok N" (N reads) or fail
  *   store-tool seed DB        three reads of now (7ABC123 with a crop image,
- *                             8XYZ999, 5DEF456), a hit on the first
+ *                             8XYZ999, 5DEF456), a hit on the first, and
+ *                             300 reads QQ00000..QQ00299
  */
 #include "config.h"
 
@@ -128,6 +129,23 @@ seed(const char *path)
 	    " WHERE plate = '7ABC123'", NULL, NULL, NULL) != SQLITE_OK) {
 		fprintf(stderr, "seed failed\n");
 		return 1;
+	}
+	/* 300 more (QQ00000..), so that an answer streams in several messages. */
+	{
+		struct store_read many[300];
+
+		memset(many, 0, sizeof(many));
+		for (i = 0; i < 300; i++) {
+			snprintf(many[i].id, sizeof(many[i].id), "%032x", 0x10000 + i);
+			snprintf(many[i].plate, sizeof(many[i].plate), "QQ%05d", i);
+			many[i].camera = "rear";
+			many[i].confidence = 0.8;
+			many[i].capture_usec = time_realtime_usec() - 120 * USEC_PER_SEC;
+		}
+		if (store_reads_insert(s, many, 300, NULL) != 300) {
+			fprintf(stderr, "seed failed\n");
+			return 1;
+		}
 	}
 	store_free(s);
 	return 0;

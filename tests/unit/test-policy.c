@@ -508,6 +508,27 @@ test_queries(void **state)
 	/* Not a way to track: a canvass needs a window of at most 7 days. */
 	assert_refused(call(f, f->deputy, "query", "24-009999", "canvass", NULL,
 	    "{\"lat\":37.978,\"lon\":-122.0311,\"radius_m\":200}"), "invalid");
+	/* Many rows stream in several messages, all of them arriving. */
+	{
+		struct store_read many[250];
+		int i;
+
+		memset(many, 0, sizeof(many));
+		for (i = 0; i < 250; i++) {
+			snprintf(many[i].id, sizeof(many[i].id), "%032x", 0x1000 + i);
+			snprintf(many[i].plate, sizeof(many[i].plate), "QQ%05d", i);
+			many[i].camera = "front";
+			many[i].capture_usec = NOW - 60 * USEC_PER_SEC;
+		}
+		assert_int_equal(store_reads_insert(f->s, many, 250, NULL), 250);
+		b = query(f, f->deputy, "{\"pattern\":\"QQ*\"}");
+		assert_ok(b);
+		assert_int_equal(json_array_size(f->rows), 250);
+		b = query(f, f->deputy, "{\"pattern\":\"QQ*\",\"limit\":100}");
+		assert_int_equal(json_array_size(f->rows), 100);
+		assert_true(json_is_true(json_object_get(json_object_get(b, "result"),
+		    "truncated")));
+	}
 	/* The log has who, terms, count, ids, case and purpose. */
 	assert_int_equal(qint(f, "SELECT count(*) FROM access_log WHERE op = 'query' AND"
 	    " user = 'deputy' AND case_number = '24-009999' AND purpose = 'canvass' AND"
