@@ -111,9 +111,10 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	    (r = store_prepare(s, "DELETE FROM image_trash WHERE path = ?", &del_trash)) < 0)
 		goto out;
 
-	t0 = time_monotonic_usec();
 	if ((r = store_begin(s)) < 0)
 		goto out;
+	/* From here we hold the write lock: this is what the budget limits. */
+	t0 = time_monotonic_usec();
 	for (i = 0; i < (int)s->n_pending; i++) {
 		sqlite3_bind_text(del_trash, 1, s->pending[i], -1, SQLITE_STATIC);
 		rc = sqlite3_step(del_trash);
