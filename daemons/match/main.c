@@ -4,29 +4,189 @@
  * match.sock (reads from alpr-ocrd) and control.sock (alprctl, alertd).
  * Trusts its peers only as far as their role and SO_PEERCRED allow.
  *
- * Foundation stage: the sockets and the skeleton; matching and storage
- * come with their own modules.
+ * The database (lib/store) is opened here and nowhere else; control
+ * requests run through lib/policy (policy_control), the same code that
+ * alprctl --offline runs.  Matching comes with lib/hotlist.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "daemon/daemon.h"
+#include "base/time.h"
 #include "ipc/ipc.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+#define ALERT_USER "alpr-alert"	/* alpr-alertd's system user (alpr.sysusers) */
+
+#define PURGE_INTERVAL_USEC (3600 * USEC_PER_SEC)	/* the retention purge, hourly */
+#define PURGE_FIRST_USEC (60 * USEC_PER_SEC)		/* and a minute after start */
+#define PURGE_STEP_GAP_USEC (10 * USEC_PER_MSEC)	/* reads get the lock between steps */
+#define PURGE_STEP_BUDGET_USEC (25 * USEC_PER_MSEC)
 
 struct matchd {
+	struct daemon *d;
+	sd_event_source *purge_timer;
+	int64_t purge_cutoff_usec;	/* 0: no purge running */
+	struct store_purge_stats purge;
 	struct ipc_server *reads, *control;
 	struct ipc_client *alert;
+	struct store *store;
+	struct policy *policy;
 };
 
+struct reply_to {
+	struct ipc_conn *conn;
+	uint64_t seq;
+};
+
+/* Sends one answer of policy_control() as a REPLY with the request's seq. */
+static int
+send_reply(void *userdata, json_t *body, bool more, int fd)
+{
+	struct reply_to *to = userdata;
+	uint32_t flags = 0;
+
+	if (more)
+		json_object_set_new(body, "more", json_true());
+	if (!json_is_true(json_object_get(body, "ok")))
+		flags |= IPC_F_ERROR;
+	if (fd >= 0)
+		flags |= IPC_F_FD;
+	return ipc_conn_send(to->conn, IPC_MSG_REPLY, flags, to->seq, body, fd);
+}
+
+static int
+on_request(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
+{
+	struct matchd *md = userdata;
+	struct policy_peer peer = {
+		.uid = ipc_conn_peer_uid(c),
+		.pid = ipc_conn_peer_pid(c),
+		.alert = ipc_conn_peer_role(c) == IPC_ROLE_ALERT,
+	};
+	struct reply_to to = { c, m->seq };
+	const char *op = NULL;
+	int r;
+
+	json_unpack(m->body, "{s:s}", "op", &op);
+	r = policy_control(md->policy, m->body, &peer, send_reply, &to);
+	if (r < 0)
+		log_warn_r(r, "control request op=%s uid=%u: cannot send the answer, ignoring",
+		    op != NULL ? op : "?", (unsigned)peer.uid);
+	else
+		log_debug("control request op=%s uid=%u", op != NULL ? op : "?", (unsigned)peer.uid);
+	return 0;
+}
+
+/*
+ * SO_PEERCRED: the socket's mode and group already limit who connects; a
+ * peer that says it is alpr-alertd must also run as alpr-alertd's user
+ * (or as ours or root, which a test or a single-user install uses).
+ */
+static int
+control_connected(struct ipc_conn *c, void *userdata)
+{
+	uid_t uid = ipc_conn_peer_uid(c);
+	struct passwd *pw;
+
+	if (ipc_conn_peer_role(c) != IPC_ROLE_ALERT || uid == 0 || uid == geteuid())
+		return 0;
+	pw = getpwnam(ALERT_USER);
+	if (pw != NULL && pw->pw_uid == uid)
+		return 0;
+	log_warnx("control.sock: peer uid=%u pid=%d claims role alert, refused",
+	    (unsigned)uid, (int)ipc_conn_peer_pid(c));
+	return -EPERM;
+}
+
 static const struct ipc_handler read_table[] = { { 0 } };
-static const struct ipc_handler control_table[] = { { 0 } };
+static const struct ipc_handler control_table[] = {
+	{ IPC_MSG_REQUEST, IPC_ROLE_CTL | IPC_ROLE_ALERT, false, true, on_request },
+	{ 0 }
+};
 static const struct ipc_handler alert_table[] = { { 0 } };
 static const struct ipc_ops read_ops = { .table = read_table };
-static const struct ipc_ops control_ops = { .table = control_table };
+static const struct ipc_ops control_ops = { .table = control_table,
+	.connected = control_connected };
 static const struct ipc_ops alert_ops = { .table = alert_table };
+
+/*
+ * The retention purge (R8) runs here, in steps of about 25 ms with 10 ms
+ * between them, so that reads keep being stored while it works and the
+ * watchdog stays fed.  Counts go to the journal and the access log; plates
+ * go nowhere.
+ */
+static int
+purge_tick(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct matchd *m = userdata;
+	int64_t days = m->d->conf->storage.retention_days;
+	struct policy_log e = { .user = "alpr-matchd", .peer_uid = -1, .op = "purge",
+		.outcome = "ok" };
+	char terms[64];
+	uint64_t next;
+	int r;
+
+	if (m->purge_cutoff_usec == 0) {
+		memset(&m->purge, 0, sizeof(m->purge));
+		m->purge_cutoff_usec = store_now(m->store) - days * USEC_PER_DAY;
+	}
+	r = store_purge_step(m->store, m->purge_cutoff_usec, PURGE_STEP_BUDGET_USEC, &m->purge);
+	if (r > 0) {
+		next = usec + PURGE_STEP_GAP_USEC;
+	} else {
+		if (r < 0)
+			log_warn_r(r, "retention purge step failed, retrying in an hour");
+		else if ((r = store_vacuum(m->store)) < 0)
+			log_warn_r(r, "retention purge: vacuum failed, ignoring");
+		(void)store_trash_flush(m->store);
+		if (m->purge.reads > 0 || m->purge.images > 0) {
+			log_info("retention purge: removed reads=%llu hits=%llu images=%llu"
+			    " retention_days=%lld", (unsigned long long)m->purge.reads,
+			    (unsigned long long)m->purge.hits, (unsigned long long)m->purge.images,
+			    (long long)days);
+			snprintf(terms, sizeof(terms), "{\"retention_days\":%lld}", (long long)days);
+			e.terms = terms;
+			e.result_count = (int64_t)m->purge.reads;
+			if ((r = policy_log_append(m->store, &e)) < 0)
+				log_warn_r(r, "access log: cannot record the purge, ignoring");
+		}
+		m->purge_cutoff_usec = 0;
+		next = usec + PURGE_INTERVAL_USEC;
+	}
+	(void)sd_event_source_set_time(es, next);
+	(void)sd_event_source_set_enabled(es, SD_EVENT_ON);
+	return 0;
+}
+
+static int
+open_database(struct matchd *m, struct daemon *d)
+{
+	char *path = NULL;
+	int r;
+
+	if (d->conf->storage.database[0] != '\0')
+		path = strdup(d->conf->storage.database);
+	else if (asprintf(&path, "%s/alpr.db", d->conf->general.state_dir) < 0)
+		path = NULL;
+	if (path == NULL)
+		return -ENOMEM;
+	r = store_open(path, STORE_OPEN_CREATE, &m->store);
+	if (r < 0)
+		log_warn_r(r, "database %s", path);
+	free(path);
+	if (r < 0)
+		return r;
+	return policy_new(m->store, d->conf, &m->policy);
+}
 
 static int
 matchd_start(struct daemon *d)
@@ -38,6 +198,12 @@ matchd_start(struct daemon *d)
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return -ENOMEM;
 	d->userdata = m;
+	m->d = d;
+	if ((r = open_database(m, d)) < 0)
+		return r;
+	if ((r = sd_event_add_time_relative(d->event, &m->purge_timer, CLOCK_MONOTONIC,
+	    PURGE_FIRST_USEC, 0, purge_tick, m)) < 0)
+		return r;
 	if ((fd = daemon_listen(d, "match.sock")) < 0)
 		fatal_r(fd, "match.sock");
 	if ((r = ipc_server_new(d->event, fd, IPC_ROLE_MATCH, d->name, IPC_ROLE_OCR | IPC_ROLE_TEST,
@@ -63,16 +229,30 @@ matchd_stop(struct daemon *d)
 {
 	struct matchd *m = d->userdata;
 
+	sd_event_source_unref(m->purge_timer);
 	ipc_client_free(m->alert);
 	ipc_server_free(m->control);
 	ipc_server_free(m->reads);
+	policy_free(m->policy);
+	store_free(m->store);
 	free(m);
+}
+
+/* The policy reads the config at each request: point it at the new one. */
+static int
+matchd_reload(struct daemon *d, const struct alpr_conf *old)
+{
+	struct matchd *m = d->userdata;
+
+	policy_set_conf(m->policy, d->conf);
+	return 0;
 }
 
 static const struct daemon_ops ops = {
 	.name = "alpr-matchd",
 	.summary = "Match plate reads against hot lists and store them.",
 	.start = matchd_start,
+	.reload = matchd_reload,
 	.stop = matchd_stop,
 };
 

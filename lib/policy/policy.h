@@ -1,0 +1,170 @@
+/*
+ * The ALPR usage and privacy policy (CCCSO 1.07.38) as code: who may do
+ * what (roles, training, sessions), the access gate every use of ALPR data
+ * goes through (own credentials, case/CAD number, an allowed purpose,
+ * prohibited purposes refused and logged), the tamper-evident access log,
+ * the hit workflow, holds, sharing, exports, inspections, deployments and
+ * the annual audit.  alpr-matchd runs it behind control.sock; alprctl
+ * --offline runs the very same code on the file.
+ *
+ * Entry point: policy_control() takes one REQUEST body (doc/protocol.md)
+ * and answers through an emit callback, so a socket and an in-process
+ * caller see the same replies.
+ */
+#ifndef ALPR_POLICY_H
+#define ALPR_POLICY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf/conf.h"
+#include "store/store.h"
+
+#define POLICY_CASE_MAX 32
+#define POLICY_NOTE_MAX 500
+#define POLICY_PASSWORD_MIN 10
+#define POLICY_ROWS_MAX 10000		/* rows one query may return */
+
+/* What a role may do: the table is in roles.c and nowhere else. */
+enum policy_perm {
+	PERM_QUERY = 1u << 0,		/* search reads */
+	PERM_HIT_VIEW = 1u << 1,
+	PERM_HIT_WORK = 1u << 2,	/* confirm, verify, dispose */
+	PERM_HOLD = 1u << 3,
+	PERM_EXPORT = 1u << 4,		/* evidence and hit exports */
+	PERM_SHARE = 1u << 5,
+	PERM_USERS = 1u << 6,
+	PERM_RECIPIENTS = 1u << 7,
+	PERM_PURGE = 1u << 8,
+	PERM_AUDIT = 1u << 9,
+	PERM_INSPECT = 1u << 10,
+	PERM_DEPLOY = 1u << 11,
+	PERM_HOTLIST = 1u << 12,
+};
+
+/* Permissions of role, 0 for an unknown role. */
+uint32_t policy_role_perms(const char *role);
+bool policy_role_valid(const char *role);
+const char *const *policy_roles(void);
+
+/* Purposes (policy IV.F.3 and IV.C). */
+bool policy_purpose_allowed(const char *purpose);
+const char *const *policy_purposes(void);
+/*
+ * True if the purpose code or any free text names a prohibited purpose
+ * (immigration enforcement, personal use, harassment or intimidation),
+ * however spelt: case-insensitive, with dots, spaces and digit-for-letter
+ * disguises folded.  ret_what (optional) names the category.
+ */
+bool policy_text_prohibited(const char *text, const char **ret_what);
+/* A case or CAD number: 3..32 of [A-Za-z0-9-], at least one digit. */
+bool policy_case_valid(const char *s);
+
+struct policy;
+
+/*
+ * conf stays owned by the caller and may be swapped (policy_set_conf) on
+ * reload; store likewise.
+ */
+int policy_new(struct store *store, const struct alpr_conf *conf, struct policy **ret);
+struct policy *policy_free(struct policy *p);
+void policy_set_conf(struct policy *p, const struct alpr_conf *conf);
+struct store *policy_store(struct policy *p);
+
+/*
+ * One message of an answer.  body is {"ok": ..., ...}; more is true on all
+ * but the last.  fd (or -1) is a sealed memfd with a file's bytes, owned
+ * by the caller of emit (emit duplicates it if it keeps it).  Returns
+ * 0 or -errno (the request is abandoned).
+ */
+typedef int (*policy_emit_fn)(void *userdata, json_t *body, bool more, int fd);
+
+struct policy_peer {
+	uid_t uid;
+	pid_t pid;
+	bool offline;		/* alprctl --offline as root: the "root" actor */
+	bool alert;		/* alpr-alertd (checked by SO_PEERCRED) */
+};
+
+/*
+ * Runs one request: {"op", "session", "case", "reason", "note", "args"}.
+ * Always answers through emit (an error is an answer); returns < 0 only
+ * if emit failed.
+ */
+int policy_control(struct policy *p, const json_t *request, const struct policy_peer *peer,
+    policy_emit_fn emit, void *userdata);
+
+/* ---- access log ------------------------------------------------------ */
+
+struct policy_log {
+	const char *user;		/* NULL: unknown (no valid session) */
+	int64_t peer_uid;		/* -1: unknown */
+	const char *op;
+	const char *terms;		/* JSON text of the query terms */
+	int64_t result_count;		/* -1: none */
+	const char *result_ids;		/* JSON array text */
+	const char *case_number, *purpose, *note;
+	const char *outcome;		/* "ok", "refused: ...", "error: ..." */
+};
+
+/* Appends one row, chained to the previous by SHA-256.  Runs its own transaction. */
+int policy_log_append(struct store *s, const struct policy_log *e);
+
+struct policy_verify {
+	int64_t rows;
+	int64_t first_bad;		/* 0 if the chain is intact */
+	char why[128];
+	char head[65];			/* hash of the last row */
+};
+/* Walks the chain: 0 with v filled (first_bad says whether it holds), or -errno. */
+int policy_log_verify(struct store *s, struct policy_verify *v);
+
+/* ---- users (also used by tests and alprctl --offline set-up) -------- */
+
+int policy_password_hash(const char *password, char out[128]);
+/*
+ * Argon2id cost of new hashes; the default is libsodium's INTERACTIVE
+ * (64 MiB).  For tests only, which log in hundreds of times.
+ */
+void policy_set_password_cost(unsigned long long ops, size_t mem);
+bool policy_password_verify(const char *hash, const char *password);
+bool policy_user_name_valid(const char *name);
+
+/* ---- exported directories (evidence, shares, hit reports) ----------- */
+
+/*
+ * Checks DIR/MANIFEST.sha256 (sha256sum format): every file listed has its
+ * hash, and no file is missing.  Returns 0 if all match, -EBADMSG with
+ * ret_bad (malloc'd, optional) naming the first bad file, or -errno.
+ */
+int policy_manifest_verify(const char *dir, char **ret_bad);
+/* True if name is a safe relative name for an exported file. */
+bool policy_export_name_valid(const char *name);
+
+/* ---- the hit workflow (R5, R6) --------------------------------------- */
+
+enum policy_hit_state {
+	HIT_NEW,
+	HIT_VISUALLY_CONFIRMED,
+	HIT_MISREAD,
+	HIT_CLETS_CONFIRMED,
+	HIT_CLETS_NOT_CONFIRMED,
+	HIT_DISPOSED,
+	HIT_STATE_MAX,
+};
+const char *policy_hit_state_name(int state);
+int policy_hit_state_from_name(const char *name);
+/* 0 if from -> to is a legal step, else -EPERM. */
+int policy_hit_step_allowed(int from, int to);
+/* A disposition that is an enforcement action needs a case number. */
+bool policy_disposition_valid(const char *d);
+bool policy_disposition_is_action(const char *d);
+
+#define POLICY_PERSON_REMINDER "This alert concerns the vehicle, not necessarily its driver: " \
+	"match the driver to the description of the wanted or missing person, or have another " \
+	"legal basis, before any stop (policy IV.E.3)."
+
+#endif

@@ -1,0 +1,611 @@
+/*
+ * Opening the database and storing reads with their images.  Runs in
+ * alpr-matchd (reads arrive from alpr-ocrd, already decoded and checked
+ * by the caller) and in alprctl --offline.
+ *
+ * Images are files under images/ rather than BLOBs in the database: a
+ * read's crop and context frame are tens to hundreds of KiB, and as BLOBs
+ * they would go through the WAL twice, multiply the page churn of every
+ * purge (secure_delete zeroes each page it frees), and push the indexes
+ * the queries need out of the page cache.  As files they are written once,
+ * streamed to exports as they are, and removed with one unlink.  The cost
+ * is a second thing to keep consistent; image_trash and the write order
+ * (files synced before the commit that names them) carry that.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "store/store-private.h"
+
+static int64_t
+realtime_clock(void *userdata)
+{
+	(void)userdata;
+	return time_realtime_usec();
+}
+
+int
+store_error(struct store *s, int rc)
+{
+	log_debug("sqlite: %s (%d)", sqlite3_errmsg(s->db), rc);
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EPERM;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EUCLEAN;
+	default:
+		return -EIO;
+	}
+}
+
+int
+store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
+{
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+	if (rc != SQLITE_OK) {
+		*ret = NULL;
+		return store_error(s, rc);
+	}
+	return 0;
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_error(s, rc);
+}
+
+int
+store_begin(struct store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *s)
+{
+	int r = exec(s, "COMMIT");
+
+	if (r < 0)
+		store_rollback(s);
+	return r;
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+const char *
+store_images_dir(const struct store *s)
+{
+	return s->images;
+}
+
+void
+store_set_clock(struct store *s, store_clock_fn fn, void *userdata)
+{
+	s->clock = fn != NULL ? fn : realtime_clock;
+	s->clock_data = userdata;
+}
+
+int64_t
+store_now(const struct store *s)
+{
+	return s->clock(s->clock_data);
+}
+
+/* R13: nothing of ours may be readable, writable or searchable by others. */
+static int
+check_private(const char *path, bool must_exist)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOENT && !must_exist ? 0 : -errno;
+	if (st.st_mode & S_IRWXO) {
+		log_debug("%s: mode %04o is world-accessible", path, st.st_mode & 07777);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int
+pragmas(struct store *s)
+{
+	static const char *const list[] = {
+		/* Must precede the first table; a no-op on an existing file. */
+		"PRAGMA auto_vacuum = INCREMENTAL",
+		"PRAGMA journal_mode = WAL",
+		/* FULL: a commit (and so an acknowledgement) survives power loss. */
+		"PRAGMA synchronous = FULL",
+		"PRAGMA foreign_keys = ON",
+		"PRAGMA secure_delete = ON",
+		"PRAGMA trusted_schema = OFF",
+		/*
+		 * 32 MiB of page cache (the default is 2): the indexes that every
+		 * insert, lookup and purge step walks stay in memory.
+		 */
+		"PRAGMA cache_size = -32768",
+		NULL,
+	};
+	sqlite3_stmt *st;
+	int r, i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if ((r = exec(s, list[i])) < 0)
+			return r;
+	if ((r = store_prepare(s, "PRAGMA journal_mode", &st)) < 0)
+		return r;
+	r = sqlite3_step(st) == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0 ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+store_open(const char *path, unsigned flags, struct store **ret)
+{
+	char dir[PATH_MAX], *slash;
+	struct store *s;
+	int r, rc, fd;
+
+	if (strlen(path) >= sizeof(dir) - 16)
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+
+	if ((r = check_private(path, false)) < 0)
+		return r;
+	if (access(path, F_OK) < 0) {
+		if (!(flags & STORE_OPEN_CREATE))
+			return -ENOENT;
+		/* Create it 0600 ourselves: SQLite would take the umask's 0644. */
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	s->clock = realtime_clock;
+	s->path = strdup(path);
+	if (asprintf(&s->images, "%s/images", dir) < 0)
+		s->images = NULL;
+	if (s->path == NULL || s->images == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (mkdir(s->images, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = check_private(s->images, true)) < 0)
+		goto fail;
+
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
+	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+	if (rc != SQLITE_OK) {
+		r = s->db != NULL ? store_error(s, rc) : -ENOMEM;
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((r = pragmas(s)) < 0)
+		goto fail;
+	if ((flags & STORE_OPEN_TEST_NOSYNC) && (r = exec(s, "PRAGMA synchronous = OFF")) < 0)
+		goto fail;
+	if ((r = store_migrate(s->db, STORE_SCHEMA_VERSION)) < 0)
+		goto fail;
+	/* The WAL and shared-memory files follow the database's mode; check anyway. */
+	if ((r = check_private(path, true)) < 0)
+		goto fail;
+	(void)store_trash_flush(s);
+	*ret = s;
+	return 0;
+fail:
+	store_free(s);
+	return r;
+}
+
+struct store *
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return NULL;
+	store_purge_forget(s);
+	sqlite3_finalize(s->ins_read);
+	sqlite3_finalize(s->find_read);
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s->images);
+	free(s);
+	return NULL;
+}
+
+bool
+store_id_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == STORE_ID_LEN;
+}
+
+bool
+store_plate_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return i >= 1 && i <= STORE_PLATE_MAX;
+}
+
+/* images/<first two hex digits of id>/<id>-<kind>.jpg, relative to images/. */
+static void
+image_rel(const char *id, const char *kind, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.2s/%s-%s.jpg", id, id, kind);
+}
+
+/* One sync of the images' file system: data, inodes and directory entries. */
+static int
+sync_images(struct store *s)
+{
+	int fd, r = 0;
+
+	if ((fd = open(s->images, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (syncfs(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * Writes one image through a temporary name and renames it into place.
+ * Nothing is synced here: store_reads_insert() syncs the file system once
+ * for the whole batch (syncfs) before the commit that names the files, so
+ * a committed read never names an image that a power loss took away.
+ */
+static int
+image_write(struct store *s, const char *rel, const void *data, size_t len)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+	const char *p = data;
+	ssize_t n;
+	int fd, r = 0;
+
+	snprintf(dir, sizeof(dir), "%s/%.2s", s->images, rel);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s", s->images, rel);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	close(fd);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+static void
+image_unlink(struct store *s, const char *rel)
+{
+	char path[PATH_MAX];
+
+	if (rel == NULL || strstr(rel, "..") != NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", s->images, rel);
+	(void)unlink(path);
+}
+
+int
+store_image_open(struct store *s, const char *rel)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (rel == NULL || rel[0] == '/' || strstr(rel, "..") != NULL)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s", s->images, rel);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+static int
+bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL || v[0] == '\0')
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static int
+find_read(struct store *s, const char *id, int64_t *ret_rowid)
+{
+	int r, rc;
+
+	if (s->find_read == NULL &&
+	    (r = store_prepare(s, "SELECT rowid FROM reads WHERE id = ?", &s->find_read)) < 0)
+		return r;
+	sqlite3_reset(s->find_read);
+	sqlite3_bind_text(s->find_read, 1, id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s->find_read);
+	if (rc == SQLITE_ROW) {
+		if (ret_rowid != NULL)
+			*ret_rowid = sqlite3_column_int64(s->find_read, 0);
+		r = 1;
+	} else
+		r = rc == SQLITE_DONE ? 0 : store_error(s, rc);
+	sqlite3_reset(s->find_read);
+	return r;
+}
+
+int
+store_read_exists(struct store *s, const char *id)
+{
+	return find_read(s, id, NULL);
+}
+
+int64_t
+store_read_rowid(struct store *s, const char *id)
+{
+	int64_t rowid = 0;
+	int r;
+
+	if ((r = find_read(s, id, &rowid)) < 0)
+		return r;
+	return r == 0 ? -ENOENT : rowid;
+}
+
+int64_t
+store_reads_count(struct store *s)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	int r;
+
+	if ((r = store_prepare(s, "SELECT count(*) FROM reads", &st)) < 0)
+		return r;
+	n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int
+insert_one(struct store *s, const struct store_read *rd, const char *crop, const char *ctx)
+{
+	sqlite3_stmt *st = s->ins_read;
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rd->plate, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, rd->state);
+	sqlite3_bind_double(st, 4, rd->confidence);
+	sqlite3_bind_double(st, 5, rd->state_confidence);
+	sqlite3_bind_text(st, 6, rd->candidates != NULL ? rd->candidates : "[]", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, rd->camera, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, rd->capture_usec);
+	sqlite3_bind_int64(st, 9, rd->first_usec);
+	sqlite3_bind_int64(st, 10, rd->last_usec);
+	sqlite3_bind_int(st, 11, rd->frames);
+	sqlite3_bind_int(st, 12, rd->gps_fix);
+	if (rd->gps_fix) {
+		sqlite3_bind_double(st, 13, rd->lat);
+		sqlite3_bind_double(st, 14, rd->lon);
+		sqlite3_bind_double(st, 15, rd->speed);
+		sqlite3_bind_double(st, 16, rd->heading);
+	}
+	bind_text_or_null(st, 17, crop);
+	bind_text_or_null(st, 18, ctx);
+	sqlite3_bind_int64(st, 19, store_now(s));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_error(s, rc);
+	return sqlite3_changes(s->db);
+}
+
+int
+store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup)
+{
+	char crop[64], ctx[64];
+	bool *dup;
+	size_t i;
+	int r, added = 0, images = 0;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!store_id_valid(reads[i].id) || !store_plate_valid(reads[i].plate) ||
+		    reads[i].camera == NULL)
+			return -EINVAL;
+	if (s->ins_read == NULL &&
+	    (r = store_prepare(s, "INSERT OR IGNORE INTO reads (id, plate, state, confidence,"
+	    " state_confidence, candidates, camera, capture_usec, first_usec, last_usec, frames,"
+	    " gps_fix, lat, lon, speed, heading, crop_file, context_file, stored_usec)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_read)) < 0)
+		return r;
+	if ((dup = calloc(n, sizeof(*dup))) == NULL)
+		return -ENOMEM;
+	if ((r = store_begin(s)) < 0)
+		goto out;
+	/* Duplicates first, so that their images are not rewritten. */
+	for (i = 0; i < n; i++) {
+		if ((r = find_read(s, reads[i].id, NULL)) < 0)
+			goto fail;
+		dup[i] = r > 0;
+	}
+	for (i = 0; i < n; i++) {
+		const struct store_read *rd = &reads[i];
+
+		if (dup[i])
+			continue;
+		crop[0] = ctx[0] = '\0';
+		if (rd->crop != NULL && rd->crop_len > 0) {
+			image_rel(rd->id, "crop", crop, sizeof(crop));
+			if ((r = image_write(s, crop, rd->crop, rd->crop_len)) < 0)
+				goto fail;
+			images++;
+		}
+		if (rd->context != NULL && rd->context_len > 0) {
+			image_rel(rd->id, "context", ctx, sizeof(ctx));
+			if ((r = image_write(s, ctx, rd->context, rd->context_len)) < 0)
+				goto fail;
+			images++;
+		}
+		if ((r = insert_one(s, rd, crop, ctx)) < 0)
+			goto fail;
+		if (r == 0)
+			dup[i] = true;	/* the same id twice in one batch */
+		else
+			added++;
+	}
+	if (images > 0 && (r = sync_images(s)) < 0)
+		goto fail;
+	if ((r = store_commit(s)) < 0)
+		goto fail_files;
+	if (ret_dup != NULL)
+		memcpy(ret_dup, dup, n * sizeof(*dup));
+	r = added;
+	goto out;
+fail:
+	store_rollback(s);
+fail_files:
+	for (i = 0; i < n; i++) {
+		if (dup[i])
+			continue;
+		image_rel(reads[i].id, "crop", crop, sizeof(crop));
+		image_rel(reads[i].id, "context", ctx, sizeof(ctx));
+		image_unlink(s, crop);
+		image_unlink(s, ctx);
+	}
+out:
+	free(dup);
+	return r;
+}
+
+/* ---- image trash: filled by the purge, emptied after its commit ---- */
+
+int
+store_trash_flush(struct store *s)
+{
+	sqlite3_stmt *sel = NULL, *del = NULL;
+	char *paths[256];
+	int r = 0, rc, n = 0, got, i;
+
+	if ((r = store_prepare(s, "SELECT path FROM image_trash LIMIT 256", &sel)) < 0)
+		return r;
+	if ((r = store_prepare(s, "DELETE FROM image_trash WHERE path = ?", &del)) < 0)
+		goto out;
+	do {
+		got = 0;
+		sqlite3_reset(sel);
+		while (got < 256 && (rc = sqlite3_step(sel)) == SQLITE_ROW)
+			if ((paths[got] = strdup((const char *)sqlite3_column_text(sel, 0))) != NULL)
+				got++;
+		sqlite3_reset(sel);
+		/* Unlink before the rows go: a crash here repeats an unlink, no more. */
+		for (i = 0; i < got; i++)
+			image_unlink(s, paths[i]);
+		if (got > 0 && (r = store_begin(s)) == 0) {
+			for (i = 0; i < got && r == 0; i++) {
+				sqlite3_reset(del);
+				sqlite3_bind_text(del, 1, paths[i], -1, SQLITE_STATIC);
+				if ((rc = sqlite3_step(del)) != SQLITE_DONE)
+					r = store_error(s, rc);
+				sqlite3_reset(del);
+			}
+			r = r == 0 ? store_commit(s) : (store_rollback(s), r);
+		}
+		for (i = 0; i < got; i++)
+			free(paths[i]);
+		n += got;
+	} while (r == 0 && got == 256);
+	if (r == 0)
+		r = n;
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(del);
+	return r;
+}
+
+/* Used by purge.c. */
+void
+store_image_unlink(struct store *s, const char *rel)
+{
+	image_unlink(s, rel);
+}

@@ -1,0 +1,140 @@
+/*
+ * The database of ALPR information: one SQLite file owned by alpr-matchd
+ * (alprctl --offline opens it as root for set-up and recovery), and the
+ * plate images as files in an images/ directory beside it.
+ *
+ * Invariants kept here:
+ *  - the file and its images are never world-accessible (R13): created
+ *    0600/0700, and a database whose mode admits "other" is refused;
+ *  - WAL, synchronous=FULL, foreign keys, a busy timeout, secure_delete
+ *    and auto_vacuum=INCREMENTAL on every connection;
+ *  - the schema only moves forward, one step per PRAGMA user_version;
+ *  - a read is committed together with its image files (written and synced
+ *    first) and removed together with them (through image_trash, so a
+ *    crash between commit and unlink leaves nothing behind for long).
+ * Statements are prepared with bound parameters only.
+ */
+#ifndef ALPR_STORE_H
+#define ALPR_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 3
+#define STORE_ID_LEN 32		/* a read id: 32 hex digits */
+#define STORE_PLATE_MAX 16
+
+struct store;
+
+/* Returns the current time in microseconds (CLOCK_REALTIME unless a test says otherwise). */
+typedef int64_t (*store_clock_fn)(void *userdata);
+
+enum store_open_flags {
+	STORE_OPEN_CREATE = 1u << 0,	/* create the file if it does not exist */
+	/* synchronous=OFF: only for tests that do not test durability. */
+	STORE_OPEN_TEST_NOSYNC = 1u << 1,
+};
+
+/*
+ * Opens (and creates or upgrades) the database at path; images go to
+ * "images" in the same directory.  -EPERM if the file or its directory is
+ * world-accessible, -EPROTO if its schema is newer than this program's.
+ */
+int store_open(const char *path, unsigned flags, struct store **ret);
+struct store *store_free(struct store *s);
+
+sqlite3 *store_db(struct store *s);
+const char *store_path(const struct store *s);
+const char *store_images_dir(const struct store *s);
+void store_set_clock(struct store *s, store_clock_fn fn, void *userdata);
+int64_t store_now(const struct store *s);
+
+/* Maps an SQLite result code to -errno (debug log of the message). */
+int store_error(struct store *s, int rc);
+/* Prepares sql (bound parameters only) on the store's connection. */
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/*
+ * Schema steps, exposed for the upgrade tests: applies migrations on db
+ * until its user_version is target (<= STORE_SCHEMA_VERSION).
+ */
+int store_migrate(sqlite3 *db, int target);
+
+/* ---- reads ---------------------------------------------------------- */
+
+struct store_read {
+	char id[STORE_ID_LEN + 1];
+	char plate[STORE_PLATE_MAX + 1];
+	char state[3];			/* "" when unknown */
+	double confidence, state_confidence;
+	const char *candidates;		/* JSON array text, NULL for [] */
+	const char *camera;
+	int64_t capture_usec, first_usec, last_usec;
+	int frames;
+	bool gps_fix;
+	double lat, lon, speed, heading;
+	/* JPEG bytes, or NULL; written as files under images/. */
+	const void *crop, *context;
+	size_t crop_len, context_len;
+};
+
+/* True if s is 32 lowercase hex digits. */
+bool store_id_valid(const char *s);
+/* True if s is 1..16 of [A-Z0-9]. */
+bool store_plate_valid(const char *s);
+
+/*
+ * Group commit: one transaction (and one sync) for n reads.  A read whose
+ * id is already stored is a duplicate: nothing changes and ret_dup[i] (if
+ * given) is set.  Returns the number of new reads or -errno; on failure
+ * nothing of the batch is kept.
+ */
+int store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup);
+/* 1 if a read with this id is stored, 0 if not, -errno. */
+int store_read_exists(struct store *s, const char *id);
+/* The rowid of read id, or -ENOENT. */
+int64_t store_read_rowid(struct store *s, const char *id);
+int64_t store_reads_count(struct store *s);
+
+/* Opens images/<rel> read-only (rel as stored in reads.crop_file). */
+int store_image_open(struct store *s, const char *rel);
+
+/* ---- retention purge (R8) ------------------------------------------- */
+
+struct store_purge_stats {
+	uint64_t reads;			/* removed */
+	uint64_t hits;
+	uint64_t images;
+	uint64_t held;			/* older than the cutoff but kept by a hold */
+	uint64_t batches;
+	int64_t max_batch_usec;		/* longest write transaction */
+};
+
+/*
+ * One bounded step: removes a batch of unheld reads captured before
+ * cutoff_usec (their hits by cascade), commits, then unlinks their images.
+ * The batch size adapts so that a step holds the write lock for about
+ * budget_usec.  Returns 1 if more remain, 0 when done, or -errno.
+ */
+int store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
+    struct store_purge_stats *acc);
+/*
+ * The whole purge for a retention of days (1..365; more is -EINVAL): steps
+ * until done, then vacuums.  Counts held reads in ret.
+ */
+int store_purge(struct store *s, int64_t retention_days, struct store_purge_stats *ret);
+/*
+ * Gives freed pages back (incremental_vacuum stepped to the end) and
+ * checkpoints the WAL into the file and truncates it.
+ */
+int store_vacuum(struct store *s);
+/* Unlinks images left in image_trash by a crash between commit and unlink. */
+int store_trash_flush(struct store *s);
+
+#endif

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Storage figures: batched insert rate, p99 insert latency during a
+# concurrent purge, purge throughput, plate lookup and area canvass latency.
+# The sizes are 5,000,000 reads with 1,000,000 expired; by default
+# this runs 200,000 + 50,000 to stay within a few minutes on a
+# shared machine (500,000 + 100,000 took 8 minutes here, most of it filling).  ALPR_BENCH_FULL=1 runs the full size;
+# ALPR_BENCH_READS / ALPR_BENCH_EXPIRED set any size.
+set -e
+b=${top_builddir:-.}
+if [ "${ALPR_BENCH_FULL:-0}" = 1 ]; then
+	reads=5000000 expired=1000000
+else
+	reads=${ALPR_BENCH_READS:-200000} expired=${ALPR_BENCH_EXPIRED:-50000}
+fi
+dir=$(mktemp -d "${TMPDIR:-/var/tmp}/store-bench.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+echo "# storage benchmark: $reads current reads + $expired expired (ALPR_BENCH_FULL=1 for 5M + 1M)"
+"$b/tests/tools/store-bench" "$dir" "$reads" "$expired" | sed 's/^/store: /'

@@ -1,0 +1,333 @@
+/*
+ * store-bench DIR READS EXPIRED: storage figures for `make bench`.
+ *  1. reads inserted per second, in batches of 64 as alpr-matchd commits
+ *     them (synchronous=FULL: each batch is durable);
+ *  2. p99 latency of those batches while another process purges EXPIRED
+ *     expired reads, and the purge's throughput;
+ *  3. latency of a plate lookup and of an area canvass over READS reads,
+ *     through policy_control() (the gate and the access-log row included).
+ * Prints "name value unit" lines.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/time.h"
+#include "conf/conf.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void
+make_read(struct store_read *rd, uint64_t n, int64_t when)
+{
+	static const char chars[] = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+	int i;
+
+	memset(rd, 0, sizeof(*rd));
+	snprintf(rd->id, sizeof(rd->id), "%016llx%016llx", (unsigned long long)rnd(),
+	    (unsigned long long)n);
+	for (i = 0; i < 7; i++)
+		rd->plate[i] = chars[rnd() % (sizeof(chars) - 1)];
+	rd->camera = (n & 1) ? "front" : "rear";
+	rd->confidence = 0.9;
+	rd->capture_usec = rd->first_usec = rd->last_usec = when;
+	rd->frames = 4;
+	rd->gps_fix = true;
+	rd->lat = 37.85 + (double)(rnd() % 30000) / 100000.0;	/* a 33 x 26 km box */
+	rd->lon = -122.2 + (double)(rnd() % 30000) / 100000.0;
+	rd->candidates = "[]";
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int64_t
+pct(int64_t *v, size_t n, double p)
+{
+	qsort(v, n, sizeof(*v), cmp64);
+	return v[(size_t)((double)(n - 1) * p)];
+}
+
+static int
+populate(const char *db, uint64_t reads, uint64_t expired, int64_t now)
+{
+	struct store_read *rd = calloc(10000, sizeof(*rd));
+	struct store *s;
+	uint64_t n = 0;
+	int r;
+
+	/* Set-up only: no sync, big batches. */
+	if ((r = store_open(db, STORE_OPEN_CREATE | STORE_OPEN_TEST_NOSYNC, &s)) < 0)
+		return r;
+	while (n < reads + expired) {
+		size_t i, k = 0;
+
+		for (i = 0; i < 10000 && n < reads + expired; i++, n++) {
+			int64_t when = n < expired ?
+			    now - (366 + (int64_t)(rnd() % 30)) * USEC_PER_DAY :
+			    now - (int64_t)(rnd() % (364 * (uint64_t)USEC_PER_DAY));
+
+			make_read(&rd[k++], n, when);
+		}
+		if ((r = store_reads_insert(s, rd, k, NULL)) < 0)
+			return r;
+	}
+	(void)store_vacuum(s);
+	store_free(s);
+	free(rd);
+	return 0;
+}
+
+/* batches of 64; with until > 0, as many as fit while that process runs (*batches set). */
+static double
+insert_rate(const char *db, int *batches_io, int64_t *lat, int64_t now, pid_t until, int *status)
+{
+	int batches = *batches_io;
+	struct store_read rd[64];
+	struct store *s;
+	int64_t t0, t1;
+	int b, i;
+
+	if (store_open(db, STORE_OPEN_CREATE, &s) < 0)
+		return -1;
+	t0 = time_monotonic_usec();
+	for (b = 0; b < batches; b++) {
+		int64_t bt = time_monotonic_usec();
+
+		if (until > 0 && waitpid(until, status, WNOHANG) == until)
+			break;
+		for (i = 0; i < 64; i++)
+			make_read(&rd[i], (uint64_t)b * 64 + i + (1ULL << 40), now);
+		if (store_reads_insert(s, rd, 64, NULL) != 64)
+			return -1;
+		if (lat != NULL)
+			lat[b] = time_monotonic_usec() - bt;
+	}
+	t1 = time_monotonic_usec();
+	store_free(s);
+	*batches_io = b;
+	return (double)b * 64 / ((double)(t1 - t0) / 1e6);
+}
+
+struct sink {
+	int rows;
+	bool ok;
+	char session[65];
+};
+
+static int
+sink(void *u, json_t *body, bool more, int fd)
+{
+	struct sink *k = u;
+	json_t *rows = json_object_get(body, "rows"), *sess;
+
+	if (rows != NULL)
+		k->rows += (int)json_array_size(rows);
+	if (!more) {
+		k->ok = json_is_true(json_object_get(body, "ok"));
+		sess = json_object_get(json_object_get(body, "result"), "session");
+		if (json_is_string(sess))
+			snprintf(k->session, sizeof(k->session), "%s", json_string_value(sess));
+	}
+	return 0;
+}
+
+static int
+call(struct policy *p, const char *json, struct sink *k)
+{
+	struct policy_peer peer = { .uid = 0, .offline = true };
+	json_t *req = json_loads(json, 0, NULL);
+	int r;
+
+	k->rows = 0;
+	r = policy_control(p, req, &peer, sink, k);
+	json_decref(req);
+	return r < 0 || !k->ok ? -1 : 0;
+}
+
+static int
+queries(const char *db, int64_t now)
+{
+	struct alpr_conf *conf;
+	struct policy *p;
+	struct store *s;
+	struct sink k = { 0 };
+	char req[512], plate[16];
+	int64_t lat_plate[200], lat_area[50], t;
+	int i, rows_area = 0;
+	sqlite3_stmt *st;
+
+	if (store_open(db, 0, &s) < 0 || conf_defaults(&conf) < 0 || policy_new(s, conf, &p) < 0)
+		return -1;
+	if (call(p, "{\"op\":\"user_add\",\"args\":{\"name\":\"bench\",\"role\":\"sworn\","
+	    "\"password\":\"bench password\"}}", &k) < 0 ||
+	    call(p, "{\"op\":\"login\",\"args\":{\"user\":\"bench\",\"password\":"
+	    "\"bench password\"}}", &k) < 0)
+		return -1;
+	snprintf(req, sizeof(req), "{\"op\":\"training_ack\",\"session\":\"%s\",\"args\":"
+	    "{\"policy_version\":\"%s\"}}", k.session, conf->policy.policy_version);
+	if (call(p, req, &k) < 0)
+		return -1;
+	for (i = 0; i < 200; i++) {
+		/* A plate that exists, picked at random. */
+		if (store_prepare(s, "SELECT plate FROM reads WHERE rowid >= ? LIMIT 1", &st) < 0)
+			return -1;
+		sqlite3_bind_int64(st, 1, (int64_t)(rnd() % 1000000));
+		snprintf(plate, sizeof(plate), "%s", sqlite3_step(st) == SQLITE_ROW ?
+		    (const char *)sqlite3_column_text(st, 0) : "AAA0000");
+		sqlite3_finalize(st);
+		snprintf(req, sizeof(req), "{\"op\":\"query\",\"session\":\"%s\",\"case\":"
+		    "\"24-000001\",\"reason\":\"investigation\",\"args\":{\"plate\":\"%s\"}}",
+		    k.session, plate);
+		t = time_monotonic_usec();
+		if (call(p, req, &k) < 0)
+			return -1;
+		lat_plate[i] = time_monotonic_usec() - t;
+	}
+	for (i = 0; i < 50; i++) {
+		int64_t from = now - (int64_t)(rnd() % (300 * (uint64_t)USEC_PER_DAY));
+
+		snprintf(req, sizeof(req), "{\"op\":\"query\",\"session\":\"%s\",\"case\":"
+		    "\"24-000002\",\"reason\":\"canvass\",\"args\":{\"lat\":37.97,\"lon\":-122.05,"
+		    "\"radius_m\":1000,\"from_usec\":%lld,\"to_usec\":%lld}}", k.session,
+		    (long long)from, (long long)(from + 24 * 3600 * USEC_PER_SEC));
+		t = time_monotonic_usec();
+		if (call(p, req, &k) < 0)
+			return -1;
+		lat_area[i] = time_monotonic_usec() - t;
+		rows_area += k.rows;
+	}
+	printf("plate_lookup_p50 %.2f ms\n", (double)pct(lat_plate, 200, 0.5) / 1000);
+	printf("plate_lookup_p99 %.2f ms\n", (double)pct(lat_plate, 200, 0.99) / 1000);
+	printf("area_canvass_24h_1km_p50 %.2f ms (%.1f reads found on average)\n",
+	    (double)pct(lat_area, 50, 0.5) / 1000, rows_area / 50.0);
+	printf("area_canvass_24h_1km_p99 %.2f ms\n", (double)pct(lat_area, 50, 0.99) / 1000);
+	policy_free(p);
+	store_free(s);
+	conf_free(conf);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char db[512];
+	uint64_t reads, expired;
+	int64_t now = time_realtime_usec(), *lat;
+	int batches = 400, status = 0, pfd[2], max = 100000;
+	bool waited = false;
+	double rate;
+	pid_t pid;
+
+	if (argc != 4)
+		return 2;
+	snprintf(db, sizeof(db), "%s/bench.db", argv[1]);
+	reads = strtoull(argv[2], NULL, 10);
+	expired = strtoull(argv[3], NULL, 10);
+	policy_set_password_cost(1, 8192);
+
+	/* What one durable commit costs on this disk: the floor of every figure below. */
+	{
+		char path[600], buf[4096] = { 0 };
+		int64_t v[20], t;
+		int fd, i;
+
+		snprintf(path, sizeof(path), "%s/fsync-probe", argv[1]);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0) {
+			for (i = 0; i < 20; i++) {
+				t = time_monotonic_usec();
+				(void)!write(fd, buf, sizeof(buf));
+				(void)fdatasync(fd);
+				v[i] = time_monotonic_usec() - t;
+			}
+			close(fd);
+			printf("fdatasync_p50 %.2f ms (this disk's cost of one durable commit)\n",
+			    (double)pct(v, 20, 0.5) / 1000);
+		}
+	}
+	if (populate(db, reads, expired, now) < 0) {
+		fprintf(stderr, "populate failed\n");
+		return 1;
+	}
+	printf("database_reads %llu (of which expired %llu)\n", (unsigned long long)(reads + expired),
+	    (unsigned long long)expired);
+	if ((lat = calloc((size_t)max, sizeof(*lat))) == NULL)
+		return 1;
+	rate = insert_rate(db, &batches, lat, now, 0, NULL);
+	printf("insert_rate_batched64 %.0f reads/s\n", rate);
+	printf("insert_batch64_p99_idle %.2f ms\n", (double)pct(lat, (size_t)batches, 0.99) / 1000);
+
+	/* The purge in another process, as the timer's would be. */
+	if (pipe(pfd) < 0)
+		return 1;
+	if ((pid = fork()) == 0) {
+		struct store_purge_stats st;
+		struct store *s;
+		int64_t t;
+		char line[160];
+
+		close(pfd[0]);
+		if (store_open(db, 0, &s) < 0)
+			_exit(1);
+		t = time_monotonic_usec();
+		if (store_purge(s, 365, &st) < 0)
+			_exit(1);
+		t = time_monotonic_usec() - t;
+		snprintf(line, sizeof(line), "purge_reads %llu\npurge_throughput %.0f reads/s"
+		    "\npurge_longest_step %.2f ms\n", (unsigned long long)st.reads,
+		    (double)st.reads / ((double)t / 1e6), (double)st.max_batch_usec / 1000);
+		(void)!write(pfd[1], line, strlen(line));
+		store_free(s);
+		_exit(0);
+	}
+	close(pfd[1]);
+	usleep(100000);
+	batches = max;
+	rate = insert_rate(db, &batches, lat, now, pid, &status);
+	waited = batches < max;
+	if (batches == 0) {
+		fprintf(stderr, "the purge ended before any insert\n");
+		batches = 1;
+	}
+	printf("insert_rate_during_purge %.0f reads/s\n", rate);
+	printf("insert_batch64_p99_during_purge %.2f ms\n",
+	    (double)pct(lat, (size_t)batches, 0.99) / 1000);
+	printf("insert_batch64_max_during_purge %.2f ms\n",
+	    (double)pct(lat, (size_t)batches, 1.0) / 1000);
+	printf("insert_batches_during_purge %d\n", batches);
+	if (!waited)
+		waitpid(pid, &status, 0);
+	{
+		char buf[512];
+		ssize_t n = read(pfd[0], buf, sizeof(buf) - 1);
+
+		if (n > 0) {
+			buf[n] = '\0';
+			fputs(buf, stdout);
+		}
+	}
+	free(lat);
+	return queries(db, now) < 0 ? 1 : 0;
+}

@@ -1,0 +1,165 @@
+/*
+ * store-tool: drives lib/store for the power-loss scenario and the
+ * benchmarks.
+ *   store-tool writer DB      insert batches of 64 reads forever, printing
+ *                             "committed N" after each commit
+ *   store-tool check DB       integrity_check and foreign_key_check, print
+ *                             "ok N" (N reads) or fail
+ *   store-tool seed DB        three reads of now (7ABC123 with a crop image,
+ *                             8XYZ999, 5DEF456), a hit on the first, and
+ *                             300 reads QQ00000..QQ00299
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/time.h"
+#include "store/store.h"
+
+static int
+writer(const char *path)
+{
+	static const char jpeg[4096] = "\xff\xd8";
+	struct store_read rd[64];
+	struct store *s;
+	int64_t total;
+	unsigned i, next;
+	int r;
+
+	if ((r = store_open(path, STORE_OPEN_CREATE, &s)) < 0) {
+		fprintf(stderr, "open: %s\n", strerror(-r));
+		return 1;
+	}
+	total = store_reads_count(s);
+	next = (unsigned)total;
+	for (;;) {
+		memset(rd, 0, sizeof(rd));
+		for (i = 0; i < 64; i++, next++) {
+			snprintf(rd[i].id, sizeof(rd[i].id), "%032x", next);
+			snprintf(rd[i].plate, sizeof(rd[i].plate), "W%u", next % 1000000);
+			rd[i].camera = "front";
+			rd[i].confidence = 0.8;
+			rd[i].capture_usec = time_realtime_usec();
+			if (i % 8 == 0) {
+				rd[i].crop = jpeg;
+				rd[i].crop_len = sizeof(jpeg);
+			}
+		}
+		if ((r = store_reads_insert(s, rd, 64, NULL)) < 0) {
+			fprintf(stderr, "insert: %s\n", strerror(-r));
+			return 1;
+		}
+		total += r;
+		printf("committed %lld\n", (long long)total);
+		fflush(stdout);
+	}
+}
+
+static int
+check(const char *path)
+{
+	sqlite3_stmt *st;
+	struct store *s;
+	int r, ok = 0;
+
+	if ((r = store_open(path, 0, &s)) < 0) {
+		fprintf(stderr, "open: %s\n", strerror(-r));
+		return 1;
+	}
+	if (store_prepare(s, "PRAGMA integrity_check", &st) == 0) {
+		ok = sqlite3_step(st) == SQLITE_ROW &&
+		    strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+		sqlite3_finalize(st);
+	}
+	if (ok && store_prepare(s, "SELECT count(*) FROM pragma_foreign_key_check", &st) == 0) {
+		ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+		sqlite3_finalize(st);
+	}
+	/* Every image a read names exists. */
+	if (ok && store_prepare(s, "SELECT crop_file FROM reads WHERE crop_file IS NOT NULL",
+	    &st) == 0) {
+		while (ok && sqlite3_step(st) == SQLITE_ROW) {
+			int fd = store_image_open(s, (const char *)sqlite3_column_text(st, 0));
+
+			ok = fd >= 0;
+			if (fd >= 0)
+				close(fd);
+		}
+		sqlite3_finalize(st);
+	}
+	printf("%s %lld\n", ok ? "ok" : "bad", (long long)store_reads_count(s));
+	store_free(s);
+	return ok ? 0 : 1;
+}
+
+static int
+seed(const char *path)
+{
+	static const char jpeg[] = "\xff\xd8 seeded crop \xff\xd9";
+	static const char *const plates[] = { "7ABC123", "8XYZ999", "5DEF456" };
+	struct store_read rd[3];
+	struct store *s;
+	int i, r;
+
+	if ((r = store_open(path, STORE_OPEN_CREATE, &s)) < 0) {
+		fprintf(stderr, "open: %s\n", strerror(-r));
+		return 1;
+	}
+	memset(rd, 0, sizeof(rd));
+	for (i = 0; i < 3; i++) {
+		snprintf(rd[i].id, sizeof(rd[i].id), "%032x", 0xabc0 + i);
+		snprintf(rd[i].plate, sizeof(rd[i].plate), "%s", plates[i]);
+		rd[i].camera = "front";
+		rd[i].confidence = 0.95;
+		rd[i].capture_usec = time_realtime_usec() - 60 * USEC_PER_SEC;
+		rd[i].gps_fix = true;
+		rd[i].lat = 37.978;
+		rd[i].lon = -122.031 + i * 0.1;
+	}
+	rd[0].crop = jpeg;
+	rd[0].crop_len = sizeof(jpeg) - 1;
+	if ((r = store_reads_insert(s, rd, 3, NULL)) < 0 ||
+	    sqlite3_exec(store_db(s), "INSERT INTO hits (read_rowid, list_name, entry_plate,"
+	    " category, source, person, description, created_usec) SELECT rowid, 'NCIC',"
+	    " plate, 'stolen-vehicle', 'NCIC', 0, 'grey sedan', capture_usec FROM reads"
+	    " WHERE plate = '7ABC123'", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "seed failed\n");
+		return 1;
+	}
+	/* 300 more (QQ00000..), so that an answer streams in several messages. */
+	{
+		struct store_read many[300];
+
+		memset(many, 0, sizeof(many));
+		for (i = 0; i < 300; i++) {
+			snprintf(many[i].id, sizeof(many[i].id), "%032x", 0x10000 + i);
+			snprintf(many[i].plate, sizeof(many[i].plate), "QQ%05d", i);
+			many[i].camera = "rear";
+			many[i].confidence = 0.8;
+			many[i].capture_usec = time_realtime_usec() - 120 * USEC_PER_SEC;
+		}
+		if (store_reads_insert(s, many, 300, NULL) != 300) {
+			fprintf(stderr, "seed failed\n");
+			return 1;
+		}
+	}
+	store_free(s);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "seed") == 0)
+		return seed(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "writer") == 0)
+		return writer(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "check") == 0)
+		return check(argv[2]);
+	fprintf(stderr, "usage: store-tool writer|check DB\n");
+	return 2;
+}
