@@ -317,8 +317,9 @@ scan(struct loader *l, char *text)
 			}
 			l->key_lines[l->n_key_lines++] = lineno;
 		}
+		/* Put the newline back and go past it, or the scan never ends. */
 		if (next != NULL)
-			*next = '\n';
+			*next++ = '\n';
 	}
 	return l->n_key_lines;
 }
