@@ -74,6 +74,9 @@ const char *source_describe(const struct source *s);
 struct source {
 	const char *kind;
 	void (*free)(struct source *s);
+	/* Replay only: begins playing (a replay waits for alpr-ocrd, a camera does not). */
+	void (*play)(struct source *s);
+	bool playing;
 	char desc[160];
 };
 

@@ -4,14 +4,13 @@
  * frames get it with its age, or {"fix": false} when there is none, it is
  * older than MaxFixAgeSec, or gpsd is not there.  gpsd absent or gone:
  * retry with backoff (GPS_BACKOFF_MIN_USEC doubling to GPS_BACKOFF_MAX_USEC);
- * frames keep flowing meanwhile.
+ * frames keep flowing meanwhile, tagged "no fix".
  *
  * Runs in alpr-captured.  Trusts gpsd's reports as far as libgps parses
  * them; every number is checked with isfinite() before use.
  *
  * States: DISCONNECTED --connect ok--> STREAMING --read error/EOF-->
- * DISCONNECTED (timer armed).  The fix is kept across a reconnect but
- * ages out like any other.
+ * DISCONNECTED (timer armed, the fix forgotten).
  */
 #include "config.h"
 
@@ -62,6 +61,8 @@ gps_disconnect(struct gps *g, const char *why)
 	g->io = sd_event_source_disable_unref(g->io);
 	(void)gps_close(&g->data);
 	g->connected = false;
+	/* Without gpsd nothing vouches for the last fix any more. */
+	g->fix.valid = false;
 	log_warnx("gpsd %s:%s: %s, frames are tagged \"no fix\" until it returns", g->host,
 	    g->port, why);
 	g->backoff_usec = GPS_BACKOFF_MIN_USEC;

@@ -7,3 +7,13 @@ alpr_captured_SOURCES = daemons/capture/main.c daemons/capture/capture.h \
 alpr_captured_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(JANSSON_CFLAGS) $(OPENCV_CFLAGS) \
 	$(V4L2_CFLAGS) $(GPS_CFLAGS)
 alpr_captured_LDADD = $(ALPR_LIBS) $(OPENCV_LIBS) $(V4L2_LIBS) $(GPS_LIBS) -lm
+
+# Tests: a peer standing in for alpr-ocrd and alprctl, and the scenarios.
+check_PROGRAMS += tests/tools/capture-peer
+tests_tools_capture_peer_SOURCES = tests/tools/capture-peer.c
+tests_tools_capture_peer_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_tools_capture_peer_LDADD = $(ALPR_LIBS)
+# The V4L2 camera this host lacks, faked at libv4l2's API (see its comment).
+check_LTLIBRARIES = tests/tools/libfake-v4l2.la
+tests_tools_libfake_v4l2_la_SOURCES = tests/tools/fake-v4l2.c
+tests_tools_libfake_v4l2_la_LDFLAGS = -module -avoid-version -rpath /nowhere -ldl

@@ -27,8 +27,21 @@
 
 static const char *const formats_grey = "GREY";
 
+static int
+on_ocr_connected(struct ipc_conn *conn, void *userdata)
+{
+	struct captured *c = userdata;
+
+	/* A replay starts with alpr-ocrd there, so a demo shows its first frame. */
+	if (c->src != NULL && c->src->play != NULL && !c->src->playing) {
+		log_info("camera %s: alpr-ocrd is there, replay starts", c->cam->name);
+		c->src->play(c->src);
+	}
+	return 0;
+}
+
 static const struct ipc_handler ocr_table[] = { { 0 } };
-static const struct ipc_ops ocr_ops = { .table = ocr_table };
+static const struct ipc_ops ocr_ops = { .table = ocr_table, .connected = on_ocr_connected };
 static const struct ipc_handler alert_table[] = { { 0 } };
 static const struct ipc_ops alert_ops = { .table = alert_table };
 

@@ -311,17 +311,30 @@ replay_new(sd_event *e, const struct conf_camera *cam, const struct source_sink 
 	return 0;
 }
 
+static void
+replay_play(struct source *s)
+{
+	struct replay *rp = (struct replay *)s;
+
+	if (s->playing)
+		return;
+	s->playing = true;
+	rp->next_usec = time_monotonic_usec();
+	(void)sd_event_source_set_time(rp->timer, rp->next_usec);
+	(void)sd_event_source_set_enabled(rp->timer, SD_EVENT_ONESHOT);
+}
+
+/* The pacing timer, armed by replay_play(). */
 static int
 replay_start(struct replay *rp)
 {
 	int r;
 
-	rp->next_usec = time_monotonic_usec();
-	r = sd_event_add_time(rp->event, &rp->timer, CLOCK_MONOTONIC, rp->next_usec, 0, on_tick,
-	    rp);
+	rp->src.play = replay_play;
+	r = sd_event_add_time(rp->event, &rp->timer, CLOCK_MONOTONIC, 0, 0, on_tick, rp);
 	if (r < 0)
 		return r;
-	(void)sd_event_source_set_enabled(rp->timer, SD_EVENT_ONESHOT);
+	(void)sd_event_source_set_enabled(rp->timer, SD_EVENT_OFF);
 	rp->sink.state(rp->sink.userdata, true, NULL);
 	return 0;
 }
