@@ -230,7 +230,7 @@ captured_start(struct daemon *d)
 	free(path);
 	if (r < 0)
 		return r;
-	if ((r = sd_event_add_time(d->event, &c->drain_timer, CLOCK_MONOTONIC, 0, 0, on_drain,
+	if ((r = sd_event_add_time(d->event, &c->drain_timer, CLOCK_MONOTONIC, 0, 1, on_drain,
 	    c)) < 0)
 		return r;
 	(void)sd_event_source_set_enabled(c->drain_timer, SD_EVENT_OFF);

@@ -331,7 +331,8 @@ replay_start(struct replay *rp)
 	int r;
 
 	rp->src.play = replay_play;
-	r = sd_event_add_time(rp->event, &rp->timer, CLOCK_MONOTONIC, 0, 0, on_tick, rp);
+	/* Accuracy 1 us: 0 would mean sd-event's default slack of 250 ms. */
+	r = sd_event_add_time(rp->event, &rp->timer, CLOCK_MONOTONIC, 0, 1, on_tick, rp);
 	if (r < 0)
 		return r;
 	(void)sd_event_source_set_enabled(rp->timer, SD_EVENT_OFF);
