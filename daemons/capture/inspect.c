@@ -7,6 +7,10 @@
  * alprctl records the inspection with the operator through alpr-matchd;
  * this daemon records nothing.
  *
+ * Every REPLY on this socket carries a sealed memfd, empty when there is
+ * no sample (errors included): the IPC handler tables match a message's
+ * descriptor exactly, so a client's table row for REPLY says fd = true.
+ *
  * Runs in alpr-captured.  Trusts the ctl peer only as far as the socket's
  * mode and group admit it; the request's fields are type-checked.
  */
@@ -28,6 +32,33 @@
 /* Frames must have come within this long for "frames_arriving". */
 #define INSPECT_FRESH_USEC (2 * USEC_PER_SEC)
 
+/* A sealed memfd of no bytes: the descriptor of a reply without a sample. */
+static int
+empty_memfd(void)
+{
+	int fd, r;
+
+	if ((fd = memfd_create("alpr-inspect", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
+		return -errno;
+	if ((r = ipc_memfd_seal(fd)) < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int
+send_reply(struct ipc_conn *conn, uint32_t flags, uint64_t seq, json_t *body, int fd)
+{
+	int r;
+
+	if (fd < 0 && (fd = empty_memfd()) < 0)
+		return fd;
+	r = ipc_conn_send(conn, IPC_MSG_REPLY, flags, seq, body, fd);
+	close(fd);
+	return r;
+}
+
 static int
 reply_error(struct ipc_conn *conn, uint64_t seq, const char *code, const char *error)
 {
@@ -36,7 +67,7 @@ reply_error(struct ipc_conn *conn, uint64_t seq, const char *code, const char *e
 
 	if (o == NULL)
 		return -ENOMEM;
-	r = ipc_conn_send(conn, IPC_MSG_REPLY, IPC_F_ERROR, seq, o, -1);
+	r = send_reply(conn, IPC_F_ERROR, seq, o, -1);
 	json_decref(o);
 	return r;
 }
@@ -146,10 +177,8 @@ do_inspect(struct captured *c, struct ipc_conn *conn, uint64_t seq, json_t *args
 			close(fd);
 		return -ENOMEM;
 	}
-	r = ipc_conn_send(conn, IPC_MSG_REPLY, 0, seq, o, fd);
+	r = send_reply(conn, 0, seq, o, fd);
 	json_decref(o);
-	if (fd >= 0)
-		close(fd);
 	return r;
 }
 

@@ -175,13 +175,13 @@ on_reply(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 	free(s);
 	exit_code = 0;
 	if (m->fd >= 0) {
-		if (ipc_memfd_check(m->fd, &size) != 0 || pread(m->fd, magic, 4, 0) != 4) {
+		if (ipc_memfd_check(m->fd, &size) != 0 || (size > 0 && pread(m->fd, magic, 4, 0) != 4)) {
 			printf("{\"sample\":\"not a sealed memfd\"}\n");
 			exit_code = 1;
 		} else {
 			printf("{\"sample_sealed\":true,\"sample_size\":%zu,\"sample_magic\":\"%s\"}\n",
 			    size, memcmp(magic, "\x89PNG", 4) == 0 ? "png" :
-			    memcmp(magic, "\xff\xd8\xff", 3) == 0 ? "jpeg" : "other");
+			    memcmp(magic, "\xff\xd8\xff", 3) == 0 ? "jpeg" : size == 0 ? "none" : "other");
 			if (out_path != NULL) {
 				int ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 				char *buf = malloc(size);
@@ -212,7 +212,7 @@ on_connected(struct ipc_conn *c, void *userdata)
 }
 
 static const struct ipc_handler ctl_table[] = {
-	{ IPC_MSG_REPLY, IPC_ROLE_CAPTURE, false, true, on_reply },
+	{ IPC_MSG_REPLY, IPC_ROLE_CAPTURE, true, true, on_reply },
 	{ 0 }
 };
 
