@@ -148,8 +148,8 @@ do_stall(const char *path, double seconds)
 	(void)fcntl(lfd, F_SETFL, 0);
 	if ((fd = accept(lfd, NULL, NULL)) < 0)
 		fatal("accept");
-	hello = json_pack("{s:i, s:s, s:s, s:I}", "version", IPC_VERSION, "role", "ocr", "name",
-	    "capture-peer", "instance", (json_int_t)1);
+	hello = json_pack("{s:i, s:s, s:s, s:s}", "version", IPC_VERSION, "role", "ocr", "name",
+	    "capture-peer", "instance", "00000000000000a1");
 	if ((n = ipc_encode(buf, IPC_MSG_HELLO, 0, 0, hello)) < 0 ||
 	    ipc_send_raw(fd, buf, n, -1) < 0)
 		fatalx("HELLO");
