@@ -17,3 +17,10 @@ tests_tools_capture_peer_LDADD = $(ALPR_LIBS)
 check_LTLIBRARIES = tests/tools/libfake-v4l2.la
 tests_tools_libfake_v4l2_la_SOURCES = tests/tools/fake-v4l2.c
 tests_tools_libfake_v4l2_la_LDFLAGS = -module -avoid-version -rpath /nowhere -ldl
+
+CAPTURE_TESTS = tests/system/060-capture-replay.sh tests/system/061-capture-health.sh \
+	tests/system/062-capture-backpressure.sh tests/system/063-capture-gps.sh \
+	tests/system/064-capture-v4l2.sh
+dist_check_SCRIPTS += $(CAPTURE_TESTS) tests/system/capture-lib.sh \
+	tests/system/capture-frames.py
+TESTS += $(CAPTURE_TESTS)
