@@ -24,3 +24,5 @@ CAPTURE_TESTS = tests/system/060-capture-replay.sh tests/system/061-capture-heal
 dist_check_SCRIPTS += $(CAPTURE_TESTS) tests/system/capture-lib.sh \
 	tests/system/capture-frames.py
 TESTS += $(CAPTURE_TESTS)
+BENCHES += tests/bench/capture.sh
+dist_noinst_DATA += tests/bench/capture.sh
