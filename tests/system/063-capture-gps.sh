@@ -74,7 +74,8 @@ start_captured "$T/alpr.conf" front "$T/run" "$T/captured.log"
 CPID=$!
 wait_for "$T/out.json" '"fix":true' 25
 ok $? "frames get GPS fixes from gpsd"
-sleep 1.5
+wait_for "$T/out.json" '"gps":"fix"' 10
+sleep 0.5
 T_KILL=$(now_usec)
 stop_gpsfake
 sleep 4
