@@ -76,8 +76,8 @@ wait_for "$T/out.json" '"fix":true' 25
 ok $? "frames get GPS fixes from gpsd"
 wait_for "$T/out.json" '"gps":"fix"' 10
 sleep 0.5
-T_KILL=$(now_usec)
 stop_gpsfake
+T_KILL=$(now_usec)
 sleep 4
 T_BACK=$(now_usec)
 start_gpsfake
@@ -113,13 +113,13 @@ ok(fixes and moving and all(in_log(g) and g["mode"] in (2, 3) and 0 <= g["age_ms
    all(abs(g["speed"] - 25.0 * 0.514444) < 0.01 and abs(g["heading"] - 315) < 0.01
        for g in moving),
    "every fix on a frame is a position, speed and heading of the log (%d fixes)" % len(fixes))
-gone = [f for f in frames if tkill + 500000 < f["capture_usec"] < tback]
+gone = [f for f in frames if tkill + 300000 < f["capture_usec"] < tback]
 ok(len(gone) >= 40 and all(f["gps"] == {"fix": False} for f in gone),
    "gpsd killed: frames keep flowing, tagged {\"fix\": false} (%d frames)" % len(gone))
 back = [f for f in frames if f["capture_usec"] > tback and f["gps"]["fix"]]
 ok(back and in_log(back[-1]["gps"]), "gpsd back: fixes return (%d frames)" % len(back))
 health = [l["body"]["gps"] for l in lines if l["type"] == "health"]
-ok("fix" in health and "absent" in health and health.index("absent") > health.index("fix"),
+ok("fix" in health and "absent" in health[health.index("fix"):],
    "HEALTH reports gps fix, then absent")
 seqs = [f["frame"] for f in frames]
 ok(seqs == list(range(seqs[0], seqs[0] + len(seqs))), "no frame lost across the gpsd outage")
