@@ -174,12 +174,13 @@ on_finished(void *userdata)
 	    (unsigned long long)c->seq);
 }
 
+/* FrameRate=0 replay waits while a frame waits, or while alpr-ocrd is away. */
 static bool
 on_busy(void *userdata)
 {
 	struct captured *c = userdata;
 
-	return c->pending != NULL || queue_busy(c);
+	return c->pending != NULL || ipc_client_conn(c->ocr) == NULL || queue_busy(c);
 }
 
 static int
