@@ -14,7 +14,7 @@ tests_tools_capture_peer_SOURCES = tests/tools/capture-peer.c
 tests_tools_capture_peer_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_tools_capture_peer_LDADD = $(ALPR_LIBS)
 # The V4L2 camera this host lacks, faked at libv4l2's API (see its comment).
-check_LTLIBRARIES = tests/tools/libfake-v4l2.la
+check_LTLIBRARIES += tests/tools/libfake-v4l2.la
 tests_tools_libfake_v4l2_la_SOURCES = tests/tools/fake-v4l2.c
 tests_tools_libfake_v4l2_la_LDFLAGS = -module -avoid-version -rpath /nowhere -ldl
 

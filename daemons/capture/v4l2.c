@@ -133,15 +133,15 @@ v4l2_fail(struct v4l2_src *v, const char *what, int r)
 {
 	char why[160];
 
-	snprintf(why, sizeof(why), "%s: %s", what, strerror(-r));
+	snprintf(why, sizeof(why), "%.100s: %s: %s", v->path, what, strerror(-r));
 	v4l2_close_device(v);
+	/* The daemon logs the cause once, as the camera's change of health. */
+	log_debug("camera %s: %s, retrying", v->path, why);
 	if (v->up || !v->reported) {
-		log_warnx("camera %s: %s, retrying", v->path, why);
 		v->up = false;
 		v->reported = true;
 		v->sink.state(v->sink.userdata, false, why);
-	} else
-		log_debug("camera %s: %s", v->path, why);
+	}
 	v4l2_schedule(v);
 }
 
