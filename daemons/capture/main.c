@@ -27,10 +27,27 @@
 
 static const char *const formats_grey = "GREY";
 
+/*
+ * Kernel bytes per FRAME in flight: a socket buffer of a few hundred bytes
+ * of payload plus the kernel's own overhead (measured: about 1 KiB).
+ */
+#define FRAME_SNDBUF_BYTES 1024
+
 static int
 on_ocr_connected(struct ipc_conn *conn, void *userdata)
 {
 	struct captured *c = userdata;
+	int r;
+
+	/*
+	 * Each frame in flight pins its memfd: cap them near QueueFrames
+	 * (the kernel doubles the value and keeps a floor of a few frames),
+	 * else a stalled alpr-ocrd would hold hundreds of megabytes.
+	 */
+	r = ipc_conn_set_sndbuf(conn, (int)c->d->conf->capture.queue_frames *
+	    FRAME_SNDBUF_BYTES / 2);
+	if (r < 0)
+		log_warn_r(r, "ocr.sock: send buffer, ignoring");
 
 	/* A replay starts with alpr-ocrd there, so a demo shows its first frame. */
 	if (c->src != NULL && c->src->play != NULL && !c->src->playing) {

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Back-pressure: alpr-ocrd stalls (says HELLO, then never reads).  The
 # capture loop must keep running (it still answers inspection), count the
-# frames it drops (newest wins), and keep its memory bounded.
+# frames it drops (newest wins), keep its memory bounded, and hand the
+# socket only a few frames (each pins a memfd of the frame's size).
 . "${top_srcdir:-.}/tests/system/capture-lib.sh"
 capture_setup
-echo 1..5
+echo 1..6
 
 mkdir -p "$T/frames" "$T/run"
 $FRAMES "$T/frames" scene 6 1280 720
@@ -52,6 +53,9 @@ ok(b["dropped"] > a["dropped"] > 0 and b["dropped"] - a["dropped"] > 100,
    (a["dropped"], b["dropped"]))
 ok(a["frames_arriving"] and b["frames_arriving"],
    "inspection answers and sees frames arriving")
+# Each frame in flight pins its memfd: the socket may hold only a few.
+held = b["frames"] - b["dropped"]
+ok(0 < held <= 16, "only %d frames were handed to the stalled receiver (QueueFrames=4)" % held)
 ok(rss1 > 0 and rss2 - rss1 < 16 * 1024,
    "memory stays bounded (RSS %d kB, 3 s later %d kB)" % (rss1, rss2))
 PY
