@@ -44,8 +44,9 @@ CONF
 
 for cam in black blurred scene short; do
 	mkdir -p "$T/$cam.run"
-	"$PEER" receive "$T/$cam.run/ocr.sock" -q -t 8 > "$T/$cam.json" &
+	"$PEER" receive "$T/$cam.run/ocr.sock" -q -t 120 > "$T/$cam.json" &
 	PIDS="$PIDS $!"
+	PEERS="$PEERS $!"
 done
 sleep 0.3
 for cam in black blurred scene short; do
@@ -53,13 +54,15 @@ for cam in black blurred scene short; do
 done
 # Two health intervals after the replay runs.
 for cam in black blurred scene short; do
-	wait_for "$T/$cam.log" "replay starts" 15
+	wait_for "$T/$cam.log" "replay starts" 60
 done
 sleep 3.5
 for cam in black blurred scene; do
 	"$PEER" inspect "$T/$cam.run/capture-$cam.sock" png "$T/$cam.png" > "$T/$cam.inspect"
 	echo "rc $?" >> "$T/$cam.inspect"
 done
+kill $PEERS
+wait $PEERS 2>/dev/null
 
 $PY - "$T" <<'PY'
 import json, sys
