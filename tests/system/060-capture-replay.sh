@@ -6,11 +6,16 @@
 # place, a mobile one without gpsd with {"fix": false}.
 . "${top_srcdir:-.}/tests/system/capture-lib.sh"
 capture_setup
-echo 1..9
+echo 1..11
 
 mkdir -p "$T/frames"
 $FRAMES "$T/frames" scene 40 320 240
 $FRAMES "$T/drive.avi" video 20 320 240
+# A folder with a corrupt file: it costs that frame only.
+mkdir -p "$T/bad"
+$FRAMES "$T/bad" scene 3 320 240
+head -c 5000 /dev/urandom > "$T/bad/frame-0001b.png"
+printf '\211PNG\r\n\032\n' > "$T/bad/frame-0000b.png"
 PORT=$(free_port)
 cat > "$T/alpr.conf" <<CONF
 [gps]
@@ -27,25 +32,29 @@ FrameRate=60
 Mode=fixed
 Latitude=38.581572
 Longitude=-121.4944
+[camera.bad]
+Source=images
+Path=$T/bad
+FrameRate=30
 [camera.dash]
 Source=video
 Path=$T/drive.avi
 FrameRate=30
 CONF
 
-for cam in front post dash; do
+for cam in front post dash bad; do
 	mkdir -p "$T/$cam"
-	n=40; [ $cam = dash ] && n=20
+	n=40; [ $cam = dash ] && n=20; [ $cam = bad ] && n=3
 	"$PEER" receive "$T/$cam/ocr.sock" -n $n -t 30 > "$T/$cam.json" &
 	PIDS="$PIDS $!"
 	eval "peer_$cam=$!"
 done
 sleep 0.3
 T0=$(now_usec)
-for cam in front post dash; do
+for cam in front post dash bad; do
 	start_captured "$T/alpr.conf" $cam "$T/$cam" "$T/$cam.log"
 done
-wait $peer_front $peer_post $peer_dash
+wait $peer_front $peer_post $peer_dash $peer_bad
 T1=$(now_usec)
 
 $PY - "$T" "$T0" "$T1" <<'PY'
@@ -85,4 +94,10 @@ dash = [l for l in load("dash") if l["type"] == "frame"]
 ok(len(dash) == 20 and all(f["sealed"] for f in dash) and
    all(abs(f["mean"] - dash[0]["mean"] - i) < 1.5 for i, f in enumerate(dash)),
    "video file: 20 frames decoded in order (got %d)" % len(dash))
+bad = [l for l in load("bad") if l["type"] == "frame"]
+ok(len(bad) == 3 and [f["meta"]["frame"] for f in bad] == [1, 2, 3],
+   "corrupt files in a folder are skipped, the good frames go on (%d)" % len(bad))
 PY
+grep -q 'cannot decode ".*frame-0001b.png"' "$T/bad.log"
+ok $? "a corrupt file is logged by name"
+
