@@ -3,7 +3,8 @@
 # over a compressed format), size, frame rate and exposure asked of the
 # camera, the mmap ring, luma taken from padded YUYV rows, driver
 # timestamps mapped to the wall clock; then the camera is unplugged
-# (HEALTH "down", logged) and plugged back (frames again, same process).
+# (HEALTH "down", logged) and plugged back (frames again, same process),
+# then it hangs (no frame: down after the stall timeout) and recovers.
 #
 # This host has no /dev/video and cannot load vivid or v4l2loopback, so
 # the camera itself is faked at libv4l2's API by an LD_PRELOAD library
@@ -12,7 +13,7 @@
 . "${top_srcdir:-.}/tests/system/capture-lib.sh"
 FAKE=$top_builddir/tests/tools/.libs/libfake-v4l2.so
 capture_setup
-echo 1..9
+echo 1..11
 
 mkdir -p "$T/run"
 PORT=$(free_port)
@@ -40,7 +41,7 @@ sleep 0.3
 T0=$(now_usec)
 start_captured "$T/alpr.conf" cam0 "$T/run" "$T/captured.log" LD_PRELOAD="$FAKE" \
 	FAKE_V4L2_DEVICE="$T/video-fake" FAKE_V4L2_UNPLUG="$T/unplugged" \
-	FAKE_V4L2_LOG="$T/fake.log"
+	FAKE_V4L2_LOG="$T/fake.log" FAKE_V4L2_FREEZE="$T/frozen"
 CPID=$!
 wait_for "$T/captured.log" "streaming" 15
 sleep 2
@@ -57,6 +58,18 @@ until [ $n -gt 150 ] || [ "$(grep -c 'streaming' "$T/captured.log")" -ge 2 ]; do
 	n=$((n + 1))
 done
 sleep 1.5
+# A hung camera: no error, just no frame.
+touch "$T/frozen"
+wait_for "$T/captured.log" "health: down (.*no frame" 15
+frozen=$?
+rm -f "$T/frozen"
+n=0
+until [ $n -gt 150 ] || [ "$(grep -c 'streaming' "$T/captured.log")" -ge 3 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+[ "$(grep -c 'streaming' "$T/captured.log")" -ge 3 ]
+thawed=$?
 kill -0 "$CPID" 2>/dev/null
 alive=$?
 kill "$PEER_PID"
@@ -88,7 +101,7 @@ ok(t0 < cap[0] and all(b > a for a, b in zip(cap, cap[1:])) and
    all(abs((c - m) - (cap[0] - mono[0])) < 20000 for c, m in zip(cap, mono)),
    "driver timestamps mapped to the wall clock")
 health = [l["body"]["state"] for l in lines if l["type"] == "health"]
-ok("down" in health and health[-1] != "down", "unplugged: HEALTH down; plugged back: not down (%s)" % health)
+ok("down" in health and "ok" in health[health.index("down"):], "unplugged: HEALTH down; plugged back: not down (%s)" % health)
 after = [f for f in frames if f["meta"]["capture_usec"] > tre]
 ok(len(after) >= 10 and after[0]["meta"]["frame"] > first[-1]["meta"]["frame"],
    "frames again after the camera returns (%d)" % len(after))
@@ -96,3 +109,5 @@ PY
 grep -q "camera cam0 health: down (.*video-fake: dequeue: No such device)" "$T/captured.log"
 ok $? "the unplug is logged with its cause"
 ok $alive "recovered without a restart (same process)"
+ok $frozen "a camera that gives no frame is reported down after the stall timeout"
+ok $thawed "and streams again once it gives frames"

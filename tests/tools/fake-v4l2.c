@@ -16,7 +16,8 @@
  * everywhere, U = V = 250, so a receiver can tell luma from chroma.
  * Buffers carry monotonic timestamps 5 ms in the past.  While the file
  * $FAKE_V4L2_UNPLUG exists, the camera is unplugged: open fails with
- * ENOENT and DQBUF with ENODEV.  $FAKE_V4L2_LOG gets a line per control set.
+ * ENOENT and DQBUF with ENODEV.  While $FAKE_V4L2_FREEZE exists, the camera
+ * gives no frame (a hung sensor).  $FAKE_V4L2_LOG gets a line per control set.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -313,6 +314,10 @@ ioctl_fake(unsigned long req, void *arg)
 
 		if (unplugged())
 			return fail(ENODEV);
+		if (getenv("FAKE_V4L2_FREEZE") != NULL && access(getenv("FAKE_V4L2_FREEZE"), F_OK) == 0) {
+			(void)read(cam.fd, &ticks, sizeof(ticks));
+			return fail(EAGAIN);
+		}
 		if (!cam.streaming || cam.qlen == 0 || read(cam.fd, &ticks, sizeof(ticks)) < 0)
 			return fail(EAGAIN);
 		i = cam.qorder[cam.qhead];
