@@ -8,12 +8,10 @@
 capture_setup
 echo 1..11
 
-mkdir -p "$T/frames"
-$FRAMES "$T/frames" scene 40 320 240
-$FRAMES "$T/drive.avi" video 20 320 240
-# A folder with a corrupt file: it costs that frame only.
-mkdir -p "$T/bad"
-$FRAMES "$T/bad" scene 3 320 240
+# The bad folder gets corrupt files too: each costs that frame only.
+mkdir -p "$T/frames" "$T/bad"
+$FRAMES -m "$T/frames:scene:40:320:240" "$T/drive.avi:video:20:320:240" \
+	"$T/bad:scene:3:320:240"
 head -c 5000 /dev/urandom > "$T/bad/frame-0001b.png"
 printf '\211PNG\r\n\032\n' > "$T/bad/frame-0000b.png"
 PORT=$(free_port)
@@ -45,7 +43,7 @@ CONF
 for cam in front post dash bad; do
 	mkdir -p "$T/$cam"
 	n=40; [ $cam = dash ] && n=20; [ $cam = bad ] && n=3
-	"$PEER" receive "$T/$cam/ocr.sock" -n $n -t 30 > "$T/$cam.json" &
+	"$PEER" receive "$T/$cam/ocr.sock" -n $n -t 120 > "$T/$cam.json" &
 	PIDS="$PIDS $!"
 	eval "peer_$cam=$!"
 done

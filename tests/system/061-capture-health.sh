@@ -1,19 +1,18 @@
 #!/bin/sh
 # Camera health (R11) and inspection: a black sequence is "dark", a blurred
-# one "blurred", a sharp one "ok", a replay that ends goes "no-frames";
+# one "blurred", a featureless one "blank", a white one "bright", a sharp
+# one "ok", a replay that ends goes "no-frames";
 # the HEALTH messages say so, and the inspect REQUEST on capture-NAME.sock
 # passes the sharp camera, fails the others on the right limit, and gives
 # a sample frame in a sealed memfd.
 . "${top_srcdir:-.}/tests/system/capture-lib.sh"
 capture_setup
-echo 1..10
+echo 1..12
 
-for k in black blurred scene; do
-	mkdir -p "$T/$k"
-	$FRAMES "$T/$k" $k 4 640 360
-done
-mkdir -p "$T/short"
-$FRAMES "$T/short" scene 5 320 240
+mkdir -p "$T/black" "$T/blurred" "$T/scene" "$T/grey" "$T/white" "$T/short"
+$FRAMES -m "$T/black:black:4:640:360" "$T/blurred:blurred:4:640:360" \
+	"$T/scene:scene:4:640:360" "$T/grey:grey:4:640:360" "$T/white:white:4:640:360" \
+	"$T/short:scene:5:320:240"
 PORT=$(free_port)
 cat > "$T/alpr.conf" <<CONF
 [gps]
@@ -36,24 +35,34 @@ Source=images
 Path=$T/scene
 FrameRate=15
 Loop=yes
+[camera.grey]
+Source=images
+Path=$T/grey
+FrameRate=15
+Loop=yes
+[camera.white]
+Source=images
+Path=$T/white
+FrameRate=15
+Loop=yes
 [camera.short]
 Source=images
 Path=$T/short
 FrameRate=15
 CONF
 
-for cam in black blurred scene short; do
+for cam in black blurred scene grey white short; do
 	mkdir -p "$T/$cam.run"
 	"$PEER" receive "$T/$cam.run/ocr.sock" -q -t 120 > "$T/$cam.json" &
 	PIDS="$PIDS $!"
 	PEERS="$PEERS $!"
 done
 sleep 0.3
-for cam in black blurred scene short; do
+for cam in black blurred scene grey white short; do
 	start_captured "$T/alpr.conf" $cam "$T/$cam.run" "$T/$cam.log"
 done
 # Two health intervals after the replay runs.
-for cam in black blurred scene short; do
+for cam in black blurred scene grey white short; do
 	wait_for "$T/$cam.log" "replay starts" 60
 done
 sleep 3.5
@@ -80,6 +89,9 @@ ok(b and set(b) == {"dark"}, "black frames: dark (%s)" % b)
 ok(bl and set(bl) == {"blurred"}, "blurred frames: blurred (%s)" % bl)
 ok(sc and set(sc) == {"ok"}, "sharp frames: ok (%s)" % sc)
 ok(sh and sh[-1] == "no-frames", "a replay that ended: no-frames (%s)" % sh)
+g, w = states("grey"), states("white")
+ok(g and set(g) == {"blank"}, "featureless frames (covered lens): blank (%s)" % g)
+ok(w and set(w) == {"bright"}, "overexposed frames: bright (%s)" % w)
 r, s = inspect("scene")
 res = r.get("result", {})
 ok(r.get("ok") and res.get("passed") and res.get("frames_arriving") and

@@ -23,12 +23,12 @@ FrameRate=120
 Loop=yes
 CONF
 
-"$PEER" stall "$T/run/ocr.sock" 20 > "$T/stall.out" &
+"$PEER" stall "$T/run/ocr.sock" 90 > "$T/stall.out" &
 PIDS="$PIDS $!"
 sleep 0.3
 start_captured "$T/alpr.conf" front "$T/run" "$T/captured.log"
 CPID=$!
-wait_for "$T/captured.log" "replay starts" 15
+wait_for "$T/captured.log" "replay starts" 60
 sleep 2
 rss1=$(awk '/^VmRSS/ {print $2}' /proc/$CPID/status)
 "$PEER" inspect "$T/run/capture-front.sock" jpeg > "$T/i1"

@@ -66,13 +66,13 @@ stop_gpsfake() {
 }
 
 start_gpsfake
-"$PEER" receive "$T/run/ocr.sock" -t 60 > "$T/out.json" &
+"$PEER" receive "$T/run/ocr.sock" -t 120 > "$T/out.json" &
 PEER_PID=$!
 PIDS="$PIDS $PEER_PID"
 sleep 0.3
 start_captured "$T/alpr.conf" front "$T/run" "$T/captured.log"
 CPID=$!
-wait_for "$T/out.json" '"fix":true' 25
+wait_for "$T/out.json" '"fix":true' 60
 ok $? "frames get GPS fixes from gpsd"
 wait_for "$T/out.json" '"gps":"fix"' 10
 sleep 0.5

@@ -34,7 +34,7 @@ MinContrast=0
 MinSharpness=0
 CONF
 
-"$PEER" receive "$T/run/ocr.sock" -t 40 > "$T/out.json" &
+"$PEER" receive "$T/run/ocr.sock" -t 120 > "$T/out.json" &
 PEER_PID=$!
 PIDS="$PIDS $PEER_PID"
 sleep 0.3
@@ -43,7 +43,7 @@ start_captured "$T/alpr.conf" cam0 "$T/run" "$T/captured.log" LD_PRELOAD="$FAKE"
 	FAKE_V4L2_DEVICE="$T/video-fake" FAKE_V4L2_UNPLUG="$T/unplugged" \
 	FAKE_V4L2_LOG="$T/fake.log" FAKE_V4L2_FREEZE="$T/frozen"
 CPID=$!
-wait_for "$T/captured.log" "streaming" 15
+wait_for "$T/captured.log" "streaming" 60
 sleep 2
 T_UNPLUG=$(now_usec)
 touch "$T/unplugged"
