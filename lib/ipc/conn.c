@@ -58,6 +58,7 @@ struct ipc_conn {
 	uint64_t peer_instance;
 	uid_t uid;
 	pid_t pid;
+	uint64_t ack_pending;		/* cumulative ACK not yet written, or 0 */
 	struct outq q;
 	void *data;
 };
@@ -90,6 +91,7 @@ struct ipc_client {
 	struct ipc_conn *conn;
 	sd_event_source *timer;
 	uint64_t backoff_usec;
+	uint64_t connected_usec;	/* CLOCK_MONOTONIC of the last connect */
 	uint64_t next_seq;
 	struct outq outbox;		/* unacknowledged, in seq order */
 	struct out *unsent;		/* first outbox entry not yet written on conn */
@@ -186,40 +188,60 @@ ipc_conn_close(struct ipc_conn *c, const char *why)
 		conn_close_now(c);
 }
 
-/* Writes what the socket takes now; waits for EPOLLOUT for the rest. */
+/*
+ * Writes what the socket takes now, many messages per system call: the
+ * pending ACK, the queue, then (a client once HELLO is done) the outbox
+ * from its first unsent entry.  Waits for EPOLLOUT for the rest.
+ */
 static void
 conn_flush(struct ipc_conn *c)
 {
 	struct ipc_client *cl = c->client;
-	struct out *o;
-	ssize_t n;
+	struct out *items[IPC_SEND_BATCH], *o;
+	struct ipc_iov v[IPC_SEND_BATCH];
+	unsigned char ack[IPC_HDR_SIZE];
+	int i, k, n;
 
-	if (c->closing)
-		return;
-	while ((o = c->q.head) != NULL) {
-		n = ipc_send_raw(c->fd, o->data, o->len, o->fd);
-		if (n == -EAGAIN)
+	while (!c->closing) {
+		n = 0;
+		if (c->ack_pending != 0) {
+			v[n].data = ack;
+			v[n].len = ipc_encode(ack, IPC_MSG_ACK, 0, c->ack_pending, NULL);
+			v[n].fd = -1;
+			items[n++] = NULL;
+		}
+		for (o = c->q.head; o != NULL && n < IPC_SEND_BATCH; o = o->next) {
+			v[n] = (struct ipc_iov){ o->data, o->len, o->fd };
+			items[n++] = o;
+		}
+		for (o = cl != NULL && c->hello_done ? cl->unsent : NULL; o != NULL &&
+		    n < IPC_SEND_BATCH; o = o->next) {
+			v[n] = (struct ipc_iov){ o->data, o->len, o->fd };
+			items[n++] = o;
+		}
+		if (n == 0)
+			break;
+		k = ipc_send_many(c->fd, v, n);
+		if (k == -EAGAIN)
 			goto wait;
-		if (n < 0) {
-			ipc_conn_close(c, strerror(-n));
+		if (k < 0) {
+			ipc_conn_close(c, strerror(-k));
 			return;
 		}
-		c->q.head = o->next;
-		if (c->q.head == NULL)
-			c->q.tail = &c->q.head;
-		c->q.len--;
-		out_free(o);
-	}
-	/* Reliable messages go once the server said HELLO. */
-	while (cl != NULL && c->hello_done && (o = cl->unsent) != NULL) {
-		n = ipc_send_raw(c->fd, o->data, o->len, o->fd);
-		if (n == -EAGAIN)
-			goto wait;
-		if (n < 0) {
-			ipc_conn_close(c, strerror(-n));
-			return;
+		for (i = 0; i < k; i++) {
+			if ((o = items[i]) == NULL) {
+				c->ack_pending = 0;
+			} else if (o == c->q.head) {
+				c->q.head = o->next;
+				if (c->q.head == NULL)
+					c->q.tail = &c->q.head;
+				c->q.len--;
+				out_free(o);
+			} else
+				cl->unsent = o->next;	/* stays in the outbox until acknowledged */
 		}
-		cl->unsent = o->next;
+		if (k < n)
+			goto wait;
 	}
 	(void)sd_event_source_set_io_events(c->io, EPOLLIN);
 	return;
@@ -271,12 +293,21 @@ dedup_get(const struct ipc_server *s, uint64_t instance)
 	return 0;
 }
 
+/*
+ * ACKs are cumulative, so one pending value replaces a queue: acknowledging
+ * never fails for want of queue space, however slowly the sender reads.
+ */
 int
 ipc_conn_ack(struct ipc_conn *c, uint64_t seq)
 {
+	if (c->closing)
+		return -ENOTCONN;
 	if (c->server != NULL)
 		dedup_set(c->server, c->peer_instance, seq);
-	return ipc_conn_send(c, IPC_MSG_ACK, 0, seq, NULL, -1);
+	if (seq > c->ack_pending)
+		c->ack_pending = seq;
+	conn_flush(c);
+	return 0;
 }
 
 static int
@@ -355,12 +386,12 @@ dispatch(struct ipc_conn *c, struct ipc_msg *m)
 		if ((why = take_hello(c, m)) != NULL)
 			return why;
 		c->hello_done = true;
+		log_debug("%s: peer %s \"%s\" pid %d said HELLO", ep->name,
+		    ipc_role_name(c->peer_role), c->peer_name, (int)c->pid);
 		if (ep->ops->connected != NULL && ep->ops->connected(c, ep->userdata) < 0)
 			return "refused by the daemon";
-		if (c->client != NULL) {
-			c->client->backoff_usec = BACKOFF_MIN_USEC;
+		if (c->client != NULL)
 			c->client->unsent = c->client->outbox.head;	/* resend */
-		}
 		conn_flush(c);
 		return NULL;
 	}
@@ -375,8 +406,7 @@ dispatch(struct ipc_conn *c, struct ipc_msg *m)
 	if ((m->flags & IPC_F_RELIABLE) && c->server != NULL &&
 	    m->seq <= dedup_get(c->server, c->peer_instance)) {
 		/* A resend of what we already acknowledged: say so again. */
-		(void)ipc_conn_send(c, IPC_MSG_ACK, 0, dedup_get(c->server, c->peer_instance),
-		    NULL, -1);
+		(void)ipc_conn_ack(c, dedup_get(c->server, c->peer_instance));
 		return NULL;
 	}
 	for (h = ep->ops->table; h != NULL && h->type != 0; h++)
@@ -399,34 +429,40 @@ static int
 conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ipc_conn *c = userdata;
-	struct ipc_msg m;
-	const char *why = NULL;
+	struct ipc_msg m[IPC_RECV_BATCH];
+	const char *why[IPC_RECV_BATCH], *bad;
+	int status[IPC_RECV_BATCH], got = 0, i, k;
 	char text[96];
-	int i, r;
 
 	if (revents & EPOLLOUT)
 		conn_flush(c);
-	for (i = 0; i < RECV_BURST && !c->closing; i++) {
-		memset(&m, 0, sizeof(m));
-		m.fd = -1;
-		r = ipc_recv(c->fd, &m, &why);
-		if (r == -EAGAIN)
+	while (got < RECV_BURST && !c->closing) {
+		k = ipc_recv_many(c->fd, m, status, why, IPC_RECV_BATCH);
+		if (k == -EAGAIN)
 			break;
-		if (r == 0) {
-			ipc_conn_close(c, NULL);
+		if (k < 0) {
+			ipc_conn_close(c, strerror(-k));
 			break;
 		}
-		if (r < 0) {
-			ipc_conn_close(c, r == -EBADMSG ? why : strerror(-r));
+		for (i = 0; i < k; i++) {
+			if (c->closing) {
+				/* after a protocol error the rest of the batch is dropped */
+			} else if (status[i] == 0) {
+				ipc_conn_close(c, NULL);
+			} else if (status[i] < 0) {
+				ipc_conn_close(c, why[i]);
+			} else if ((bad = dispatch(c, &m[i])) != NULL) {
+				snprintf(text, sizeof(text), "%s (%s)", bad, ipc_type_name(m[i].type));
+				ipc_conn_close(c, text);
+			}
+			if (status[i] > 0)
+				ipc_msg_clear(&m[i]);
+		}
+		got += k;
+		if (k < IPC_RECV_BATCH)
 			break;
-		}
-		if ((why = dispatch(c, &m)) != NULL) {
-			snprintf(text, sizeof(text), "%s (%s)", why, ipc_type_name(m.type));
-			ipc_conn_close(c, text);
-		}
-		ipc_msg_clear(&m);
 	}
-	if ((revents & (EPOLLHUP | EPOLLERR)) && i == 0 && !c->closing)
+	if ((revents & (EPOLLHUP | EPOLLERR)) && got == 0 && !c->closing)
 		ipc_conn_close(c, NULL);
 	return 0;
 }
@@ -463,6 +499,7 @@ conn_close_now(struct ipc_conn *c)
 {
 	struct endpoint *ep = conn_ep(c);
 	struct ipc_conn **p;
+	uint64_t now;
 
 	if (c->hello_done && ep->ops->disconnected != NULL)
 		ep->ops->disconnected(c, ep->userdata);
@@ -474,6 +511,10 @@ conn_close_now(struct ipc_conn *c)
 				break;
 			}
 	} else {
+		/* A connection that held for a while starts the backoff afresh. */
+		(void)sd_event_now(ep->event, CLOCK_MONOTONIC, &now);
+		if (now - c->client->connected_usec > BACKOFF_MAX_USEC)
+			c->client->backoff_usec = BACKOFF_MIN_USEC;
 		c->client->conn = NULL;
 		c->client->unsent = NULL;
 		client_schedule(c->client);
@@ -670,30 +711,36 @@ client_try(sd_event_source *s, uint64_t usec, void *userdata)
 	c->client = cl;
 	cl->conn = c;
 	cl->unsent = NULL;
+	(void)sd_event_now(cl->ep.event, CLOCK_MONOTONIC, &cl->connected_usec);
 	if (send_hello(c) < 0)
 		ipc_conn_close(c, "cannot send HELLO");
 	return 0;
 retry:
-	cl->backoff_usec = cl->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC :
-	    cl->backoff_usec * 2;
 	client_schedule(cl);
 	return 0;
 }
 
+/*
+ * The next attempt, after the current backoff; the backoff doubles up to
+ * its maximum until a connection gets through HELLO.
+ */
 static void
 client_schedule(struct ipc_client *cl)
 {
 	uint64_t now;
 
 	(void)sd_event_now(cl->ep.event, CLOCK_MONOTONIC, &now);
+	now += cl->backoff_usec;
+	cl->backoff_usec = cl->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC :
+	    cl->backoff_usec * 2;
 	if (cl->timer == NULL) {
-		if (sd_event_add_time(cl->ep.event, &cl->timer, CLOCK_MONOTONIC,
-		    now + cl->backoff_usec, 10000, client_try, cl) < 0)
+		if (sd_event_add_time(cl->ep.event, &cl->timer, CLOCK_MONOTONIC, now, 10000,
+		    client_try, cl) < 0)
 			fatalx("cannot add a reconnect timer");
 		(void)sd_event_source_set_enabled(cl->timer, SD_EVENT_ONESHOT);
 		return;
 	}
-	(void)sd_event_source_set_time(cl->timer, now + cl->backoff_usec);
+	(void)sd_event_source_set_time(cl->timer, now);
 	(void)sd_event_source_set_enabled(cl->timer, SD_EVENT_ONESHOT);
 }
 
