@@ -8,8 +8,9 @@
  * when the connection's queue is empty.  Otherwise it waits as the one
  * pending frame, replacing (dropping) an older pending one: newest wins,
  * the capture loop never blocks, and memory stays bounded by one frame
- * plus what the kernel holds for the socket.  Drops are counted in STATUS
- * and HEALTH.  With alpr-ocrd away, frames are dropped and counted too.
+ * plus what the kernel holds for the socket, itself capped near
+ * QueueFrames (on_ocr_connected).  Drops are counted in STATUS and HEALTH.
+ * With alpr-ocrd away, frames are dropped and counted too.
  */
 #include "config.h"
 
@@ -24,8 +25,6 @@
 #include "ipc/ipc.h"
 
 #define DRAIN_USEC (2 * USEC_PER_MSEC)	/* look again for room this soon */
-
-static const char *const formats_grey = "GREY";
 
 /*
  * Kernel bytes per FRAME in flight: a socket buffer of a few hundred bytes
@@ -133,7 +132,7 @@ frame_meta(struct captured *c, const struct frame *f, int64_t capture_usec, int6
 		return NULL;
 	return json_pack("{s:s, s:I, s:i, s:i, s:i, s:s, s:I, s:I, s:o}", "camera", c->cam->name,
 	    "frame", (json_int_t)c->seq, "width", f->width, "height", f->height, "stride",
-	    f->stride, "format", formats_grey, "capture_usec", (json_int_t)capture_usec,
+	    f->stride, "format", "GREY", "capture_usec", (json_int_t)capture_usec,
 	    "mono_usec", (json_int_t)mono_usec, "gps", gps);
 }
 

@@ -121,7 +121,9 @@ ok(back and in_log(back[-1]["gps"]), "gpsd back: fixes return (%d frames)" % len
 health = [l["body"]["gps"] for l in lines if l["type"] == "health"]
 ok("fix" in health and "absent" in health[health.index("fix"):],
    "HEALTH reports gps fix, then absent")
-seqs = [f["frame"] for f in frames]
-ok(seqs == list(range(seqs[0], seqs[0] + len(seqs))), "no frame lost across the gpsd outage")
+# Frames may be dropped under load (newest wins), but never stop for GPS.
+cap = [f["capture_usec"] for f in frames]
+gap = max(b - a for a, b in zip(cap, cap[1:]))
+ok(gap < 1000000, "frames keep coming through the outage (longest gap %d ms)" % (gap // 1000))
 PY
 ok $alive "alpr-captured ran through the outage (same process)"
