@@ -27,11 +27,13 @@
 #define REPLAY_FILES_MAX 100000
 #define REPLAY_FAST_TICK_USEC 1000	/* FrameRate=0: look for room this often */
 #define REPLAY_FAST_BURST 64		/* frames per tick at most */
+#define REPLAY_RESCAN_USEC (5 * USEC_PER_SEC)	/* a folder without images: look again */
 
 struct replay {
 	struct source src;
 	sd_event *event;
 	sd_event_source *timer;
+	sd_event_source *rescan;
 	struct source_sink sink;
 	bool loop;
 	int64_t period_usec;		/* 0: as fast as taken */
@@ -277,6 +279,7 @@ replay_free(struct source *s)
 	size_t i;
 
 	sd_event_source_disable_unref(rp->timer);
+	sd_event_source_disable_unref(rp->rescan);
 	if (rp->cache != NULL)
 		drop_cache(rp);
 	for (i = 0; i < rp->n_files; i++)
@@ -319,6 +322,8 @@ replay_play(struct source *s)
 	if (s->playing)
 		return;
 	s->playing = true;
+	if (rp->video == NULL && rp->n_files == 0)
+		return;		/* starts once the folder has images (on_rescan) */
 	rp->next_usec = time_monotonic_usec();
 	(void)sd_event_source_set_time(rp->timer, rp->next_usec);
 	(void)sd_event_source_set_enabled(rp->timer, SD_EVENT_ONESHOT);
@@ -336,7 +341,59 @@ replay_start(struct replay *rp)
 	if (r < 0)
 		return r;
 	(void)sd_event_source_set_enabled(rp->timer, SD_EVENT_OFF);
+	return 0;
+}
+
+/*
+ * A folder that is missing or has no image is the source down, like an
+ * unplugged camera: it is looked at again every REPLAY_RESCAN_USEC.
+ */
+static int
+scan_folder(struct replay *rp)
+{
+	char why[200];
+	int r;
+
+	if ((r = list_images(rp)) < 0) {
+		size_t i;
+
+		for (i = 0; i < rp->n_files; i++)
+			free(rp->files[i]);
+		free(rp->files);
+		free(rp->cache);
+		rp->files = NULL;
+		rp->cache = NULL;
+		rp->n_files = 0;
+		if (r == -ENOMEM)
+			return r;
+		snprintf(why, sizeof(why), "%.150s: %s", rp->dir,
+		    r == -ENOENT ? "no image files" : strerror(-r));
+		snprintf(rp->src.desc, sizeof(rp->src.desc), "images %.140s (none)", rp->dir);
+		rp->sink.state(rp->sink.userdata, false, why);
+		return 0;
+	}
+	rp->caching = rp->loop;
+	snprintf(rp->src.desc, sizeof(rp->src.desc), "images %.120s (%zu files%s)", rp->dir,
+	    rp->n_files, rp->loop ? ", loop" : "");
 	rp->sink.state(rp->sink.userdata, true, NULL);
+	return 1;
+}
+
+static int
+on_rescan(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct replay *rp = userdata;
+
+	if (scan_folder(rp) > 0) {
+		log_info("replay: %s", rp->src.desc);
+		if (rp->src.playing) {
+			rp->src.playing = false;
+			replay_play(&rp->src);
+		}
+		return 0;
+	}
+	(void)sd_event_source_set_time(s, usec + REPLAY_RESCAN_USEC);
+	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
 }
 
@@ -350,13 +407,14 @@ replay_images_new(sd_event *e, const struct conf_camera *cam, const struct sourc
 	if ((r = replay_new(e, cam, sink, &rp)) < 0)
 		return r;
 	rp->src.kind = "images";
-	if ((r = list_images(rp)) < 0)
+	if ((r = replay_start(rp)) < 0 || (r = scan_folder(rp)) < 0)
 		goto fail;
-	rp->caching = rp->loop;
-	snprintf(rp->src.desc, sizeof(rp->src.desc), "images %s (%zu files%s)", rp->dir,
-	    rp->n_files, rp->loop ? ", loop" : "");
-	if ((r = replay_start(rp)) < 0)
-		goto fail;
+	if (r == 0) {
+		r = sd_event_add_time_relative(e, &rp->rescan, CLOCK_MONOTONIC,
+		    REPLAY_RESCAN_USEC, USEC_PER_MSEC * 100, on_rescan, rp);
+		if (r < 0)
+			goto fail;
+	}
 	*ret = &rp->src;
 	return 0;
 fail:
@@ -377,10 +435,11 @@ replay_video_new(sd_event *e, const struct conf_camera *cam, const struct source
 	if ((r = cvw_video_open(rp->dir, &rp->video)) < 0)
 		goto fail;
 	cvw_video_size(rp->video, &rp->width, &rp->height);
-	snprintf(rp->src.desc, sizeof(rp->src.desc), "video %s %dx%d%s", rp->dir, rp->width,
+	snprintf(rp->src.desc, sizeof(rp->src.desc), "video %.120s %dx%d%s", rp->dir, rp->width,
 	    rp->height, rp->loop ? " (loop)" : "");
 	if ((r = replay_start(rp)) < 0)
 		goto fail;
+	rp->sink.state(rp->sink.userdata, true, NULL);
 	*ret = &rp->src;
 	return 0;
 fail:

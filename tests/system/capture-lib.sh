@@ -1,4 +1,4 @@
-# Helpers for the alpr-captured scenarios (06x-capture-*.sh): a temp
+# Helpers for the alpr-captured scenarios (07x-capture-*.sh): a temp
 # runtime directory, test frames made here (never real data), the test
 # peer standing in for alpr-ocrd/alprctl, and TAP lines.  Sourced.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}

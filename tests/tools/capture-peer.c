@@ -1,5 +1,5 @@
 /*
- * Test peer for alpr-captured (tests/system/06x-capture-*.sh, the capture
+ * Test peer for alpr-captured (tests/system/07x-capture-*.sh, the capture
  * bench).  Real sockets, real memfds; it stands in for alpr-ocrd and
  * alprctl, which the capture tests must not depend on.
  *

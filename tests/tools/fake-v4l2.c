@@ -1,6 +1,6 @@
 /*
  * LD_PRELOAD fake of a V4L2 camera at libv4l2's API (v4l2_open, v4l2_ioctl,
- * v4l2_mmap, v4l2_munmap, v4l2_close), for tests/system/064-capture-v4l2.sh.
+ * v4l2_mmap, v4l2_munmap, v4l2_close), for tests/system/074-capture-v4l2.sh.
  *
  * Why a fake: this host has no /dev/video and cannot load vivid or
  * v4l2loopback, so the one thing it cannot give, a capture device, is
