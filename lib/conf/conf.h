@@ -43,6 +43,8 @@ struct conf_camera {
 	int mode;		/* enum conf_camera_mode */
 	double latitude, longitude;	/* fixed cameras */
 	double min_brightness, max_brightness, min_sharpness;
+	double min_contrast;	/* below: blank (covered or obstructed) */
+	int64_t exposure;	/* V4L2 absolute exposure, 100 us units; 0: auto */
 };
 
 enum conf_camera_source { CONF_SOURCE_V4L2, CONF_SOURCE_IMAGES, CONF_SOURCE_VIDEO };

@@ -48,7 +48,8 @@ static const struct conf_key camera_keys[] = {
 	{ "Path", CONF_T_STR, K(conf_camera, path), NOLIMIT, "", NULL, false },
 	{ "Width", CONF_T_INT, K(conf_camera, width), RANGE(0, 7680), "0", NULL, false },
 	{ "Height", CONF_T_INT, K(conf_camera, height), RANGE(0, 4320), "0", NULL, false },
-	{ "FrameRate", CONF_T_DOUBLE, K(conf_camera, frame_rate), RANGE(0.1, 240), "30", NULL, false },
+	{ "FrameRate", CONF_T_DOUBLE, K(conf_camera, frame_rate), RANGE(0, 240), "30", NULL, false },
+	{ "Exposure", CONF_T_INT, K(conf_camera, exposure), RANGE(0, 100000), "0", NULL, false },
 	{ "Loop", CONF_T_BOOL, K(conf_camera, loop), NOLIMIT, "no", NULL, false },
 	{ "Mode", CONF_T_ENUM, K(conf_camera, mode), NOLIMIT, "mobile", modes, true },
 	{ "Latitude", CONF_T_DOUBLE, K(conf_camera, latitude), RANGE(-90, 90), "0", NULL, true },
@@ -56,6 +57,7 @@ static const struct conf_key camera_keys[] = {
 	{ "MinBrightness", CONF_T_DOUBLE, K(conf_camera, min_brightness), RANGE(0, 255), "20", NULL, true },
 	{ "MaxBrightness", CONF_T_DOUBLE, K(conf_camera, max_brightness), RANGE(0, 255), "235", NULL, true },
 	{ "MinSharpness", CONF_T_DOUBLE, K(conf_camera, min_sharpness), RANGE(0, 1e6), "20", NULL, true },
+	{ "MinContrast", CONF_T_DOUBLE, K(conf_camera, min_contrast), RANGE(0, 128), "4", NULL, true },
 	{ NULL }
 };
 

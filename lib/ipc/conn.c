@@ -562,6 +562,14 @@ ipc_conn_queued(const struct ipc_conn *c)
 	return c->q.len;
 }
 
+int
+ipc_conn_set_sndbuf(struct ipc_conn *c, int bytes)
+{
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)) < 0)
+		return -errno;
+	return 0;
+}
+
 void
 ipc_conn_set_data(struct ipc_conn *c, void *data)
 {

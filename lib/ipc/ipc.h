@@ -172,6 +172,14 @@ uint64_t ipc_conn_peer_instance(const struct ipc_conn *c);
 uid_t ipc_conn_peer_uid(const struct ipc_conn *c);
 pid_t ipc_conn_peer_pid(const struct ipc_conn *c);
 size_t ipc_conn_queued(const struct ipc_conn *c);
+/*
+ * Caps what the kernel holds for the peer (SO_SNDBUF; the kernel doubles
+ * it and keeps a minimum of a few KiB).  For messages that carry memfds,
+ * such as frames, this bounds the descriptors, and so the memory, in
+ * flight: a connected SOCK_SEQPACKET sender is limited by its send buffer
+ * alone, about 275 small messages by default.
+ */
+int ipc_conn_set_sndbuf(struct ipc_conn *c, int bytes);
 void ipc_conn_set_data(struct ipc_conn *c, void *data);
 void *ipc_conn_get_data(const struct ipc_conn *c);
 /* Queues a message (fd is duplicated, the caller keeps its own). */
