@@ -1,1 +1,42 @@
-# lib/recognize: fragment of the top Makefile.am
+# lib/recognize: the plate recognizer (issue 4), fragment of the top Makefile.am.
+#
+# A libtool convenience library, not part of libalpr: only alpr-ocrd's worker
+# and alpr-recognize need OpenCV and Tesseract, and the other daemons should
+# not load them.  C API in recognize.h over a thin C++ layer (*.cpp).
+noinst_LTLIBRARIES = lib/recognize/librecognize.la
+lib_recognize_librecognize_la_SOURCES = \
+	lib/recognize/recognize.h lib/recognize/internal.hpp \
+	lib/recognize/recognize.cpp lib/recognize/image.cpp \
+	lib/recognize/segment.cpp lib/recognize/reader.cpp \
+	lib/recognize/syntax.cpp lib/recognize/detect.cpp \
+	lib/recognize/state.cpp
+lib_recognize_librecognize_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
+	$(OPENCV_CFLAGS) $(TESSERACT_CFLAGS)
+lib_recognize_librecognize_la_LIBADD = $(OPENCV_LIBS) $(TESSERACT_LIBS)
+
+# What a program links to use the recognizer (it must link with the C++
+# driver: see nodist_EXTRA_*_SOURCES = dummy.cxx in the users).
+RECOGNIZE_LIBS = lib/recognize/librecognize.la $(OPENCV_LIBS) $(TESSERACT_LIBS)
+
+# The trained models: built by `make models` (long; not part of all),
+# committed under models/ so a fresh clone runs without training.
+recognizemodelsdir = $(pkgdatadir)/models
+dist_recognizemodels_DATA = models/glyph-cnn.onnx models/detector.yml
+EXTRA_DIST += models/README.md tools/train
+
+# Training reads the development data in place; DATA_DIR overrides it.
+DATA_DIR ?= $(abs_top_srcdir)/../shared/data
+TRAIN_PY = /usr/bin/python3
+TRAIN_DIR = build/train
+TRAIN_SPLIT ?= all
+.PHONY: models
+models:
+	mkdir -p $(TRAIN_DIR)
+	$(TRAIN_PY) $(top_srcdir)/tools/train/build_dataset.py --data $(DATA_DIR) \
+		--split $(TRAIN_SPLIT) --synth 12000 --fonts 2500 \
+		--out $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz
+	$(TRAIN_PY) $(top_srcdir)/tools/train/train_glyphs.py \
+		--data $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz --epochs 10 \
+		--out $(top_srcdir)/models/glyph-cnn.onnx
+	$(TRAIN_PY) $(top_srcdir)/tools/train/train_detector.py --data $(DATA_DIR) \
+		--split $(TRAIN_SPLIT) --out $(top_srcdir)/models/detector.yml

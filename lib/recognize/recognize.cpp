@@ -1,0 +1,258 @@
+/*
+ * recognize.cpp - the C API of the recognizer over the C++ stages.
+ *
+ * Every entry point is a fence: OpenCV throws cv::Exception (and
+ * std::bad_alloc), and nothing may unwind into C callers, so each call
+ * catches everything and maps it to -errno.  The caller's frame is only
+ * read, never kept.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+#include <new>
+
+#include <opencv2/core.hpp>
+
+#include "internal.hpp"
+#include "recognize.h"
+
+struct rec_ctx {
+	struct rec_options opt;
+	rec::reader reader;
+	rec::detector detector;
+	rec::state_reader state;
+	bool have_state;
+};
+
+extern "C" void
+rec_options_init(struct rec_options *opt)
+{
+	if (!opt)
+		return;
+	memset(opt, 0, sizeof(*opt));
+	opt->country = "us";
+	opt->top_n = 10;
+	opt->max_plates = 4;
+	opt->detect_boxes = 5;
+	opt->use_tesseract = 1;
+}
+
+extern "C" int
+rec_new(const char *model_dir, const struct rec_options *opt,
+	struct rec_ctx **ret_ctx)
+{
+	struct rec_options o;
+	rec_ctx *ctx = NULL;
+	int r;
+
+	if (!model_dir || !ret_ctx)
+		return -EINVAL;
+	if (opt)
+		o = *opt;
+	else
+		rec_options_init(&o);
+	if (o.country && strcmp(o.country, "us") != 0)
+		return -EOPNOTSUPP;
+	if (o.top_n < 1 || o.top_n > REC_MAX_CANDIDATES ||
+	    o.max_plates < 1 || o.max_plates > REC_MAX_PLATES ||
+	    o.detect_boxes < 1 || o.detect_boxes > 40)
+		return -EINVAL;
+	o.country = "us";
+	try {
+		std::string dir(model_dir);
+
+		ctx = new rec_ctx;
+		ctx->opt = o;
+		r = ctx->reader.load(dir);
+		if (r < 0)
+			goto fail;
+		r = ctx->detector.load(dir);
+		if (r < 0)
+			goto fail;
+		/* without Tesseract's eng data there is just no state guess */
+		ctx->have_state = o.use_tesseract && ctx->state.load() >= 0;
+	} catch (const std::bad_alloc &) {
+		r = -ENOMEM;
+		goto fail;
+	} catch (...) {
+		/* readNetFromONNX throws for a missing or corrupt file */
+		r = -ENOENT;
+		goto fail;
+	}
+	*ret_ctx = ctx;
+	return 0;
+fail:
+	delete ctx;
+	return r;
+}
+
+extern "C" void
+rec_free(struct rec_ctx *ctx)
+{
+	delete ctx;
+}
+
+static void
+fill_plate(struct rec_plate *p, const rec::plate_read &rd, const cv::Rect &box,
+	   float det_score)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->text, sizeof(p->text), "%s", rd.cands[0].text.c_str());
+	p->confidence = rd.cands[0].confidence;
+	p->box[0] = box.x;
+	p->box[1] = box.y;
+	p->box[2] = box.width;
+	p->box[3] = box.height;
+	p->corners[0][0] = (float)box.x;
+	p->corners[0][1] = (float)box.y;
+	p->corners[1][0] = (float)(box.x + box.width);
+	p->corners[1][1] = (float)box.y;
+	p->corners[2][0] = (float)(box.x + box.width);
+	p->corners[2][1] = (float)(box.y + box.height);
+	p->corners[3][0] = (float)box.x;
+	p->corners[3][1] = (float)(box.y + box.height);
+	p->detection_score = det_score;
+	for (const rec::read_candidate &c : rd.cands) {
+		if (p->n_candidates >= REC_MAX_CANDIDATES)
+			break;
+		struct rec_candidate *rc = &p->candidates[p->n_candidates++];
+		snprintf(rc->text, sizeof(rc->text), "%s", c.text.c_str());
+		rc->confidence = c.confidence;
+	}
+}
+
+/* A detector box grown to the margin the reader was trained with. */
+static cv::Rect
+grow(const cv::Rect &b, const cv::Size &img)
+{
+	int mx = (int)(b.width * 0.12), my = (int)(b.height * 0.2);
+	cv::Rect r(b.x - mx, b.y - my, b.width + 2 * mx, b.height + 2 * my);
+
+	return r & cv::Rect(0, 0, img.width, img.height);
+}
+
+static void
+guess_state(rec_ctx *ctx, const cv::Mat &plate, const rec::plate_read &rd,
+	    struct rec_plate *p)
+{
+	std::string code;
+	float conf;
+
+	if (!ctx->have_state)
+		return;
+	if (!ctx->state.guess(plate, rd.top, rd.bottom, code, conf))
+		return;
+	snprintf(p->state, sizeof(p->state), "%s", code.c_str());
+	p->state_confidence = conf;
+}
+
+static int
+run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
+{
+	rec::plate_read rd;
+
+	memset(res, 0, sizeof(*res));
+	if (flags & REC_CROP) {
+		if (ctx->reader.read(img, ctx->opt.top_n, rd)) {
+			fill_plate(&res->plates[0], rd,
+				   cv::Rect(0, 0, img.cols, img.rows), 0);
+			guess_state(ctx, img, rd, &res->plates[0]);
+			res->n_plates = 1;
+		}
+		return 0;
+	}
+
+	std::vector<rec::det_box> boxes;
+	struct scored {
+		float score;
+		rec::plate_read rd;
+		rec::det_box det;
+		cv::Rect grown;
+	};
+	std::vector<scored> reads;
+
+	ctx->detector.detect(img, ctx->opt.detect_boxes, boxes);
+	for (const rec::det_box &d : boxes) {
+		cv::Rect g = grow(d.box, img.size());
+		if (g.width < 16 || g.height < 8)
+			continue;
+		if (!ctx->reader.read(img(g), ctx->opt.top_n, rd))
+			continue;
+		if (rd.cands[0].text.size() < 3)
+			continue;
+		reads.push_back({ rd.best_score + 0.5f * d.score, rd, d, g });
+	}
+	std::stable_sort(reads.begin(), reads.end(),
+			 [](const scored &a, const scored &b) {
+				 return a.score > b.score;
+			 });
+	for (const scored &s : reads) {
+		bool dup = false;
+		for (int i = 0; i < res->n_plates; i++) {
+			const int *b = res->plates[i].box;
+			cv::Rect o(b[0], b[1], b[2], b[3]);
+			if ((o & s.det.box).area() > 0)
+				dup = true;
+		}
+		if (dup)
+			continue;
+		fill_plate(&res->plates[res->n_plates], s.rd, s.det.box,
+			   s.det.score);
+		if (res->n_plates == 0)
+			guess_state(ctx, img(s.grown), s.rd,
+				    &res->plates[res->n_plates]);
+		res->n_plates++;
+		if (res->n_plates >= ctx->opt.max_plates)
+			break;
+	}
+	return 0;
+}
+
+extern "C" int
+rec_run(struct rec_ctx *ctx, const uint8_t *grey, int width, int height,
+	size_t stride, unsigned flags, struct rec_result *ret_result)
+{
+	struct rec_result *res;
+	int r;
+
+	if (!ctx || !grey || !ret_result || width <= 0 || height <= 0 ||
+	    stride < (size_t)width)
+		return -EINVAL;
+	if (flags & ~(unsigned)REC_CROP)
+		return -EINVAL;
+	if (width > REC_MAX_SIDE || height > REC_MAX_SIDE ||
+	    (long)width * height > REC_MAX_PIXELS)
+		return -E2BIG;
+	if (width < 16 || height < 8) {
+		/* too small to hold a readable plate: nothing found */
+		memset(ret_result, 0, sizeof(*ret_result));
+		return 0;
+	}
+	res = (struct rec_result *)malloc(sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	try {
+		cv::Mat img(height, width, CV_8UC1, (void *)grey, stride);
+		r = run(ctx, img, flags, res);
+	} catch (const std::bad_alloc &) {
+		r = -ENOMEM;
+	} catch (...) {
+		r = -EIO;
+	}
+	if (r >= 0)
+		memcpy(ret_result, res, sizeof(*res));
+	free(res);
+	return r;
+}
+
+extern "C" void
+rec_global_set_threads(int n)
+{
+	try {
+		cv::setNumThreads(n);
+	} catch (...) {
+	}
+}

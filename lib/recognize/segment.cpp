@@ -1,0 +1,236 @@
+/*
+ * segment.cpp - character rows of a plate image, one hypothesis per
+ * binarisation.  Mirrors tools/train/plateseg.py (keep them in step).
+ */
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+#include "internal.hpp"
+
+namespace rec {
+
+static const binarisation BINS[] = {
+	{ 0, 0, 0 }, { 0, 15, 2 }, { 0, 15, 8 }, { 0, 31, 2 }, { 0, 31, 8 },
+	{ 0, 51, 2 }, { 0, 51, 8 },
+	{ 1, 0, 0 }, { 1, 15, 2 }, { 1, 15, 8 }, { 1, 31, 2 }, { 1, 31, 8 },
+	{ 1, 51, 2 }, { 1, 51, 8 },
+};
+
+cv::Mat
+normalise_plate(const cv::Mat &grey)
+{
+	double s = (double)PLATE_H / grey.rows;
+	int nw = (int)std::lround(grey.cols * s);
+	cv::Mat out;
+
+	nw = std::max(8, std::min((int)MAX_PLATE_W, nw));
+	cv::resize(grey, out, cv::Size(nw, PLATE_H), 0, 0,
+		   s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+	return out;
+}
+
+static void
+binarise(const cv::Mat &img, const cv::Mat &inv, const binarisation &b,
+	 cv::Mat &bw)
+{
+	const cv::Mat &src = b.polarity ? inv : img;
+
+	if (b.block == 0)
+		cv::threshold(src, bw, 0, 255,
+			      cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+	else
+		cv::adaptiveThreshold(src, bw, 255, cv::ADAPTIVE_THRESH_MEAN_C,
+				      cv::THRESH_BINARY_INV, b.block, b.offset);
+}
+
+static void
+components(const cv::Mat &bw, std::vector<cv::Rect> &out)
+{
+	cv::Mat lab, st, cen;
+	int n = cv::connectedComponentsWithStats(bw, lab, st, cen, 8, CV_32S);
+	int H = bw.rows;
+
+	out.clear();
+	for (int i = 1; i < n; i++) {
+		int x = st.at<int>(i, cv::CC_STAT_LEFT);
+		int y = st.at<int>(i, cv::CC_STAT_TOP);
+		int w = st.at<int>(i, cv::CC_STAT_WIDTH);
+		int h = st.at<int>(i, cv::CC_STAT_HEIGHT);
+		int a = st.at<int>(i, cv::CC_STAT_AREA);
+
+		if (h < 0.2 * H || h > 0.85 * H)
+			continue;
+		if (w < 2 || w > 1.6 * h)
+			continue;
+		if (a < 0.12 * w * h)
+			continue;
+		out.push_back(cv::Rect(x, y, w, h));
+	}
+}
+
+static std::vector<cv::Rect>
+group_row(const std::vector<cv::Rect> &ccs)
+{
+	std::vector<cv::Rect> best;
+	size_t best_n = 0;
+	long best_sum = 0;
+
+	for (const cv::Rect &c : ccs) {
+		double cy = c.y + c.height / 2.0;
+		std::vector<cv::Rect> mem;
+		long sum = 0;
+
+		for (const cv::Rect &d : ccs)
+			if (std::abs(d.height - c.height) <= 0.2 * c.height &&
+			    std::fabs(d.y + d.height / 2.0 - cy) <=
+			    0.25 * c.height) {
+				mem.push_back(d);
+				sum += d.height;
+			}
+		if (mem.size() > best_n ||
+		    (mem.size() == best_n && sum > best_sum)) {
+			best_n = mem.size();
+			best_sum = sum;
+			best = mem;
+		}
+	}
+	std::stable_sort(best.begin(), best.end(),
+			 [](const cv::Rect &a, const cv::Rect &b) {
+				 return a.x < b.x;
+			 });
+	return best;
+}
+
+static float
+median(std::vector<float> v)
+{
+	size_t n = v.size();
+
+	std::sort(v.begin(), v.end());
+	if (n % 2)
+		return v[n / 2];
+	return (v[n / 2 - 1] + v[n / 2]) / 2.0f;
+}
+
+static std::vector<cv::Rect>
+split_wide(const std::vector<cv::Rect> &row, const cv::Mat &bw)
+{
+	std::vector<cv::Rect> out;
+	std::vector<float> hs;
+
+	for (const cv::Rect &c : row)
+		hs.push_back((float)c.height);
+	float rh = median(hs);
+	for (const cv::Rect &c : row) {
+		if (c.width <= 0.85 * rh) {
+			out.push_back(c);
+			continue;
+		}
+		int k = std::max(2, (int)std::lround(c.width / (0.6 * rh)));
+		std::vector<int> prof(c.width, 0);
+		for (int y = c.y; y < c.y + c.height; y++) {
+			const uint8_t *p = bw.ptr<uint8_t>(y) + c.x;
+			for (int x = 0; x < c.width; x++)
+				prof[x] += p[x] > 0;
+		}
+		std::vector<int> cuts = { 0 };
+		for (int i = 1; i < k; i++) {
+			int cc = (int)std::lround(i * c.width / (double)k);
+			int lo = std::max(cuts.back() + 1,
+					  cc - (int)(0.15 * c.width / k) - 1);
+			int hi = std::min(c.width - 1,
+					  cc + (int)(0.15 * c.width / k) + 1);
+			if (hi > lo)
+				cc = (int)(std::min_element(prof.begin() + lo,
+							    prof.begin() + hi) -
+					   prof.begin());
+			cuts.push_back(cc);
+		}
+		cuts.push_back(c.width);
+		for (int i = 0; i < k; i++) {
+			int a = cuts[i], b = cuts[i + 1];
+			if (b - a >= 2)
+				out.push_back(cv::Rect(c.x + a, c.y, b - a,
+						       c.height));
+		}
+	}
+	return out;
+}
+
+static std::vector<cv::Rect>
+merge_overlapping(const std::vector<cv::Rect> &row)
+{
+	std::vector<cv::Rect> out;
+
+	for (const cv::Rect &c : row) {
+		if (!out.empty()) {
+			cv::Rect &p = out.back();
+			int ov = std::min(p.x + p.width, c.x + c.width) -
+				 std::max(p.x, c.x);
+			if (ov > 0.6 * std::min(p.width, c.width)) {
+				p = p | c;
+				continue;
+			}
+		}
+		out.push_back(c);
+	}
+	return out;
+}
+
+std::vector<row_hyp>
+segment_plate(const cv::Mat &img)
+{
+	std::vector<row_hyp> hyps;
+	std::vector<cv::Rect> ccs;
+	cv::Mat inv = 255 - img, bw;
+
+	for (const binarisation &b : BINS) {
+		binarise(img, inv, b, bw);
+		components(bw, ccs);
+		std::vector<cv::Rect> row = group_row(ccs);
+		if (row.size() < 2)
+			continue;
+		row = merge_overlapping(split_wide(row, bw));
+		row_hyp h;
+		std::vector<float> tops, bots;
+		for (const cv::Rect &c : row) {
+			tops.push_back((float)c.y);
+			bots.push_back((float)(c.y + c.height));
+		}
+		h.polarity = b.polarity;
+		h.boxes = row;
+		h.top = median(tops);
+		h.bottom = median(bots);
+		hyps.push_back(std::move(h));
+	}
+	return hyps;
+}
+
+void
+cut_patch(const cv::Mat &img, int polarity, const cv::Rect &box, float top,
+	  float bottom, cv::Mat &out)
+{
+	double rh = std::max(4.0, (double)bottom - top);
+	double cx = box.x + box.width / 2.0;
+	double cy = (top + bottom) / 2.0;
+	double wh = 1.2 * rh;
+	double ww = wh * PATCH_W / PATCH_H;
+	double sx = PATCH_W / ww, sy = PATCH_H / wh;
+	cv::Mat M = (cv::Mat_<double>(2, 3) <<
+		     sx, 0, PATCH_W / 2.0 - cx * sx,
+		     0, sy, PATCH_H / 2.0 - cy * sy);
+	cv::Mat p;
+
+	cv::warpAffine(img, p, M, cv::Size(PATCH_W, PATCH_H), cv::INTER_LINEAR,
+		       cv::BORDER_REPLICATE);
+	p.convertTo(out, CV_32F);
+	if (polarity)
+		out = 255.0f - out;
+	cv::Scalar m, s;
+	cv::meanStdDev(out, m, s);
+	out = (out - m[0]) / (s[0] + 8.0);
+}
+
+}

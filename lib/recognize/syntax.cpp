@@ -1,0 +1,94 @@
+/*
+ * syntax.cpp - US plate formats as a prior on candidate strings.
+ *
+ * '#' is a digit, '@' a letter.  The glyph classifier folds O into 0
+ * (plates and ground truths use them interchangeably), so a '0' matches
+ * either and the matched format decides which one is printed.
+ */
+#include <cmath>
+
+#include "internal.hpp"
+
+namespace rec {
+
+struct format {
+	const char *pat;
+	float bonus;		/* log-domain reward */
+};
+
+/* California's current format first; then the common serial formats. */
+static const format FORMATS[] = {
+	{ "#@@@###", 1.2f },
+	{ "@@@####", 1.0f },
+	{ "@@@###", 0.9f },
+	{ "###@@@", 0.9f },
+	{ "#@@####", 0.6f },
+	{ "@@#####", 0.6f },
+	{ "##@@###", 0.6f },
+	{ "###@###", 0.6f },
+	{ "@@@@###", 0.6f },
+	{ "####@@", 0.6f },
+	{ "@@####", 0.6f },
+	{ "@@@@##", 0.5f },
+	{ "###@@", 0.5f },
+	{ "@#####", 0.5f },
+	{ "##@###", 0.5f },
+	{ "###@##", 0.4f },
+	{ "######", 0.5f },
+	{ "#####", 0.5f },
+	{ "@####", 0.4f },
+	{ "@@###", 0.4f },
+	{ "#@#####", 0.4f },
+	{ "###@@@#", 0.3f },
+};
+
+static bool
+matches(const std::string &t, const char *pat, std::string *fixed)
+{
+	size_t n = t.size();
+	std::string out = t;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = t[i], p = pat[i];
+
+		if (p == '\0')
+			return false;
+		if (c == '0')
+			out[i] = p == '@' ? 'O' : '0';
+		else if (p == '#' && !(c >= '0' && c <= '9'))
+			return false;
+		else if (p == '@' && !(c >= 'A' && c <= 'Z'))
+			return false;
+	}
+	if (pat[n] != '\0')
+		return false;
+	if (fixed)
+		*fixed = out;
+	return true;
+}
+
+float
+syntax_bonus(const std::string &text, std::string *fixed)
+{
+	size_t n = text.size();
+	int letters = 0;
+
+	for (const format &f : FORMATS)
+		if (matches(text, f.pat, fixed))
+			return f.bonus;
+	/* vanity plates: letters, with a 0 most likely an O */
+	for (char c : text)
+		letters += (c >= 'A' && c <= 'Z');
+	if (fixed) {
+		*fixed = text;
+		if (letters * 2 > (int)n)
+			for (char &c : *fixed)
+				if (c == '0')
+					c = 'O';
+	}
+	if (n < 2 || n > 8)
+		return -3.0f;
+	return 0.0f;
+}
+
+}

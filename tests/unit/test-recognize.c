@@ -1,0 +1,308 @@
+/*
+ * test-recognize.c - unit tests of lib/recognize.
+ *
+ * Reads plates of every supported format rendered from a Debian font by
+ * tools/train/render_test_plates.py (tests/data/plates), a scene built
+ * around one of them, and hostile inputs: empty, random, truncated and
+ * oversized files, and bad arguments.  They must give errors, not crashes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "recognize.h"
+
+#ifndef TOP_SRCDIR
+#define TOP_SRCDIR "."
+#endif
+#define PLATES_DIR TOP_SRCDIR "/tests/data/plates"
+
+static struct rec_ctx *ctx;
+static char tmpdir[] = "/tmp/test-recognize.XXXXXX";
+
+static int
+setup(void **state)
+{
+	struct rec_options opt;
+	const char *dir = getenv("ALPR_MODEL_DIR");
+
+	(void)state;
+	rec_global_set_threads(1);
+	rec_options_init(&opt);
+	if (rec_new(dir && *dir ? dir : TOP_SRCDIR "/models", &opt, &ctx) < 0)
+		return -1;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	rec_free(ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* O and 0 are one class for the reader; compare with that in mind. */
+static int
+same_plate(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a == 'O' ? '0' : *a, y = *b == 'O' ? '0' : *b;
+
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+static void
+test_rendered_plates(void **state)
+{
+	char line[256], path[512];
+	FILE *f = fopen(PLATES_DIR "/plates.txt", "r");
+	int n = 0, top1 = 0, states = 0, states_right = 0;
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char file[64], text[32], st[8];
+		struct rec_result res;
+		uint8_t *grey;
+		int w, h, in_top = 0;
+
+		if (line[0] == '#' || sscanf(line, "%63s %31s %7s", file, text, st) != 3)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", PLATES_DIR, file);
+		assert_int_equal(rec_image_load(path, &grey, &w, &h), 0);
+		assert_int_equal(rec_run(ctx, grey, w, h, (size_t)w, REC_CROP, &res), 0);
+		free(grey);
+		n++;
+		assert_int_equal(res.n_plates, 1);
+		if (same_plate(res.plates[0].text, text))
+			top1++;
+		for (int k = 0; k < res.plates[0].n_candidates; k++)
+			in_top |= same_plate(res.plates[0].candidates[k].text, text);
+		print_message("# %s: want %s got %s (%.1f), state %s got %s\n", file,
+			      text, res.plates[0].text, res.plates[0].confidence, st,
+			      res.plates[0].state[0] ? res.plates[0].state : "-");
+		/* every format must be among the candidates */
+		assert_true(in_top);
+		if (strcmp(st, "-") != 0) {
+			states++;
+			states_right += strcmp(st, res.plates[0].state) == 0;
+		}
+		/* a plate never gets a wrong confidence range */
+		assert_true(res.plates[0].confidence >= 0 &&
+			    res.plates[0].confidence <= 100);
+	}
+	fclose(f);
+	assert_true(n >= 10);
+	print_message("# rendered plates: top-1 %d/%d, state %d/%d\n", top1, n,
+		      states_right, states);
+	assert_true(top1 * 10 >= n * 8);
+	assert_true(states_right * 10 >= states * 7);
+}
+
+/* A plate pasted into a synthetic 1280x720 frame is found and read. */
+static void
+test_scene(void **state)
+{
+	struct rec_result res;
+	uint8_t *plate, *frame;
+	int pw, ph, W = 1280, H = 720, x0 = 700, y0 = 420, found = 0;
+
+	(void)state;
+	assert_int_equal(rec_image_load(PLATES_DIR "/7abc123.png", &plate, &pw, &ph), 0);
+	frame = malloc((size_t)W * H);
+	assert_non_null(frame);
+	srand(7);
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W; x++)
+			frame[y * W + x] = (uint8_t)(60 + (x / 40 + y / 30) % 3 * 30 +
+						     rand() % 12);
+	/* shrink the plate 2x into the frame: a 160x78 plate */
+	for (int y = 0; y < ph / 2; y++)
+		for (int x = 0; x < pw / 2; x++) {
+			const uint8_t *p = plate + (size_t)(2 * y) * pw + 2 * x;
+			frame[(y0 + y) * W + x0 + x] =
+				(uint8_t)((p[0] + p[1] + p[pw] + p[pw + 1]) / 4);
+		}
+	assert_int_equal(rec_run(ctx, frame, W, H, (size_t)W, 0, &res), 0);
+	for (int i = 0; i < res.n_plates; i++) {
+		const int *b = res.plates[i].box;
+		if (b[0] < x0 + pw / 2 && b[0] + b[2] > x0 &&
+		    b[1] < y0 + ph / 2 && b[1] + b[3] > y0 &&
+		    same_plate(res.plates[i].text, "7ABC123"))
+			found = 1;
+	}
+	assert_true(found);
+	free(plate);
+	free(frame);
+}
+
+static void
+write_file(const char *name, const void *data, size_t len, char *path,
+	   size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	if (len)
+		assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static int
+load(const char *path)
+{
+	uint8_t *grey = NULL;
+	int w, h, r;
+
+	r = rec_image_load(path, &grey, &w, &h);
+	if (r >= 0) {
+		struct rec_result res;
+		/* whatever decodes must also run */
+		r = rec_run(ctx, grey, w, h, (size_t)w, 0, &res);
+		free(grey);
+	}
+	return r;
+}
+
+static void
+test_bad_files(void **state)
+{
+	static const uint8_t png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	char path[512];
+	uint8_t buf[4096], *jpeg;
+	long len;
+	FILE *f;
+
+	(void)state;
+	/* missing, a directory, empty */
+	assert_int_equal(load("/nonexistent/x.png"), -ENOENT);
+	assert_int_equal(load(tmpdir), -EISDIR);
+	write_file("empty.jpg", "", 0, path, sizeof(path));
+	assert_int_equal(load(path), -ENODATA);
+
+	/* random bytes */
+	srand(1);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rand();
+	buf[0] = 0x17;
+	write_file("random.bin", buf, sizeof(buf), path, sizeof(path));
+	assert_int_equal(load(path), -EMEDIUMTYPE);
+
+	/* PNG signature then garbage */
+	memcpy(buf, png_sig, 8);
+	write_file("garbage.png", buf, sizeof(buf), path, sizeof(path));
+	assert_true(load(path) < 0);
+
+	/* 20000x20000 PNG header: refused before decoding */
+	memcpy(buf, png_sig, 8);
+	memcpy(buf + 8, "\0\0\0\x0dIHDR\0\0\x4e\x20\0\0\x4e\x20\x08\0\0\0\0", 21);
+	write_file("huge.png", buf, 64, path, sizeof(path));
+	assert_int_equal(load(path), -E2BIG);
+
+	/* truncated JPEG, at several lengths; and the whole file decodes */
+	f = fopen(PLATES_DIR "/plate.jpg", "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	jpeg = malloc((size_t)len);
+	assert_non_null(jpeg);
+	assert_int_equal(fread(jpeg, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	write_file("whole.jpg", jpeg, (size_t)len, path, sizeof(path));
+	assert_int_equal(load(path), 0);
+	for (long cut = 1; cut < len; cut += len / 7 + 1) {
+		write_file("cut.jpg", jpeg, (size_t)cut, path, sizeof(path));
+		assert_true(load(path) < 0);
+	}
+	/* a JPEG claiming 20000x20000 in its SOF */
+	{
+		uint8_t hdr[] = { 0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08,
+				  0x4e, 0x20, 0x4e, 0x20, 0x03, 1, 0x22, 0, 2,
+				  0x11, 1, 3, 0x11, 1, 0xff, 0xd9 };
+		write_file("huge.jpg", hdr, sizeof(hdr), path, sizeof(path));
+		assert_int_equal(load(path), -E2BIG);
+	}
+	free(jpeg);
+}
+
+static void
+test_bad_args(void **state)
+{
+	struct rec_result res;
+	uint8_t px[64 * 64];
+	struct rec_ctx *c2 = NULL;
+
+	(void)state;
+	memset(px, 128, sizeof(px));
+	assert_int_equal(rec_run(NULL, px, 64, 64, 64, 0, &res), -EINVAL);
+	assert_int_equal(rec_run(ctx, NULL, 64, 64, 64, 0, &res), -EINVAL);
+	assert_int_equal(rec_run(ctx, px, 0, 64, 64, 0, &res), -EINVAL);
+	assert_int_equal(rec_run(ctx, px, 64, -1, 64, 0, &res), -EINVAL);
+	assert_int_equal(rec_run(ctx, px, 64, 64, 32, 0, &res), -EINVAL);
+	assert_int_equal(rec_run(ctx, px, 64, 64, 64, 0x100, &res), -EINVAL);
+	assert_int_equal(rec_run(ctx, px, 20000, 20000, 20000, 0, &res), -E2BIG);
+	/* a flat image reads nothing, and is no error */
+	assert_int_equal(rec_run(ctx, px, 64, 64, 64, 0, &res), 0);
+	assert_int_equal(rec_run(ctx, px, 64, 64, 64, REC_CROP, &res), 0);
+	assert_int_equal(rec_new("/nonexistent", NULL, &c2), -ENOENT);
+	assert_null(c2);
+	rec_free(NULL);
+}
+
+/* Noise frames of odd sizes never crash the detector or the reader. */
+static void
+test_noise(void **state)
+{
+	static const int sizes[][2] = { { 16, 8 }, { 17, 9 }, { 640, 8 },
+					{ 16, 480 }, { 333, 101 }, { 1920, 1080 } };
+	struct rec_result res;
+
+	(void)state;
+	srand(3);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int w = sizes[i][0], h = sizes[i][1];
+		uint8_t *p = malloc((size_t)w * h);
+
+		assert_non_null(p);
+		for (int k = 0; k < w * h; k++)
+			p[k] = (uint8_t)rand();
+		assert_int_equal(rec_run(ctx, p, w, h, (size_t)w, 0, &res), 0);
+		assert_int_equal(rec_run(ctx, p, w, h, (size_t)w, REC_CROP, &res), 0);
+		assert_true(res.n_plates <= REC_MAX_PLATES);
+		free(p);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rendered_plates),
+		cmocka_unit_test(test_scene),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_noise),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
