@@ -282,6 +282,9 @@ tracker_add(struct tracker *tr, struct frame *f, const struct rec_result *res, i
 			}
 			strcpy(t->camera, f->camera);
 			t->id = ++tr->next_id;
+			log_debug("track %llu opened: camera=%s frame=%lld box=%d,%d,%d,%d",
+			    (unsigned long long)t->id, f->camera, (long long)f->number, p->box[0],
+			    p->box[1], p->box[2], p->box[3]);
 			best = tr->n;
 			tr->tracks[tr->n++] = t;
 		}
@@ -299,9 +302,12 @@ tracker_tick(struct tracker *tr, int64_t now_usec)
 		struct camera_ticks *cam = camera_get(tr, t->camera);
 
 		if ((int64_t)(cam->ticks - t->last_tick) >= tr->params.close_frames ||
-		    now_usec - t->last_seen_usec >= tr->params.close_usec)
+		    now_usec - t->last_seen_usec >= tr->params.close_usec) {
+			log_debug("track %llu closed: %llu frames unseen, %lld ms", (unsigned long long)t->id,
+			    (unsigned long long)(cam->ticks - t->last_tick),
+			    (long long)((now_usec - t->last_seen_usec) / 1000));
 			track_close(tr, i);
-		else
+		} else
 			i++;
 	}
 }

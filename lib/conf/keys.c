@@ -65,7 +65,7 @@ static const struct conf_key ocr_keys[] = {
 	{ "TopN", CONF_T_INT, K(conf_ocr, top_n), RANGE(1, 50), "10", NULL, true },
 	{ "TrackCloseFrames", CONF_T_INT, K(conf_ocr, track_close_frames), RANGE(1, 100), "5", NULL, true },
 	{ "TrackCloseMs", CONF_T_INT, K(conf_ocr, track_close_ms), RANGE(100, 60000), "1500", NULL, true },
-	{ "TrackMinFrames", CONF_T_INT, K(conf_ocr, track_min_frames), RANGE(1, 100), "1", NULL, true },
+	{ "TrackMinFrames", CONF_T_INT, K(conf_ocr, track_min_frames), RANGE(1, 100), "2", NULL, true },
 	{ NULL }
 };
 

@@ -138,7 +138,8 @@ plates_load(const char *list, struct plate *p, size_t max)
 	while (n < max && fgets(line, sizeof(line), f) != NULL) {
 		if (line[0] == '#' || sscanf(line, "%127s %15s", file, text) != 2)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, file);
+		/* names are relative to the list's directory unless absolute */
+		snprintf(path, sizeof(path), "%s/%s", file[0] == '/' ? "" : dir, file);
 		if ((r = rec_image_load(path, &p[n].grey, &p[n].w, &p[n].h)) < 0)
 			fatal_r(r, "%s", path);
 		snprintf(p[n].text, sizeof(p[n].text), "%s", text);
