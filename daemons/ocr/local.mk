@@ -16,3 +16,5 @@ tests_tools_frame_peer_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize
 tests_tools_frame_peer_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS)
 dist_check_SCRIPTS += tests/system/060-ocrd.sh
 TESTS += tests/system/060-ocrd.sh
+BENCHES += tests/bench/bench-ocrd.sh
+EXTRA_DIST += tests/bench/bench-ocrd.sh
