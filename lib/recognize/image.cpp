@@ -69,6 +69,10 @@ jpeg_size(const uint8_t *d, size_t len, long *w, long *h)
 				return -EBADMSG;
 			*h = be16(d + i + 5);
 			*w = be16(d + i + 7);
+			/* refuse a huge frame before looking any further */
+			if (*w > REC_MAX_SIDE || *h > REC_MAX_SIDE ||
+			    *w * *h > REC_MAX_PIXELS)
+				return -E2BIG;
 		}
 		if (m == 0xda) {
 			sos = i + 2 + l;

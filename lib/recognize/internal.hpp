@@ -79,6 +79,7 @@ public:
 private:
 	std::string ocr(const cv::Mat &band);
 	void *api = nullptr;
+	int band_h = 40;
 };
 
 /* detect.cpp */

@@ -9,6 +9,7 @@
  */
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include <opencv2/imgproc.hpp>
@@ -19,10 +20,13 @@ namespace rec {
 
 const char CHARS[NCHARS + 1] = "0123456789ABCDEFGHIJKLMNPQRSTUVWXYZ";
 
-enum { BEAM = 24, ALTS = 3 };
-static const float CHAR_REWARD = 1.0f;	/* per glyph kept: counters sum bias */
-static const float LEN_WEIGHT = 0.5f;
-static const float VOTE_WEIGHT = 0.3f;
+enum { BEAM = 64, ALTS = 3 };
+static float CHAR_REWARD = 1.5f;	/* per glyph kept: counters sum bias */
+static float LEN_WEIGHT = 0.5f;
+static float VOTE_WEIGHT = 0.3f;
+static float WINDOW_COST = -1.0f;	/* a glyph no binarisation isolated */
+static float TUNE(const char *n, float d) { const char *e = getenv(n); return e ? (float)atof(e) : d; }
+static struct tuner { tuner() { CHAR_REWARD = TUNE("T_CR", CHAR_REWARD); LEN_WEIGHT = TUNE("T_LW", LEN_WEIGHT); VOTE_WEIGHT = TUNE("T_VW", VOTE_WEIGHT); WINDOW_COST = TUNE("T_WC", WINDOW_COST); } } tuner_;
 
 /* share of plate lengths on US plates (development crops, rounded) */
 static float
@@ -45,40 +49,145 @@ reader::load(const std::string &dir)
 	return 0;
 }
 
+/* A glyph box proposed by one or more binarisations. */
+struct glyph_cand {
+	cv::Rect box;
+	int polarity;
+	float top, bottom;
+	int support;		/* binarisations that proposed it */
+	int patch;		/* row of logp */
+};
+
 struct beam_item {
 	std::string text;
 	float score;
-	std::vector<int> kept;		/* box indices kept as characters */
+	int last_x, last_end, last_w;
+	std::vector<int> kept;		/* glyph_cand indices */
 };
 
+static float
+box_iou(const cv::Rect &a, const cv::Rect &b)
+{
+	float i = (float)(a & b).area();
+
+	return i <= 0 ? 0 : i / (float)(a.area() + b.area() - i);
+}
+
+/*
+ * Glyphs touching a graphic or the plate edge never form a component of
+ * their own.  Propose windows where the main row's pitch says a glyph may
+ * be: one or two pitches beyond each end, and in gaps wider than a pitch.
+ * The classifier's noise class rejects the empty ones.
+ */
+static void
+add_windows(const cv::Mat &plate, const row_hyp &row,
+	    std::vector<glyph_cand> &cands, std::vector<cv::Mat> &patches)
+{
+	const std::vector<cv::Rect> &b = row.boxes;
+	std::vector<float> pitches, widths;
+	std::vector<float> centres;
+
+	if (b.size() < 3)
+		return;
+	for (size_t i = 0; i < b.size(); i++) {
+		widths.push_back((float)b[i].width);
+		if (i)
+			pitches.push_back((b[i].x + b[i].width / 2.0f) -
+					  (b[i - 1].x + b[i - 1].width / 2.0f));
+	}
+	std::sort(pitches.begin(), pitches.end());
+	std::sort(widths.begin(), widths.end());
+	float pitch = pitches[pitches.size() / 2];
+	float w = widths[widths.size() / 2];
+	if (pitch < 4)
+		return;
+	float first = b.front().x + b.front().width / 2.0f;
+	float last = b.back().x + b.back().width / 2.0f;
+	for (int k = 1; k <= 2; k++) {
+		centres.push_back(first - k * pitch);
+		centres.push_back(last + k * pitch);
+	}
+	for (size_t i = 1; i < b.size(); i++) {
+		float a = b[i - 1].x + b[i - 1].width / 2.0f;
+		float c = b[i].x + b[i].width / 2.0f;
+		int n = (int)std::lround((c - a) / pitch) - 1;
+		for (int k = 1; k <= n && n <= 3; k++)
+			centres.push_back(a + (c - a) * k / (n + 1));
+	}
+	for (float cx0 : centres)
+		for (int j = -1; j <= 1; j++) {
+			float cx = cx0 + j * 0.15f * pitch;
+			cv::Rect box((int)std::lround(cx - w / 2), (int)row.top,
+				     std::max(2, (int)std::lround(w)),
+				     std::max(2, (int)(row.bottom - row.top)));
+			if (cx < w * 0.3f || cx > plate.cols - w * 0.3f)
+				continue;
+			glyph_cand c = { box, row.polarity, row.top, row.bottom, 0,
+					 (int)patches.size() };
+			cv::Mat p;
+			cut_patch(plate, row.polarity, box, row.top, row.bottom, p);
+			patches.push_back(p);
+			cands.push_back(c);
+		}
+}
+
+/*
+ * Recognition-driven segmentation: the boxes of every binarisation that
+ * lie on the main character row form one lattice; a beam walks it left to
+ * right, taking each box as one of its likely characters or skipping it,
+ * so one binarisation's missed glyph is filled in by another's.
+ */
 bool
 reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 {
 	cv::Mat plate = normalise_plate(grey);
 	std::vector<row_hyp> hyps = segment_plate(plate);
-	std::map<std::tuple<int, int, int, int, int, int, int>, int> uniq;
-	std::vector<std::vector<int>> idx(hyps.size());
+	std::vector<glyph_cand> cands;
 	std::vector<cv::Mat> patches;
 
 	if (hyps.empty())
 		return false;
-	/* classify each distinct window once */
-	for (size_t h = 0; h < hyps.size(); h++)
-		for (const cv::Rect &b : hyps[h].boxes) {
-			auto key = std::make_tuple(hyps[h].polarity, b.x, b.y,
-						   b.width, b.height,
-						   (int)hyps[h].top,
-						   (int)hyps[h].bottom);
-			auto it = uniq.find(key);
-			if (it == uniq.end()) {
-				cv::Mat p;
-				cut_patch(plate, hyps[h].polarity, b, hyps[h].top,
-					  hyps[h].bottom, p);
-				it = uniq.emplace(key, (int)patches.size()).first;
-				patches.push_back(p);
-			}
-			idx[h].push_back(it->second);
+	/* the main row: the one with most glyphs (first on ties) */
+	size_t ref = 0;
+	for (size_t h = 1; h < hyps.size(); h++)
+		if (hyps[h].boxes.size() > hyps[ref].boxes.size())
+			ref = h;
+	float ref_cy = (hyps[ref].top + hyps[ref].bottom) / 2;
+	float ref_h = std::max(4.0f, hyps[ref].bottom - hyps[ref].top);
+
+	for (const row_hyp &h : hyps) {
+		float cy = (h.top + h.bottom) / 2, rh = h.bottom - h.top;
+
+		if (std::fabs(cy - ref_cy) > 0.3f * ref_h ||
+		    rh < 0.75f * ref_h || rh > 1.33f * ref_h)
+			continue;
+		for (const cv::Rect &b : h.boxes) {
+			bool dup = false;
+			for (glyph_cand &c : cands)
+				if (c.polarity == h.polarity &&
+				    box_iou(c.box, b) > 0.8f) {
+					c.support++;
+					dup = true;
+					break;
+				}
+			if (dup)
+				continue;
+			glyph_cand c = { b, h.polarity, h.top, h.bottom, 1,
+					 (int)patches.size() };
+			cv::Mat p;
+			cut_patch(plate, h.polarity, b, h.top, h.bottom, p);
+			patches.push_back(p);
+			cands.push_back(c);
 		}
+	}
+	if (cands.empty())
+		return false;
+	add_windows(plate, hyps[ref], cands, patches);
+	std::stable_sort(cands.begin(), cands.end(),
+			 [](const glyph_cand &a, const glyph_cand &b) {
+				 return a.box.x < b.box.x;
+			 });
+
 	cv::Mat blob = cv::dnn::blobFromImages(patches);
 	net.setInput(blob);
 	cv::Mat logits = net.forward().reshape(1, (int)patches.size());
@@ -95,57 +204,64 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 
 	struct agg {
 		float score = -1e30f;
-		int votes = 0;
-		int hyp = -1;
 		std::vector<int> kept;
 	};
 	std::map<std::string, agg> strings;
 
-	for (size_t h = 0; h < hyps.size(); h++) {
+	for (int pol = 0; pol < 2; pol++) {
 		std::vector<beam_item> beam(1);
 		beam[0].score = 0;
-		for (size_t j = 0; j < idx[h].size(); j++) {
-			const float *lp = logp.ptr<float>(idx[h][j]);
+		beam[0].last_x = beam[0].last_end = -1000000;
+		beam[0].last_w = 0;
+		for (size_t i = 0; i < cands.size(); i++) {
+			const glyph_cand &c = cands[i];
+			if (c.polarity != pol)
+				continue;
+			const float *lp = logp.ptr<float>(c.patch);
 			int order[NCHARS];
-			std::vector<beam_item> next;
-
 			for (int k = 0; k < NCHARS; k++)
 				order[k] = k;
 			std::partial_sort(order, order + ALTS, order + NCHARS,
 					  [lp](int a, int b) { return lp[a] > lp[b]; });
+			float bonus = CHAR_REWARD + (c.support ?
+				VOTE_WEIGHT * std::log((float)c.support) : WINDOW_COST);
+			std::vector<beam_item> next = beam;
 			for (const beam_item &bi : beam) {
-				beam_item n = bi;
-				n.score += lp[NOISE];
-				next.push_back(n);
+				int tol = (int)(0.25 * std::min(c.box.width,
+								 bi.last_w > 0 ? bi.last_w : c.box.width));
+				if (c.box.x < bi.last_end - tol ||
+				    c.box.x <= bi.last_x + bi.last_w / 2)
+					continue;
 				for (int a = 0; a < ALTS; a++) {
-					beam_item c = bi;
-					c.text += CHARS[order[a]];
-					c.score += lp[order[a]] + CHAR_REWARD;
-					c.kept.push_back((int)j);
-					next.push_back(std::move(c));
+					beam_item n = bi;
+					n.text += CHARS[order[a]];
+					n.score += lp[order[a]] + bonus;
+					n.last_x = c.box.x;
+					n.last_end = c.box.x + c.box.width;
+					n.last_w = c.box.width;
+					n.kept.push_back((int)i);
+					next.push_back(std::move(n));
 				}
 			}
-			std::sort(next.begin(), next.end(),
-				  [](const beam_item &a, const beam_item &b) {
-					  return a.score > b.score;
-				  });
+			std::stable_sort(next.begin(), next.end(),
+					 [](const beam_item &a, const beam_item &b) {
+						 return a.score > b.score;
+					 });
 			if (next.size() > BEAM)
 				next.resize(BEAM);
 			beam.swap(next);
 		}
 		for (beam_item &bi : beam) {
 			std::string fixed;
-			float s;
+			float sc;
 
 			if (bi.text.empty())
 				continue;
-			s = bi.score + syntax_bonus(bi.text, &fixed) +
-			    LEN_WEIGHT * length_prior(bi.text.size());
+			sc = bi.score + syntax_bonus(bi.text, &fixed) +
+			     LEN_WEIGHT * length_prior(bi.text.size());
 			agg &a = strings[fixed];
-			a.votes++;
-			if (s > a.score) {
-				a.score = s;
-				a.hyp = (int)h;
+			if (sc > a.score) {
+				a.score = sc;
 				a.kept = bi.kept;
 			}
 		}
@@ -154,15 +270,13 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 		return false;
 
 	std::vector<std::pair<float, const std::string *>> ranked;
-	for (auto &kv : strings) {
-		kv.second.score += VOTE_WEIGHT * std::log((float)kv.second.votes);
+	for (auto &kv : strings)
 		ranked.push_back({ kv.second.score, &kv.first });
-	}
-	std::sort(ranked.begin(), ranked.end(),
-		  [](const std::pair<float, const std::string *> &a,
-		     const std::pair<float, const std::string *> &b) {
-			  return a.first > b.first;
-		  });
+	std::stable_sort(ranked.begin(), ranked.end(),
+			 [](const std::pair<float, const std::string *> &a,
+			    const std::pair<float, const std::string *> &b) {
+				 return a.first > b.first;
+			 });
 	float mx = ranked[0].first, z = 0;
 	for (auto &p : ranked)
 		z += std::exp(p.first - mx);
@@ -176,17 +290,21 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 	}
 	r.best_score = mx;
 	const agg &best = strings[*ranked[0].second];
-	const row_hyp &bh = hyps[best.hyp];
 	double s = (double)grey.rows / PLATE_H;
+	std::vector<float> tops, bots;
 	r.boxes.clear();
 	for (int k : best.kept) {
-		const cv::Rect &b = bh.boxes[k];
-		r.boxes.push_back(cv::Rect((int)(b.x * s), (int)(b.y * s),
-					   (int)std::ceil(b.width * s),
-					   (int)std::ceil(b.height * s)));
+		const glyph_cand &c = cands[k];
+		r.boxes.push_back(cv::Rect((int)(c.box.x * s), (int)(c.box.y * s),
+					   (int)std::ceil(c.box.width * s),
+					   (int)std::ceil(c.box.height * s)));
+		tops.push_back(c.top);
+		bots.push_back(c.bottom);
 	}
-	r.top = (float)(bh.top * s);
-	r.bottom = (float)(bh.bottom * s);
+	std::sort(tops.begin(), tops.end());
+	std::sort(bots.begin(), bots.end());
+	r.top = (float)(tops[tops.size() / 2] * s);
+	r.bottom = (float)(bots[bots.size() / 2] * s);
 	return true;
 }
 

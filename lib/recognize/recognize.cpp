@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <new>
 
 #include <opencv2/core.hpp>
@@ -124,6 +126,36 @@ fill_plate(struct rec_plate *p, const rec::plate_read &rd, const cv::Rect &box,
 	}
 }
 
+/*
+ * The detector's box comes from a coarse pyramid of fixed 2:1 windows; the
+ * glyph row read inside it gives a better one.  US plates are about twice
+ * as high as their characters and twice as wide as high.
+ */
+static cv::Rect
+refine(const cv::Rect &det, const cv::Rect &grown, const rec::plate_read &rd,
+       const cv::Size &img)
+{
+	if (rd.boxes.empty())
+		return det;
+	int x0 = INT32_MAX, x1 = 0;
+	for (const cv::Rect &b : rd.boxes) {
+		x0 = std::min(x0, b.x);
+		x1 = std::max(x1, b.x + b.width);
+	}
+	float rh = rd.bottom - rd.top;
+	float cx = grown.x + (x0 + x1) / 2.0f;
+	float cy = grown.y + (rd.top + rd.bottom) / 2.0f;
+	float h = 2.1f * rh;
+	float w = std::max((float)(x1 - x0) + 1.2f * rh, 2.0f * h);
+	cv::Rect r((int)std::lround(cx - w / 2), (int)std::lround(cy - h / 2),
+		   (int)std::lround(w), (int)std::lround(h));
+	r &= cv::Rect(0, 0, img.width, img.height);
+	/* a row far off the detector's box is not this plate's */
+	if ((r & det).area() < 0.3 * r.area())
+		return det;
+	return r;
+}
+
 /* A detector box grown to the margin the reader was trained with. */
 static cv::Rect
 grow(const cv::Rect &b, const cv::Size &img)
@@ -199,7 +231,8 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 		}
 		if (dup)
 			continue;
-		fill_plate(&res->plates[res->n_plates], s.rd, s.det.box,
+		fill_plate(&res->plates[res->n_plates], s.rd,
+			   refine(s.det.box, s.grown, s.rd, img.size()),
 			   s.det.score);
 		if (res->n_plates == 0)
 			guess_state(ctx, img(s.grown), s.rd,

@@ -8,12 +8,24 @@
  */
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include <opencv2/imgproc.hpp>
+/* Tesseract's headers include its own config_auto.h under HAVE_CONFIG_H */
+#undef HAVE_CONFIG_H
 #include <tesseract/capi.h>
 
 #include "internal.hpp"
+
+/*
+ * Debian's libtesseract uses OpenMP; its threads spin at barriers, which
+ * on a busy machine multiplies the wall time of a read many times over.
+ * The recognizer is single-threaded by design (a worker per core), so ask
+ * for one thread in the calling thread (an OpenMP ICV is per thread).
+ * Weak: resolved from the libgomp libtesseract pulls in, if any.
+ */
+extern "C" void omp_set_num_threads(int) __attribute__((weak));
 
 namespace rec {
 
@@ -120,7 +132,10 @@ state_reader::load()
 	TessBaseAPISetVariable(t, "tessedit_char_whitelist",
 			       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ");
 	TessBaseAPISetVariable(t, "user_defined_dpi", "300");
-	TessBaseAPISetPageSegMode(t, tesseract::PSM_SINGLE_BLOCK);
+	/* Tesseract 5 rereads low-confidence lines inverted: twice the cost */
+	TessBaseAPISetVariable(t, "tessedit_do_invert", getenv("T_INV") ? getenv("T_INV") : "0");
+	TessBaseAPISetPageSegMode(t, getenv("T_PSM") ? (TessPageSegMode)atoi(getenv("T_PSM")) : tesseract::PSM_SINGLE_LINE);
+	band_h = getenv("T_BH") ? atoi(getenv("T_BH")) : 40;
 	api = t;
 	return 0;
 }
@@ -135,12 +150,17 @@ state_reader::ocr(const cv::Mat &band)
 
 	if (band.rows < 8 || band.cols < 16)
 		return out;
-	if (band.rows < 60) {
-		double s = 60.0 / band.rows;
-		cv::resize(band, img, cv::Size(), s, s, cv::INTER_LINEAR);
+	/* Tesseract reads best with capitals ~20-30 px tall, and its cost
+	 * grows with the pixel count: bring each band to a fixed height */
+	{
+		double s = (double)band_h / band.rows;
+		cv::resize(band, img, cv::Size(), s, s,
+			   s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
 	}
 	if (!img.isContinuous())
 		img = img.clone();
+	if (omp_set_num_threads)
+		omp_set_num_threads(1);
 	TessBaseAPISetImage(t, img.data, img.cols, img.rows, 1, (int)img.step);
 	txt = TessBaseAPIGetUTF8Text(t);
 	if (!txt)
@@ -155,27 +175,14 @@ state_reader::ocr(const cv::Mat &band)
 	return out;
 }
 
-bool
-state_reader::guess(const cv::Mat &grey, float top, float bottom,
-		    std::string &code, float &conf)
+static const char *
+match(const std::string &text, float &conf)
 {
-	std::string text;
 	float best = 0, best_sim = 0;
 	const char *best_code = NULL;
-	int t = (int)std::floor(top - 0.06 * (bottom - top));
-	int b = (int)std::ceil(bottom + 0.06 * (bottom - top));
 
-	if (!api)
-		return false;
-	t = std::max(0, std::min(grey.rows, t));
-	b = std::max(0, std::min(grey.rows, b));
-	if (t > 4)
-		text += ocr(grey.rowRange(0, t));
-	text += ' ';
-	if (grey.rows - b > 4)
-		text += ocr(grey.rowRange(b, grey.rows));
 	if (text.size() < 4)
-		return false;
+		return NULL;
 	for (const state_key &k : KEYS) {
 		if (!k.words)
 			break;
@@ -190,10 +197,37 @@ state_reader::guess(const cv::Mat &grey, float top, float bottom,
 			best_code = k.code;
 		}
 	}
-	if (!best_code)
-		return false;
-	code = best_code;
 	conf = 100.0f * best_sim;
+	return best_code;
+}
+
+bool
+state_reader::guess(const cv::Mat &grey, float top, float bottom,
+		    std::string &code, float &conf)
+{
+	std::string text;
+	const char *c = NULL;
+	int t = (int)std::floor(top - 0.06 * (bottom - top));
+	int b = (int)std::ceil(bottom + 0.06 * (bottom - top));
+
+	if (!api)
+		return false;
+	t = std::max(0, std::min(grey.rows, t));
+	b = std::max(0, std::min(grey.rows, b));
+	/* most plates print the state above the characters: read the
+	 * bottom band only when the top one names none */
+	if (t > 4) {
+		text = ocr(grey.rowRange(0, t));
+		c = match(text, conf);
+	}
+	if (!c && grey.rows - b > 4) {
+		text += ' ';
+		text += ocr(grey.rowRange(b, grey.rows));
+		c = match(text, conf);
+	}
+	if (!c)
+		return false;
+	code = c;
 	return true;
 }
 

@@ -129,10 +129,14 @@ test_scene(void **state)
 	frame = malloc((size_t)W * H);
 	assert_non_null(frame);
 	srand(7);
+	/* a smooth road-and-car backdrop with sensor noise */
 	for (int y = 0; y < H; y++)
-		for (int x = 0; x < W; x++)
-			frame[y * W + x] = (uint8_t)(60 + (x / 40 + y / 30) % 3 * 30 +
-						     rand() % 12);
+		for (int x = 0; x < W; x++) {
+			int v = 70 + y / 8 + x / 32 + rand() % 10;
+			if (x > 560 && x < 1000 && y > 330 && y < 600)
+				v = 40 + rand() % 10;	/* the bumper */
+			frame[y * W + x] = (uint8_t)v;
+		}
 	/* shrink the plate 2x into the frame: a 160x78 plate */
 	for (int y = 0; y < ph / 2; y++)
 		for (int x = 0; x < pw / 2; x++) {

@@ -25,6 +25,7 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: alpr-recognize [--country us] [-n TOPN] [--crop] [--json]\n"
 		"                      [--models DIR] [--boxes N] [--threads N] [--cpu-time]\n"
+		"                      [--no-state]\n"
 		"                      FILE...\n");
 }
 
@@ -139,6 +140,7 @@ main(int argc, char **argv)
 		{ "boxes", required_argument, NULL, 'b' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "cpu-time", no_argument, NULL, 'T' },
+		{ "no-state", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -191,6 +193,9 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			cpu_time = 1;
+			break;
+		case 'S':
+			opt.use_tesseract = 0;
 			break;
 		case 'h':
 			usage(stdout);
