@@ -18,3 +18,11 @@ dist_check_SCRIPTS += tests/system/070-ocrd.sh
 TESTS += tests/system/070-ocrd.sh
 BENCHES += tests/bench/bench-ocrd.sh
 EXTRA_DIST += tests/bench/bench-ocrd.sh
+
+# The tracker alone (includes tracker.c; frames.c for the frame references).
+check_PROGRAMS += tests/unit/test-ocr-tracker
+tests_unit_test_ocr_tracker_SOURCES = tests/unit/test-ocr-tracker.c daemons/ocr/frames.c
+tests_unit_test_ocr_tracker_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
+	-I$(top_srcdir)/daemons/ocr
+tests_unit_test_ocr_tracker_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test-ocr-tracker
