@@ -26,3 +26,10 @@ tests_unit_test_ocr_tracker_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/reco
 	-I$(top_srcdir)/daemons/ocr
 tests_unit_test_ocr_tracker_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test-ocr-tracker
+
+# Fuzz target of ocrd's decoders (FRAME body, worker answer); tests/fuzz/fuzz.sh runs it.
+check_PROGRAMS += tests/fuzz/fuzz-ocr
+tests_fuzz_fuzz_ocr_SOURCES = tests/fuzz/fuzz-ocr.c tests/fuzz/replay.c daemons/ocr/frames.c
+tests_fuzz_fuzz_ocr_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
+	-I$(top_srcdir)/daemons/ocr
+tests_fuzz_fuzz_ocr_LDADD = $(ALPR_LIBS)
