@@ -72,22 +72,30 @@ detector::detect(const cv::Mat &grey, int max_boxes, std::vector<det_box> &out)
 	const int work_w = 640;
 	double f = (double)work_w / grey.cols;
 	int h = std::max(16, (int)std::lround(grey.rows * f));
-	cv::Mat small, g, mu, mu2, sd, n, gx, gy;
+	cv::Mat small, g, g2, mu, mu2, n, gx, gy;
 
 	out.clear();
 	cv::resize(grey, small, cv::Size(work_w, h), 0, 0, cv::INTER_LINEAR);
 	small.convertTo(g, CV_32F);
 	cv::boxFilter(g, mu, -1, cv::Size(15, 15), cv::Point(-1, -1), true,
 		      cv::BORDER_REPLICATE);
-	cv::boxFilter(g.mul(g), mu2, -1, cv::Size(15, 15), cv::Point(-1, -1),
+	cv::multiply(g, g, g2);
+	cv::boxFilter(g2, mu2, -1, cv::Size(15, 15), cv::Point(-1, -1),
 		      true, cv::BORDER_REPLICATE);
-	cv::Mat var = mu2 - mu.mul(mu);
-	cv::max(var, 0, var);
-	cv::sqrt(var, sd);
-	n = (g - mu) / (sd + 10.0);
+	/* one pass: matrix expressions cost ten times more here */
+	n.create(g.size(), CV_32F);
+	for (int y = 0; y < g.rows; y++) {
+		const float *pg = g.ptr<float>(y), *pm = mu.ptr<float>(y);
+		const float *pm2 = mu2.ptr<float>(y);
+		float *pn = n.ptr<float>(y);
+		for (int x = 0; x < g.cols; x++) {
+			float v = pm2[x] - pm[x] * pm[x];
+			pn[x] = (pg[x] - pm[x]) / (std::sqrt(v > 0 ? v : 0) + 10.0f);
+		}
+	}
 	cv::Sobel(n, gx, CV_32F, 1, 0, 3);
 	cv::Sobel(n, gy, CV_32F, 0, 1, 3);
-	gx = cv::abs(gx);
+	gx = cv::abs(gx);	/* in place: abs of a Mat is cheap */
 	gy = cv::abs(gy);
 	cv::Size cs(n.cols / 2, n.rows / 2);
 	cv::Mat ch[3];

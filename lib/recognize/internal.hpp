@@ -79,7 +79,7 @@ public:
 private:
 	std::string ocr(const cv::Mat &band);
 	void *api = nullptr;
-	int band_h = 40;
+	int band_h = 32;	/* band height Tesseract reads at */
 };
 
 /* detect.cpp */

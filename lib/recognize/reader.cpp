@@ -21,12 +21,14 @@ namespace rec {
 const char CHARS[NCHARS + 1] = "0123456789ABCDEFGHIJKLMNPQRSTUVWXYZ";
 
 enum { BEAM = 64, ALTS = 3 };
-static float CHAR_REWARD = 1.5f;	/* per glyph kept: counters sum bias */
-static float LEN_WEIGHT = 0.5f;
-static float VOTE_WEIGHT = 0.3f;
-static float WINDOW_COST = -1.0f;	/* a glyph no binarisation isolated */
-static float TUNE(const char *n, float d) { const char *e = getenv(n); return e ? (float)atof(e) : d; }
-static struct tuner { tuner() { CHAR_REWARD = TUNE("T_CR", CHAR_REWARD); LEN_WEIGHT = TUNE("T_LW", LEN_WEIGHT); VOTE_WEIGHT = TUNE("T_VW", VOTE_WEIGHT); WINDOW_COST = TUNE("T_WC", WINDOW_COST); } } tuner_;
+/*
+ * Scores are log-probabilities plus these rewards, chosen on the training
+ * half (split a) of the development crops only.
+ */
+static const float CHAR_REWARD = 1.5f;	/* per glyph kept: counters sum bias */
+static const float LEN_WEIGHT = 0.5f;
+static const float VOTE_WEIGHT = 0.3f;	/* per log binarisation agreeing */
+static const float WINDOW_COST = -1.0f;	/* a glyph no binarisation isolated */
 
 /* share of plate lengths on US plates (development crops, rounded) */
 static float

@@ -17,9 +17,10 @@ tests_unit_test_recognize_LDADD = $(RECOGNIZE_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/test-recognize
 EXTRA_DIST += tests/data/plates
 
-# make bench-recognition: accuracy and speed on ../shared/data (DATA_DIR).
+# make bench-recognition (and make bench): accuracy and speed on
+# ../shared/data (DATA_DIR=..., SPLIT=a|b|all).
+BENCHES += tests/bench/bench-recognition.sh
 .PHONY: bench-recognition
 bench-recognition: alpr-recognize
-	$(TRAIN_PY) $(top_srcdir)/tests/bench/bench-recognition.py \
-		--data $(DATA_DIR) --bin ./alpr-recognize --models $(top_srcdir)/models
-EXTRA_DIST += tests/bench/bench-recognition.py
+	DATA_DIR=$(DATA_DIR) $(SHELL) $(top_srcdir)/tests/bench/bench-recognition.sh
+EXTRA_DIST += tests/bench/bench-recognition.py tests/bench/bench-recognition.sh
