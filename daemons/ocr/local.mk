@@ -1,5 +1,35 @@
-# daemons/ocr: alpr-ocrd.
+# daemons/ocr: alpr-ocrd.  The recognizer runs in forked worker processes of
+# the same binary, hence RECOGNIZE_LIBS; jpeg.cpp makes the C++ driver link it.
 sbin_PROGRAMS += alpr-ocrd
-alpr_ocrd_SOURCES = daemons/ocr/main.c
-alpr_ocrd_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS) $(JANSSON_CFLAGS)
-alpr_ocrd_LDADD = $(ALPR_LIBS)
+alpr_ocrd_SOURCES = daemons/ocr/ocrd.h daemons/ocr/main.c daemons/ocr/frames.c \
+	daemons/ocr/worker.c daemons/ocr/tracker.c daemons/ocr/reads.c daemons/ocr/jpeg.cpp
+alpr_ocrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize $(SYSTEMD_CFLAGS) \
+	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS)
+alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS)
+
+# Tests: the capture and match ends of alpr-ocrd in one test peer, and the
+# scenarios that drive real alpr-ocrd processes with it.
+check_PROGRAMS += tests/tools/frame-peer
+tests_tools_frame_peer_SOURCES = tests/tools/frame-peer.c
+nodist_EXTRA_tests_tools_frame_peer_SOURCES = dummy.cxx
+tests_tools_frame_peer_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize
+tests_tools_frame_peer_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS)
+dist_check_SCRIPTS += tests/system/070-ocrd.sh
+TESTS += tests/system/070-ocrd.sh
+BENCHES += tests/bench/bench-ocrd.sh
+EXTRA_DIST += tests/bench/bench-ocrd.sh
+
+# The tracker alone (includes tracker.c; frames.c for the frame references).
+check_PROGRAMS += tests/unit/test-ocr-tracker
+tests_unit_test_ocr_tracker_SOURCES = tests/unit/test-ocr-tracker.c daemons/ocr/frames.c
+tests_unit_test_ocr_tracker_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
+	-I$(top_srcdir)/daemons/ocr
+tests_unit_test_ocr_tracker_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test-ocr-tracker
+
+# Fuzz target of ocrd's decoders (FRAME body, worker answer); tests/fuzz/fuzz.sh runs it.
+check_PROGRAMS += tests/fuzz/fuzz-ocr
+tests_fuzz_fuzz_ocr_SOURCES = tests/fuzz/fuzz-ocr.c tests/fuzz/replay.c daemons/ocr/frames.c
+tests_fuzz_fuzz_ocr_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
+	-I$(top_srcdir)/daemons/ocr
+tests_fuzz_fuzz_ocr_LDADD = $(ALPR_LIBS)

@@ -1,52 +1,214 @@
 /*
  * alpr-ocrd: receives frames from alpr-captured on ocr.sock (sealed memfds),
- * finds and reads plates, tracks them across frames, and sends one read
- * per passing vehicle to alpr-matchd (reliable).  Trusts no frame bytes.
+ * has them read by recognizer worker processes, tracks plates across frames
+ * and sends one read per passing vehicle to alpr-matchd (reliable).
  *
- * Foundation stage: the sockets and the skeleton; the recognizer and the
- * tracker come with their own modules.
+ * This file runs the main process: it owns the sockets, the worker pool,
+ * the tracker and the reads, and trusts no frame (frames.c checks them)
+ * and no worker (worker.c checks their answers).  See ocrd.h for the roles.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "daemon/daemon.h"
 #include "ipc/ipc.h"
+#include "ocrd.h"
+
+#define TICK_USEC (200 * 1000LL)
+#define STATUS_USEC (2 * 1000000LL)
+#define BAD_LOG_USEC (10 * 1000000LL)	/* one line per bad-frame burst */
 
 struct ocrd {
+	struct daemon *d;
 	struct ipc_server *frames;
-	struct ipc_client *match;
+	struct pool *pool;
+	struct tracker *tracker;
+	struct reads *reads;
+	sd_event_source *tick;
+	uint64_t received, refused, bad;
+	/* frames/s over the last status period */
+	uint64_t done_mark;
+	int64_t status_usec;
+	double fps;
+	/* rate limit for bad frames */
+	int64_t bad_log_usec;
+	uint64_t bad_unlogged;
 };
 
-static const struct ipc_handler frame_table[] = { { 0 } };
-static const struct ipc_handler match_table[] = { { 0 } };
+static void
+bad_frame(struct ocrd *o, struct ipc_conn *c, const char *why)
+{
+	int64_t now = time_monotonic_usec();
+
+	o->bad++;
+	if (o->bad_log_usec != 0 && now - o->bad_log_usec < BAD_LOG_USEC) {
+		o->bad_unlogged++;
+		return;
+	}
+	log_warnx("frame from \"%s\" (pid %d) refused: %s (%llu more since the last line), "
+	    "ignoring", ipc_conn_peer_name(c), (int)ipc_conn_peer_pid(c), why,
+	    (unsigned long long)o->bad_unlogged);
+	o->bad_log_usec = now;
+	o->bad_unlogged = 0;
+}
+
+static int
+on_frame(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
+{
+	struct ocrd *o = userdata;
+	struct frame *f;
+	const char *why;
+	int r;
+
+	o->received++;
+	/* Reads first: with matchd behind, frames are what we give up. */
+	if (reads_blocked(o->reads)) {
+		o->refused++;
+		return 0;
+	}
+	if ((r = frame_from_msg(m, &f, &why)) < 0) {
+		bad_frame(o, c, why != NULL ? why : "out of memory");
+		return 0;
+	}
+	pool_submit(o->pool, f);
+	frame_unref(f);
+	return 0;
+}
+
+static int
+on_health(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
+{
+	/* Camera health is alertd's business; accepted so capture may send it. */
+	return 0;
+}
+
+static const struct ipc_handler frame_table[] = {
+	{ IPC_MSG_FRAME, IPC_ROLE_CAPTURE | IPC_ROLE_TEST, true, true, on_frame },
+	{ IPC_MSG_HEALTH, IPC_ROLE_CAPTURE | IPC_ROLE_TEST, false, true, on_health },
+	{ 0 }
+};
 static const struct ipc_ops frame_ops = { .table = frame_table };
-static const struct ipc_ops match_ops = { .table = match_table };
+
+static void
+on_result(struct frame *f, const struct rec_result *res, void *userdata)
+{
+	struct ocrd *o = userdata;
+
+	tracker_add(o->tracker, f, res, time_monotonic_usec());
+}
+
+static void
+on_track(const struct track *t, void *userdata)
+{
+	struct ocrd *o = userdata;
+
+	reads_emit(o->reads, t);
+}
+
+static void
+status(struct ocrd *o, int64_t now)
+{
+	uint64_t done = pool_done(o->pool);
+
+	if (o->status_usec != 0 && now > o->status_usec)
+		o->fps = (double)(done - o->done_mark) * 1e6 / (double)(now - o->status_usec);
+	o->done_mark = done;
+	o->status_usec = now;
+	daemon_status(o->d, "%.1f frames/s, %llu frames, %llu dropped, %llu refused, %llu bad, "
+	    "%llu reads (%zu unacknowledged), %zu tracks, workers %u up %u busy %llu restarts",
+	    o->fps, (unsigned long long)o->received, (unsigned long long)pool_dropped(o->pool),
+	    (unsigned long long)o->refused, (unsigned long long)o->bad,
+	    (unsigned long long)reads_sent(o->reads), reads_unacked(o->reads),
+	    tracker_open(o->tracker), pool_workers(o->pool), pool_busy(o->pool),
+	    (unsigned long long)pool_restarts(o->pool));
+}
+
+static int
+on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ocrd *o = userdata;
+	int64_t now = time_monotonic_usec();
+
+	pool_tick(o->pool, now);
+	tracker_tick(o->tracker, now);
+	(void)reads_blocked(o->reads);
+	if (now - o->status_usec >= STATUS_USEC)
+		status(o, now);
+	sd_event_source_set_time(s, usec + TICK_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ON);
+	return 0;
+}
+
+static void
+track_params(const struct alpr_conf *conf, struct tracker_params *p)
+{
+	p->close_frames = conf->ocr.track_close_frames;
+	p->close_usec = conf->ocr.track_close_ms * USEC_PER_MSEC;
+	p->min_frames = conf->ocr.track_min_frames;
+}
 
 static int
 ocrd_start(struct daemon *d)
 {
+	struct tracker_params tp;
 	struct ocrd *o;
+	uint64_t now;
+	unsigned n;
 	char *path;
+	long cores;
 	int fd, r;
 
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return -ENOMEM;
+	o->d = d;
 	d->userdata = o;
+	n = (unsigned)d->conf->ocr.workers;
+	if (n == 0) {
+		cores = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cores < 1 ? 1 : cores > 16 ? 16 : (unsigned)cores;
+	}
+	/* One process per core: OpenCV must not add threads of its own. */
+	rec_global_set_threads(1);
+	/* Workers first, so they inherit nothing but what worker_main keeps. */
+	if ((r = pool_new(d->event, d->conf, n, on_result, o, &o->pool)) < 0)
+		fatal_r(r, "cannot start %u recognizer workers", n);
+	track_params(d->conf, &tp);
+	if ((r = tracker_new(&tp, on_track, o, &o->tracker)) < 0)
+		return r;
+	if ((path = daemon_socket_path(d, "match.sock")) == NULL)
+		return -ENOMEM;
+	r = reads_new(d->event, path, d->conf->ocr.top_n, &o->reads);
+	free(path);
+	if (r < 0)
+		return r;
 	if ((fd = daemon_listen(d, "ocr.sock")) < 0)
 		fatal_r(fd, "ocr.sock");
 	if ((r = ipc_server_new(d->event, fd, IPC_ROLE_OCR, d->name,
 	    IPC_ROLE_CAPTURE | IPC_ROLE_TEST, &frame_ops, o, &o->frames)) < 0)
 		return r;
-	if ((path = daemon_socket_path(d, "match.sock")) == NULL)
-		return -ENOMEM;
-	r = ipc_client_new(d->event, path, IPC_ROLE_OCR, d->name, &match_ops, o, &o->match);
-	free(path);
-	if (r < 0)
+	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	if ((r = sd_event_add_time(d->event, &o->tick, CLOCK_MONOTONIC, now + TICK_USEC, 0,
+	    on_tick, o)) < 0)
 		return r;
-	daemon_status(d, "waiting for frames");
+	log_info("%u recognizer workers, models from \"%s\"", n, d->conf->ocr.model_dir);
+	daemon_status(d, "waiting for frames, %u workers", n);
+	return 0;
+}
+
+static int
+ocrd_reload(struct daemon *d, const struct alpr_conf *old)
+{
+	struct ocrd *o = d->userdata;
+	struct tracker_params tp;
+
+	track_params(d->conf, &tp);
+	tracker_set_params(o->tracker, &tp);
+	reads_set_top_n(o->reads, d->conf->ocr.top_n);
 	return 0;
 }
 
@@ -55,8 +217,20 @@ ocrd_stop(struct daemon *d)
 {
 	struct ocrd *o = d->userdata;
 
-	ipc_client_free(o->match);
+	if (o == NULL)
+		return;
+	o->tick = sd_event_source_disable_unref(o->tick);
 	ipc_server_free(o->frames);
+	/* Open tracks become reads now; what matchd has not acknowledged is logged. */
+	tracker_free(o->tracker);
+	log_info("stopping: %llu frames received, %llu read, %llu dropped, %llu refused, "
+	    "%llu bad, %llu reads sent, %llu worker restarts",
+	    (unsigned long long)o->received, (unsigned long long)pool_done(o->pool),
+	    (unsigned long long)pool_dropped(o->pool), (unsigned long long)o->refused,
+	    (unsigned long long)o->bad, (unsigned long long)reads_sent(o->reads),
+	    (unsigned long long)pool_restarts(o->pool));
+	pool_free(o->pool);
+	reads_free(o->reads);
 	free(o);
 }
 
@@ -64,6 +238,7 @@ static const struct daemon_ops ops = {
 	.name = "alpr-ocrd",
 	.summary = "Find and read licence plates in camera frames.",
 	.start = ocrd_start,
+	.reload = ocrd_reload,
 	.stop = ocrd_stop,
 };
 

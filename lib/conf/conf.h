@@ -59,6 +59,9 @@ struct conf_ocr {
 	int64_t workers;
 	char *model_dir;
 	int64_t top_n;
+	int64_t track_close_frames;	/* a track unseen this many frames is closed */
+	int64_t track_close_ms;		/* or unseen this long */
+	int64_t track_min_frames;	/* shorter tracks give no read */
 };
 
 struct conf_match {

@@ -65,6 +65,9 @@ static const struct conf_key ocr_keys[] = {
 	{ "Workers", CONF_T_INT, K(conf_ocr, workers), RANGE(0, 16), "0", NULL, false },
 	{ "ModelDirectory", CONF_T_STR, K(conf_ocr, model_dir), NOLIMIT, ALPR_DATA_DIR "/models", NULL, false },
 	{ "TopN", CONF_T_INT, K(conf_ocr, top_n), RANGE(1, 50), "10", NULL, true },
+	{ "TrackCloseFrames", CONF_T_INT, K(conf_ocr, track_close_frames), RANGE(1, 100), "5", NULL, true },
+	{ "TrackCloseMs", CONF_T_INT, K(conf_ocr, track_close_ms), RANGE(100, 60000), "1500", NULL, true },
+	{ "TrackMinFrames", CONF_T_INT, K(conf_ocr, track_min_frames), RANGE(1, 100), "2", NULL, true },
 	{ NULL }
 };
 

@@ -7,9 +7,9 @@
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 corpus=$top_srcdir/tests/fuzz/corpus
-targets="ipc conf"
+targets="ipc conf ocr"
 n=0
-echo "1..4"
+echo "1..6"
 for t in $targets; do
 	n=$((n + 1))
 	if "$top_builddir/tests/fuzz/fuzz-$t" "$corpus/$t" > /dev/null 2>&1; then
@@ -32,6 +32,9 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -I$top_srcdir/lib -I$top_build
 	$(pkg-config --cflags jansson inih libsystemd)"
 src_ipc="$top_srcdir/tests/fuzz/fuzz-ipc.c $top_srcdir/lib/ipc/msg.c"
 src_conf="$top_srcdir/tests/fuzz/fuzz-conf.c $top_srcdir/lib/conf/conf.c $top_srcdir/lib/conf/keys.c"
+src_ocr="$top_srcdir/tests/fuzz/fuzz-ocr.c $top_srcdir/daemons/ocr/frames.c $top_srcdir/lib/ipc/msg.c
+	$top_srcdir/lib/base/log.c $top_srcdir/lib/base/time.c -I$top_srcdir/lib/recognize
+	-I$top_srcdir/daemons/ocr"
 libs="$(pkg-config --libs jansson inih libsystemd)"
 for t in $targets; do
 	n=$((n + 1))

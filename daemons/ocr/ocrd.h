@@ -1,0 +1,163 @@
+/*
+ * alpr-ocrd internals, shared by its role files:
+ *
+ *   main.c     the daemon: config, sockets, status, shutdown
+ *   frames.c   FRAME messages from capture: checks every field and the memfd
+ *   worker.c   the recognizer processes (forked, one rec_ctx each) and
+ *              their queues; also the code the worker process runs
+ *   tracker.c  associates plates across frames of one camera into tracks
+ *   reads.c    one READ per closed track: JPEGs in a sealed memfd, reliable
+ *              send to alpr-matchd
+ *   jpeg.cpp   the JPEG encoder (OpenCV) behind a C call
+ *
+ * The main process never decodes or reads frame content: the pixels are
+ * looked at only by the workers (recognition) and by the JPEG encoder
+ * (which treats them as plain samples).
+ */
+#ifndef ALPR_OCRD_H
+#define ALPR_OCRD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "conf/conf.h"
+#include "recognize.h"
+
+#define OCR_CAMERA_MAX 32		/* camera name bytes, as in the config */
+#define OCR_QUEUE_PER_WORKER 2		/* frames queued behind the one in flight */
+#define OCR_JOB_TIMEOUT_USEC (10 * 1000000LL)	/* a worker stuck this long is killed */
+#define OCR_TRACKS_MAX 64		/* open tracks over all cameras */
+
+struct daemon;
+
+/*
+ * One frame from capture: the sealed memfd mapped read-only.  Reference
+ * counted: the queue, the worker's job and a track's best frame may share it.
+ */
+struct frame {
+	unsigned refs;
+	int fd;
+	const uint8_t *map;
+	size_t size;
+	char camera[OCR_CAMERA_MAX + 1];
+	int64_t number;
+	int width, height;
+	size_t stride;
+	int64_t capture_usec;
+	int64_t mono_usec;
+	json_t *gps;			/* validated GPS object */
+	int64_t received_usec;		/* our CLOCK_MONOTONIC */
+};
+
+struct frame *frame_ref(struct frame *f);
+struct frame *frame_unref(struct frame *f);
+/*
+ * Validates a FRAME body and its descriptor; on success takes the
+ * descriptor (m->fd becomes -1).  -EBADMSG with *ret_why on a bad frame.
+ */
+struct ipc_msg;
+int frame_from_msg(struct ipc_msg *m, struct frame **ret, const char **ret_why);
+
+/* ---- workers ------------------------------------------------------------ */
+
+struct pool;
+
+/* Called in the main process for each recognised frame (plates may be 0). */
+typedef void (*pool_result_fn)(struct frame *f, const struct rec_result *res, void *userdata);
+
+int pool_new(sd_event *e, const struct alpr_conf *conf, unsigned n, pool_result_fn fn,
+    void *userdata, struct pool **ret);
+struct pool *pool_free(struct pool *p);
+/* Queues a frame (takes a reference).  Returns 1 if an older frame was dropped for it. */
+int pool_submit(struct pool *p, struct frame *f);
+unsigned pool_workers(const struct pool *p);
+unsigned pool_busy(const struct pool *p);
+uint64_t pool_restarts(const struct pool *p);
+uint64_t pool_dropped(const struct pool *p);
+uint64_t pool_done(const struct pool *p);
+/* Kills the worker with the frame in flight for longer than the timeout. */
+void pool_tick(struct pool *p, int64_t now_usec);
+
+/* The worker process: never returns. */
+void worker_main(int sock, const struct alpr_conf *conf) __attribute__((noreturn));
+
+/* ---- tracker ------------------------------------------------------------ */
+
+struct track_candidate {
+	char text[REC_TEXT_MAX];
+	double score;			/* confidence summed over frames */
+	unsigned votes;			/* frames that listed it */
+};
+
+/* A plate followed across frames; what a read is made from. */
+struct track {
+	char camera[OCR_CAMERA_MAX + 1];
+	uint64_t id;			/* per process, for logs */
+	int box[4];			/* last box */
+	int64_t last_frame;		/* frame number of the last sighting */
+	uint64_t last_tick;		/* camera's processed-frame count then */
+	int64_t last_seen_usec;		/* our monotonic clock */
+	int64_t first_usec, last_usec;	/* capture times */
+	unsigned frames;
+	/* the best sighting */
+	struct frame *best;
+	float best_conf;
+	int best_box[4];
+	char best_text[REC_TEXT_MAX];
+	/* state votes: confidence summed per state code */
+	struct {
+		char code[REC_STATE_MAX];
+		double score;
+	} states[4];
+	size_t n_cands;
+	struct track_candidate cands[2 * REC_MAX_CANDIDATES];
+};
+
+struct tracker;
+struct tracker_params {
+	int64_t close_frames;		/* unseen this many processed frames */
+	int64_t close_usec;		/* or this long */
+	int64_t min_frames;		/* shorter tracks give no read */
+};
+/* Called with each closed track (the tracker frees it after). */
+typedef void (*track_closed_fn)(const struct track *t, void *userdata);
+
+int tracker_new(const struct tracker_params *p, track_closed_fn fn, void *userdata,
+    struct tracker **ret);
+/* Closes every open track (calls fn) and frees. */
+struct tracker *tracker_free(struct tracker *t);
+void tracker_set_params(struct tracker *t, const struct tracker_params *p);
+void tracker_add(struct tracker *t, struct frame *f, const struct rec_result *res,
+    int64_t now_usec);
+void tracker_tick(struct tracker *t, int64_t now_usec);
+size_t tracker_open(const struct tracker *t);
+/* Levenshtein distance (exported for the unit test). */
+int tracker_text_distance(const char *a, const char *b);
+
+/* ---- reads -------------------------------------------------------------- */
+
+struct reads;
+int reads_new(sd_event *e, const char *match_path, int64_t top_n, struct reads **ret);
+struct reads *reads_free(struct reads *r);
+void reads_set_top_n(struct reads *r, int64_t top_n);
+/* Builds and sends (or keeps, if the outbox is full) the read of t. */
+void reads_emit(struct reads *r, const struct track *t);
+/* True while reads wait for the outbox: frames must be refused then. */
+bool reads_blocked(struct reads *r);
+uint64_t reads_sent(const struct reads *r);
+size_t reads_unacked(const struct reads *r);
+
+/* ---- jpeg.cpp ----------------------------------------------------------- */
+
+/*
+ * Encodes the (x, y, w, h) region of a grey image as JPEG, scaled so that
+ * neither side exceeds max_side (0: no scaling).  *ret is malloc'd.
+ */
+int ocr_jpeg_encode(const uint8_t *grey, int width, int height, size_t stride, const int box[4],
+    int max_side, int quality, uint8_t **ret, size_t *ret_len);
+
+#endif

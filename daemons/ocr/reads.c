@@ -1,0 +1,330 @@
+/*
+ * Reads, run in alpr-ocrd's main process: one READ per closed track, sent
+ * to alpr-matchd on match.sock with lib/ipc's reliable delivery.
+ *
+ * Input: tracks built from checked worker results.  The read's images (the
+ * plate crop and a downscaled context frame, JPEG) go in one sealed memfd,
+ * their offsets in the body (doc/protocol.md).  Each read gets a random
+ * 32-hex id so that matchd can tell a resend from a new read.
+ *
+ * Reads are never dropped.  The outbox keeps every unacknowledged read (with
+ * its memfd) and resends them after matchd restarts.  Because each holds
+ * images, we stop well below the outbox's own cap: at UNACKED_HIGH waiting
+ * reads (or if the outbox ever says -ENOBUFS, in which case the read waits
+ * here) reads_blocked() turns true and the daemon refuses frames until
+ * matchd has acknowledged down to UNACKED_LOW.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "ipc/ipc.h"
+#include "ocrd.h"
+
+#define UNACKED_HIGH 1024
+#define UNACKED_LOW 512
+#define CROP_MAX_SIDE 480
+#define CONTEXT_MAX_SIDE 640
+#define JPEG_QUALITY 85
+
+static const struct ipc_handler match_table[] = { { 0 } };
+static const struct ipc_ops match_ops = { .table = match_table };
+
+struct pending {
+	json_t *body;
+	int fd;
+};
+
+struct reads {
+	struct ipc_client *match;
+	int64_t top_n;
+	struct pending *pending;	/* FIFO, oldest first */
+	size_t n_pending;
+	bool blocked;
+	uint64_t sent, lost;
+};
+
+static int
+read_id(char id[33])
+{
+	uint8_t raw[16];
+
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -errno;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+static int
+cand_cmp(const void *a, const void *b)
+{
+	const struct track_candidate *x = a, *y = b;
+
+	return x->score < y->score ? 1 : x->score > y->score ? -1 : strcmp(x->text, y->text);
+}
+
+/* The crop and the context JPEGs in one sealed memfd. */
+static int
+images_new(const struct track *t, json_t **ret_images)
+{
+	const struct frame *f = t->best;
+	uint8_t *crop = NULL, *ctx = NULL, *map;
+	size_t crop_len, ctx_len;
+	int box[4], whole[4] = { 0, 0, f->width, f->height }, fd = -1, r;
+	int mx = t->best_box[2] / 6, my = t->best_box[3] / 4;
+
+	/* a margin around the plate, for the person who checks the read */
+	box[0] = t->best_box[0] - mx < 0 ? 0 : t->best_box[0] - mx;
+	box[1] = t->best_box[1] - my < 0 ? 0 : t->best_box[1] - my;
+	box[2] = t->best_box[0] + t->best_box[2] + mx > f->width ? f->width - box[0] :
+	    t->best_box[0] + t->best_box[2] + mx - box[0];
+	box[3] = t->best_box[1] + t->best_box[3] + my > f->height ? f->height - box[1] :
+	    t->best_box[1] + t->best_box[3] + my - box[1];
+	if ((r = ocr_jpeg_encode(f->map, f->width, f->height, f->stride, box, CROP_MAX_SIDE,
+	    JPEG_QUALITY, &crop, &crop_len)) < 0 ||
+	    (r = ocr_jpeg_encode(f->map, f->width, f->height, f->stride, whole,
+	    CONTEXT_MAX_SIDE, JPEG_QUALITY, &ctx, &ctx_len)) < 0)
+		goto out;
+	if ((fd = r = ipc_memfd_new("alpr-read", crop_len + ctx_len, (void **)&map)) < 0)
+		goto out;
+	memcpy(map, crop, crop_len);
+	memcpy(map + crop_len, ctx, ctx_len);
+	munmap(map, crop_len + ctx_len);
+	if ((r = ipc_memfd_seal(fd)) < 0)
+		goto out;
+	*ret_images = json_pack("{s:[I,I],s:[I,I]}", "crop", (json_int_t)0,
+	    (json_int_t)crop_len, "context", (json_int_t)crop_len, (json_int_t)ctx_len);
+	r = *ret_images != NULL ? fd : -ENOMEM;
+out:
+	if (r < 0 && fd >= 0)
+		close(fd);
+	free(crop);
+	free(ctx);
+	return r;
+}
+
+static int
+empty_memfd(void)
+{
+	void *map;
+	int fd, r;
+
+	if ((fd = ipc_memfd_new("alpr-read", 1, &map)) < 0)
+		return fd;
+	munmap(map, 1);
+	if ((r = ipc_memfd_seal(fd)) < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static json_t *
+read_body(const struct reads *rd, const struct track *t, const char *id)
+{
+	struct track_candidate c[sizeof(t->cands) / sizeof(t->cands[0])];
+	size_t n = t->n_cands, state = 0;
+	json_t *body, *cands;
+	double conf, state_conf;
+
+	memcpy(c, t->cands, n * sizeof(c[0]));
+	qsort(c, n, sizeof(c[0]), cand_cmp);
+	if ((cands = json_array()) == NULL)
+		return NULL;
+	/* A text's confidence is its score averaged over the track's frames. */
+	for (size_t i = 0; i < n && (int64_t)i < rd->top_n; i++) {
+		double cc = c[i].score / t->frames;
+
+		json_array_append_new(cands, json_pack("{s:s,s:f}", "plate", c[i].text,
+		    "confidence", cc > 100 ? 100 : cc));
+	}
+	for (size_t i = 1; i < sizeof(t->states) / sizeof(t->states[0]); i++)
+		if (t->states[i].score > t->states[state].score)
+			state = i;
+	conf = n > 0 ? c[0].score / t->frames : 0;
+	state_conf = t->states[state].score / t->frames;
+	body = json_pack("{s:s,s:s,s:s,s:f,s:s*,s:f,s:o,s:I,s:I,s:I,s:i,s:O,s:[i,i,i,i]}",
+	    "id", id, "camera", t->camera, "plate", n > 0 ? c[0].text : t->best_text,
+	    "confidence", conf > 100 ? 100 : conf,
+	    "state", t->states[state].code[0] ? t->states[state].code : NULL,
+	    "state_confidence", state_conf > 100 ? 100 : state_conf, "candidates", cands,
+	    "first_usec", (json_int_t)t->first_usec, "last_usec", (json_int_t)t->last_usec,
+	    "capture_usec", (json_int_t)t->best->capture_usec, "frames", (int)t->frames,
+	    "gps", t->best->gps, "box", t->best_box[0], t->best_box[1], t->best_box[2],
+	    t->best_box[3]);
+	return body;
+}
+
+/* Moves waiting reads into the outbox while it has room. */
+static void
+pending_flush(struct reads *rd)
+{
+	size_t done = 0;
+	int r;
+
+	while (done < rd->n_pending && ipc_client_unacked(rd->match) < UNACKED_HIGH) {
+		struct pending *p = &rd->pending[done];
+
+		if ((r = ipc_client_send_reliable(rd->match, IPC_MSG_READ, p->body, p->fd, NULL)) < 0)
+			break;
+		json_decref(p->body);
+		if (p->fd >= 0)
+			close(p->fd);
+		done++;
+		rd->sent++;
+	}
+	if (done > 0) {
+		memmove(rd->pending, rd->pending + done, (rd->n_pending - done) * sizeof(*rd->pending));
+		rd->n_pending -= done;
+	}
+}
+
+static void
+on_ack(uint64_t seq, void *userdata)
+{
+	struct reads *rd = userdata;
+
+	pending_flush(rd);
+}
+
+void
+reads_emit(struct reads *rd, const struct track *t)
+{
+	json_t *body = NULL, *images = NULL;
+	char id[33];
+	int fd = -1, r;
+
+	if ((r = read_id(id)) < 0) {
+		log_warn_r(r, "read: no random id, track %llu lost", (unsigned long long)t->id);
+		rd->lost++;
+		return;
+	}
+	if ((body = read_body(rd, t, id)) == NULL) {
+		log_warnx("read %s: out of memory, lost", id);
+		rd->lost++;
+		return;
+	}
+	if ((fd = images_new(t, &images)) < 0) {
+		/*
+		 * A read without pictures still goes: the text is what matters.
+		 * lib/ipc's tables cannot say "optional descriptor", so it still
+		 * carries one (an empty sealed memfd) and no "images" field.
+		 */
+		log_warn_r(fd, "read %s: images", id);
+		if ((fd = empty_memfd()) < 0) {
+			log_warn_r(fd, "read %s: memfd, lost", id);
+			rd->lost++;
+			json_decref(body);
+			return;
+		}
+	} else
+		json_object_set_new(body, "images", images);
+	log_info("read id=%s camera=%s frames=%u track=%llu", id, t->camera, t->frames,
+	    (unsigned long long)t->id);
+	if (rd->n_pending == 0 && ipc_client_unacked(rd->match) < UNACKED_HIGH &&
+	    (r = ipc_client_send_reliable(rd->match, IPC_MSG_READ, body, fd, NULL)) == 0) {
+		rd->sent++;
+		json_decref(body);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	/* The outbox is full: keep it here, in order, and refuse frames. */
+	{
+		struct pending *np = realloc(rd->pending, (rd->n_pending + 1) * sizeof(*np));
+
+		if (np == NULL) {
+			log_warnx("read %s: out of memory, lost", id);
+			rd->lost++;
+			json_decref(body);
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		rd->pending = np;
+		rd->pending[rd->n_pending].body = body;
+		rd->pending[rd->n_pending].fd = fd;
+		rd->n_pending++;
+	}
+}
+
+bool
+reads_blocked(struct reads *rd)
+{
+	size_t unacked = ipc_client_unacked(rd->match);
+
+	pending_flush(rd);
+	if (!rd->blocked && (rd->n_pending > 0 || unacked >= UNACKED_HIGH)) {
+		log_warnx("%zu reads wait for alpr-matchd: refusing frames until it catches up",
+		    unacked + rd->n_pending);
+		rd->blocked = true;
+	} else if (rd->blocked && rd->n_pending == 0 && unacked <= UNACKED_LOW) {
+		log_info("alpr-matchd caught up: taking frames again");
+		rd->blocked = false;
+	}
+	return rd->blocked;
+}
+
+uint64_t
+reads_sent(const struct reads *rd)
+{
+	return rd->sent;
+}
+
+size_t
+reads_unacked(const struct reads *rd)
+{
+	return ipc_client_unacked(rd->match) + rd->n_pending;
+}
+
+void
+reads_set_top_n(struct reads *rd, int64_t top_n)
+{
+	rd->top_n = top_n;
+}
+
+int
+reads_new(sd_event *e, const char *match_path, int64_t top_n, struct reads **ret)
+{
+	struct reads *rd;
+	int r;
+
+	if ((rd = calloc(1, sizeof(*rd))) == NULL)
+		return -ENOMEM;
+	rd->top_n = top_n;
+	if ((r = ipc_client_new(e, match_path, IPC_ROLE_OCR, "alpr-ocrd", &match_ops, rd,
+	    &rd->match)) < 0) {
+		free(rd);
+		return r;
+	}
+	ipc_client_on_ack(rd->match, on_ack);
+	*ret = rd;
+	return 0;
+}
+
+struct reads *
+reads_free(struct reads *rd)
+{
+	if (rd == NULL)
+		return NULL;
+	if (rd->n_pending > 0 || ipc_client_unacked(rd->match) > 0)
+		log_warnx("stopping with %zu reads not acknowledged by alpr-matchd",
+		    ipc_client_unacked(rd->match) + rd->n_pending);
+	for (size_t i = 0; i < rd->n_pending; i++) {
+		json_decref(rd->pending[i].body);
+		if (rd->pending[i].fd >= 0)
+			close(rd->pending[i].fd);
+	}
+	free(rd->pending);
+	ipc_client_free(rd->match);
+	free(rd);
+	return NULL;
+}

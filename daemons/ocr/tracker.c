@@ -1,0 +1,351 @@
+/*
+ * The tracker, run in alpr-ocrd's main process on results the pool has
+ * already checked (boxes inside the frame, texts of [A-Z0-9]).
+ *
+ * One car passing a camera shows its plate in several frames; a track
+ * gathers those sightings so that the car gives ONE read.  A plate seen in
+ * a frame joins the open track of the same camera that it matches best:
+ *
+ *	- the boxes overlap (IoU >= 0.3), or
+ *	- the box moved no further than the plate's width times (1.5 + the
+ *	  frame gap), and the text is close (edit distance <= max(2, len/3)
+ *	  to the track's best text, or the track's text is among the plate's
+ *	  candidates): OCR misreads a character here and there, while a second
+ *	  car nearby has a different plate.
+ *
+ * Otherwise it starts a new track.  Each sighting adds every candidate's
+ * confidence to that text's score (a vote weighted by confidence), so the
+ * read's text is the one the frames agree on, not one frame's guess.  The
+ * sighting with the highest confidence is the best frame (kept by
+ * reference for the images and its GPS fix).  A track closes when its
+ * camera has delivered close_frames processed frames without it, or after
+ * close_usec without a sighting (a camera that stops); tracks shorter than
+ * min_frames give no read.  Frames may come back from the workers slightly
+ * out of order; the tests above do not depend on order.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "ocrd.h"
+
+#define CAMERAS_MAX 32
+
+struct camera_ticks {
+	char name[OCR_CAMERA_MAX + 1];
+	uint64_t ticks;			/* processed frames of this camera */
+};
+
+struct tracker {
+	struct tracker_params params;
+	track_closed_fn fn;
+	void *userdata;
+	struct track *tracks[OCR_TRACKS_MAX];
+	size_t n;
+	struct camera_ticks cams[CAMERAS_MAX];
+	size_t n_cams;
+	uint64_t next_id;
+};
+
+int
+tracker_text_distance(const char *a, const char *b)
+{
+	int prev[REC_TEXT_MAX + 1], cur[REC_TEXT_MAX + 1];
+	int la = (int)strnlen(a, REC_TEXT_MAX), lb = (int)strnlen(b, REC_TEXT_MAX);
+
+	for (int j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (int i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (int j = 1; j <= lb; j++) {
+			int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			int del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof(prev));
+	}
+	return prev[lb];
+}
+
+static struct camera_ticks *
+camera_get(struct tracker *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_cams; i++)
+		if (strcmp(t->cams[i].name, name) == 0)
+			return &t->cams[i];
+	if (t->n_cams == CAMERAS_MAX) {
+		/* names are checked but unbounded in number: recycle the first */
+		memmove(&t->cams[0], &t->cams[1], sizeof(t->cams[0]) * (CAMERAS_MAX - 1));
+		t->n_cams--;
+	}
+	memset(&t->cams[t->n_cams], 0, sizeof(t->cams[0]));
+	strcpy(t->cams[t->n_cams].name, name);
+	return &t->cams[t->n_cams++];
+}
+
+static double
+iou(const int a[4], const int b[4])
+{
+	int x0 = a[0] > b[0] ? a[0] : b[0], y0 = a[1] > b[1] ? a[1] : b[1];
+	int x1 = a[0] + a[2] < b[0] + b[2] ? a[0] + a[2] : b[0] + b[2];
+	int y1 = a[1] + a[3] < b[1] + b[3] ? a[1] + a[3] : b[1] + b[3];
+	double inter, uni;
+
+	if (x1 <= x0 || y1 <= y0)
+		return 0;
+	inter = (double)(x1 - x0) * (y1 - y0);
+	uni = (double)a[2] * a[3] + (double)b[2] * b[3] - inter;
+	return uni > 0 ? inter / uni : 0;
+}
+
+static const char *
+track_text(const struct track *t)
+{
+	size_t best = 0;
+
+	if (t->n_cands == 0)
+		return t->best_text;
+	for (size_t i = 1; i < t->n_cands; i++)
+		if (t->cands[i].score > t->cands[best].score)
+			best = i;
+	return t->cands[best].text;
+}
+
+static bool
+text_close(const struct track *t, const struct rec_plate *p)
+{
+	const char *tt = track_text(t);
+	int len = (int)strlen(p->text), limit = len / 3 > 2 ? len / 3 : 2;
+
+	if (tracker_text_distance(tt, p->text) <= limit ||
+	    tracker_text_distance(t->best_text, p->text) <= limit)
+		return true;
+	for (int i = 0; i < p->n_candidates; i++)
+		if (strcmp(p->candidates[i].text, tt) == 0)
+			return true;
+	return false;
+}
+
+/* How well sighting p fits track t: < 0 for not at all. */
+static double
+match_score(const struct track *t, const struct frame *f, const struct rec_plate *p)
+{
+	double ov = iou(t->box, p->box), dx, dy, dist, scale, gap;
+	bool close_text = text_close(t, p);
+
+	if (ov >= 0.3)
+		return 2 + ov + close_text;
+	dx = (t->box[0] + t->box[2] / 2.0) - (p->box[0] + p->box[2] / 2.0);
+	dy = (t->box[1] + t->box[3] / 2.0) - (p->box[1] + p->box[3] / 2.0);
+	dist = dx * dx + dy * dy;
+	scale = t->box[2] > p->box[2] ? t->box[2] : p->box[2];
+	gap = (double)llabs(f->number - t->last_frame);
+	if (gap < 1)
+		gap = 1;
+	if (gap > 30)
+		gap = 30;
+	scale *= 1.5 + gap;
+	if (!close_text || dist > scale * scale)
+		return -1;
+	return 1 - dist / (scale * scale);
+}
+
+static void
+cand_add(struct track *t, const char *text, double conf)
+{
+	size_t low = 0;
+
+	for (size_t i = 0; i < t->n_cands; i++) {
+		if (strcmp(t->cands[i].text, text) == 0) {
+			t->cands[i].score += conf;
+			t->cands[i].votes++;
+			return;
+		}
+		if (t->cands[i].score < t->cands[low].score)
+			low = i;
+	}
+	if (t->n_cands < sizeof(t->cands) / sizeof(t->cands[0]))
+		low = t->n_cands++;
+	else if (t->cands[low].score >= conf)
+		return;
+	strcpy(t->cands[low].text, text);
+	t->cands[low].score = conf;
+	t->cands[low].votes = 1;
+}
+
+static void
+state_add(struct track *t, const char *code, double conf)
+{
+	size_t n = sizeof(t->states) / sizeof(t->states[0]), low = 0;
+
+	if (code[0] == '\0' || conf <= 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(t->states[i].code, code) == 0) {
+			t->states[i].score += conf;
+			return;
+		}
+		if (t->states[i].score < t->states[low].score)
+			low = i;
+	}
+	if (t->states[low].score >= conf)
+		return;
+	strcpy(t->states[low].code, code);
+	t->states[low].score = conf;
+}
+
+static void
+sighting_add(struct track *t, struct frame *f, const struct rec_plate *p, uint64_t tick,
+    int64_t now_usec)
+{
+	memcpy(t->box, p->box, sizeof(t->box));
+	if (t->frames == 0 || f->number > t->last_frame)
+		t->last_frame = f->number;
+	t->last_tick = tick;
+	t->last_seen_usec = now_usec;
+	if (t->frames == 0 || f->capture_usec < t->first_usec)
+		t->first_usec = f->capture_usec;
+	if (f->capture_usec > t->last_usec)
+		t->last_usec = f->capture_usec;
+	t->frames++;
+	if (p->n_candidates == 0)
+		cand_add(t, p->text, p->confidence);
+	for (int i = 0; i < p->n_candidates; i++)
+		cand_add(t, p->candidates[i].text, p->candidates[i].confidence);
+	state_add(t, p->state, p->state_confidence);
+	if (t->best == NULL || p->confidence > t->best_conf) {
+		frame_unref(t->best);
+		t->best = frame_ref(f);
+		t->best_conf = p->confidence;
+		memcpy(t->best_box, p->box, sizeof(t->best_box));
+		strcpy(t->best_text, p->text);
+	}
+}
+
+static void
+track_close(struct tracker *tr, size_t i)
+{
+	struct track *t = tr->tracks[i];
+
+	if ((int64_t)t->frames >= tr->params.min_frames && tr->fn != NULL)
+		tr->fn(t, tr->userdata);
+	else
+		log_debug("track %llu closed after %u frame(s), no read", (unsigned long long)t->id,
+		    t->frames);
+	frame_unref(t->best);
+	free(t);
+	tr->tracks[i] = tr->tracks[--tr->n];
+}
+
+void
+tracker_add(struct tracker *tr, struct frame *f, const struct rec_result *res, int64_t now_usec)
+{
+	struct camera_ticks *cam = camera_get(tr, f->camera);
+	bool taken[OCR_TRACKS_MAX] = { false };
+
+	cam->ticks++;
+	for (int k = 0; k < res->n_plates; k++) {
+		const struct rec_plate *p = &res->plates[k];
+		double best_score = -1;
+		size_t best = tr->n;
+		struct track *t;
+
+		for (size_t i = 0; i < tr->n; i++) {
+			double s;
+
+			if (taken[i] || strcmp(tr->tracks[i]->camera, f->camera) != 0)
+				continue;
+			if ((s = match_score(tr->tracks[i], f, p)) > best_score) {
+				best_score = s;
+				best = i;
+			}
+		}
+		if (best == tr->n) {
+			if (tr->n == OCR_TRACKS_MAX) {
+				/* full: the longest unseen track goes first */
+				size_t old = 0;
+
+				for (size_t i = 1; i < tr->n; i++)
+					if (tr->tracks[i]->last_seen_usec <
+					    tr->tracks[old]->last_seen_usec)
+						old = i;
+				track_close(tr, old);
+				memset(taken, 0, sizeof(taken));
+			}
+			if ((t = calloc(1, sizeof(*t))) == NULL) {
+				log_warnx("track: out of memory, ignoring a plate");
+				continue;
+			}
+			strcpy(t->camera, f->camera);
+			t->id = ++tr->next_id;
+			log_debug("track %llu opened: camera=%s frame=%lld box=%d,%d,%d,%d",
+			    (unsigned long long)t->id, f->camera, (long long)f->number, p->box[0],
+			    p->box[1], p->box[2], p->box[3]);
+			best = tr->n;
+			tr->tracks[tr->n++] = t;
+		}
+		taken[best] = true;
+		sighting_add(tr->tracks[best], f, p, cam->ticks, now_usec);
+	}
+	tracker_tick(tr, now_usec);
+}
+
+void
+tracker_tick(struct tracker *tr, int64_t now_usec)
+{
+	for (size_t i = 0; i < tr->n;) {
+		struct track *t = tr->tracks[i];
+		struct camera_ticks *cam = camera_get(tr, t->camera);
+
+		if ((int64_t)(cam->ticks - t->last_tick) >= tr->params.close_frames ||
+		    now_usec - t->last_seen_usec >= tr->params.close_usec) {
+			log_debug("track %llu closed: %llu frames unseen, %lld ms", (unsigned long long)t->id,
+			    (unsigned long long)(cam->ticks - t->last_tick),
+			    (long long)((now_usec - t->last_seen_usec) / 1000));
+			track_close(tr, i);
+		} else
+			i++;
+	}
+}
+
+size_t
+tracker_open(const struct tracker *tr)
+{
+	return tr->n;
+}
+
+void
+tracker_set_params(struct tracker *tr, const struct tracker_params *p)
+{
+	tr->params = *p;
+}
+
+int
+tracker_new(const struct tracker_params *p, track_closed_fn fn, void *userdata,
+    struct tracker **ret)
+{
+	struct tracker *tr;
+
+	if ((tr = calloc(1, sizeof(*tr))) == NULL)
+		return -ENOMEM;
+	tr->params = *p;
+	tr->fn = fn;
+	tr->userdata = userdata;
+	*ret = tr;
+	return 0;
+}
+
+struct tracker *
+tracker_free(struct tracker *tr)
+{
+	if (tr == NULL)
+		return NULL;
+	while (tr->n > 0)
+		track_close(tr, tr->n - 1);
+	free(tr);
+	return NULL;
+}

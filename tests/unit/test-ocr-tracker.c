@@ -1,0 +1,207 @@
+/*
+ * Unit tests of alpr-ocrd's tracker (daemons/ocr/tracker.c, included for
+ * its statics): one car over several frames is one track whatever the
+ * per-frame misreads, two cars are two tracks, tracks close by frames and
+ * by time, short tracks give nothing, and the text comes from the votes of
+ * all frames rather than the single best one.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../daemons/ocr/tracker.c"
+
+static struct track closed[16];
+static int n_closed;
+
+static void
+on_closed(const struct track *t, void *userdata)
+{
+	(void)userdata;
+	assert_true(n_closed < 16);
+	closed[n_closed] = *t;
+	closed[n_closed].best = NULL;	/* freed by the tracker after */
+	n_closed++;
+}
+
+static struct frame *
+frame_new(int64_t n)
+{
+	struct frame *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->refs = 1;
+	f->fd = -1;
+	strcpy(f->camera, "front");
+	f->number = n;
+	f->width = 1280;
+	f->height = 720;
+	f->capture_usec = 1000000 + n * 100000;
+	return f;
+}
+
+static void
+plate_set(struct rec_plate *p, const char *text, float conf, int x, int y)
+{
+	memset(p, 0, sizeof(*p));
+	strcpy(p->text, text);
+	p->confidence = conf;
+	p->box[0] = x;
+	p->box[1] = y;
+	p->box[2] = 160;
+	p->box[3] = 80;
+	p->n_candidates = 1;
+	strcpy(p->candidates[0].text, text);
+	p->candidates[0].confidence = conf;
+}
+
+/* One frame with the given plates (text, conf, x) at y = 400. */
+static void
+feed(struct tracker *tr, int64_t n, int k, const char **texts, const float *confs,
+    const int *xs, int64_t now)
+{
+	struct rec_result res = { .n_plates = k };
+	struct frame *f = frame_new(n);
+
+	for (int i = 0; i < k; i++)
+		plate_set(&res.plates[i], texts[i], confs[i], xs[i], 400);
+	tracker_add(tr, f, &res, now);
+	frame_unref(f);
+}
+
+static struct tracker *
+tracker(int64_t close_frames, int64_t min_frames)
+{
+	struct tracker_params p = { close_frames, 2000000, min_frames };
+	struct tracker *tr = NULL;
+
+	n_closed = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	return tr;
+}
+
+static void
+test_distance(void **state)
+{
+	(void)state;
+	assert_int_equal(tracker_text_distance("7ABC123", "7ABC123"), 0);
+	assert_int_equal(tracker_text_distance("7ABC123", "7BC123"), 1);
+	assert_int_equal(tracker_text_distance("7ABC123", "7ABC128"), 1);
+	assert_int_equal(tracker_text_distance("ABC", "XYZ"), 3);
+	assert_int_equal(tracker_text_distance("", "ABC"), 3);
+}
+
+/* A car misread in some frames and moving 70 px a frame is one track. */
+static void
+test_one_car(void **state)
+{
+	const char *texts[] = { "7ABC123", "7BC123", "7ABC123", "7ABC128", "ABC123", "7ABC123" };
+	struct tracker *tr = tracker(3, 2);
+
+	(void)state;
+	for (int i = 0; i < 6; i++)
+		feed(tr, i, 1, &texts[i], (float[]){ 50 }, (int[]){ 100 + 70 * i }, i * 100000);
+	assert_int_equal(n_closed, 0);
+	for (int i = 6; i < 9; i++)
+		feed(tr, i, 0, NULL, NULL, NULL, i * 100000);
+	assert_int_equal(n_closed, 1);
+	assert_int_equal(closed[0].frames, 6);
+	assert_string_equal(track_text(&closed[0]), "7ABC123");
+	assert_int_equal(closed[0].first_usec, 1000000);
+	assert_int_equal(closed[0].last_usec, 1000000 + 5 * 100000);
+	tracker_free(tr);
+}
+
+/* Two cars side by side, different plates: two tracks, two reads. */
+static void
+test_two_cars(void **state)
+{
+	const char *texts[] = { "8MKR527", "482HTV" };
+	struct tracker *tr = tracker(3, 2);
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		feed(tr, i, 2, texts, (float[]){ 60, 60 }, (int[]){ 100 + 40 * i, 900 - 40 * i },
+		    i * 100000);
+	tracker_free(tr);
+	assert_int_equal(n_closed, 2);
+	assert_int_equal(closed[0].frames + closed[1].frames, 10);
+	assert_int_equal(closed[0].frames, 5);
+	assert_true(strcmp(track_text(&closed[0]), track_text(&closed[1])) != 0);
+}
+
+/* The same text far away in a later frame after the gap is a second pass. */
+static void
+test_close_by_frames_and_time(void **state)
+{
+	const char *t = "ABC1234";
+	struct tracker *tr = tracker(3, 1);
+
+	(void)state;
+	feed(tr, 0, 1, &t, (float[]){ 70 }, (int[]){ 100 }, 0);
+	feed(tr, 1, 1, &t, (float[]){ 70 }, (int[]){ 170 }, 100000);
+	/* nothing arrives: time closes it */
+	tracker_tick(tr, 100000 + 1999999);
+	assert_int_equal(n_closed, 0);
+	tracker_tick(tr, 100000 + 2000000);
+	assert_int_equal(n_closed, 1);
+	assert_int_equal(closed[0].frames, 2);
+	assert_int_equal(tracker_open(tr), 0);
+	tracker_free(tr);
+}
+
+/* A plate in one frame only gives no read when TrackMinFrames is 2. */
+static void
+test_min_frames(void **state)
+{
+	const char *t = "ABC1234";
+	struct tracker *tr = tracker(2, 2);
+
+	(void)state;
+	feed(tr, 0, 1, &t, (float[]){ 90 }, (int[]){ 100 }, 0);
+	feed(tr, 1, 0, NULL, NULL, NULL, 100000);
+	feed(tr, 2, 0, NULL, NULL, NULL, 200000);
+	assert_int_equal(tracker_open(tr), 0);
+	assert_int_equal(n_closed, 0);
+	tracker_free(tr);
+}
+
+/* Votes over frames beat the one best frame; the best frame is still kept. */
+static void
+test_votes(void **state)
+{
+	const char *a = "8ABC123", *b = "8ABC128";
+	struct tracker *tr = tracker(3, 1);
+
+	(void)state;
+	feed(tr, 0, 1, &a, (float[]){ 90 }, (int[]){ 100 }, 0);
+	for (int i = 1; i < 4; i++)
+		feed(tr, i, 1, &b, (float[]){ 60 }, (int[]){ 100 + 50 * i }, i * 100000);
+	tracker_free(tr);
+	assert_int_equal(n_closed, 1);
+	assert_string_equal(track_text(&closed[0]), "8ABC128");
+	assert_string_equal(closed[0].best_text, "8ABC123");
+	assert_int_equal(closed[0].best_box[0], 100);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_distance),
+		cmocka_unit_test(test_one_car),
+		cmocka_unit_test(test_two_cars),
+		cmocka_unit_test(test_close_by_frames_and_time),
+		cmocka_unit_test(test_min_frames),
+		cmocka_unit_test(test_votes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
