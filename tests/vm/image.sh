@@ -1,0 +1,92 @@
+#!/bin/sh
+# Build, or find in the cache, the Debian 12 image the system test boots:
+# a debootstrap root with the given packages, the Debian kernel, a small
+# initramfs, and an ext4 image made without mounting anything.
+#
+# Usage: image.sh CACHE PACKAGE...
+# Prints the image directory (CACHE/image-KEY, with vmlinuz, initrd.img,
+# rootfs.img and kernel-version), KEY being a hash of the package list, the
+# kernel package and this script: the same inputs reuse the same image.
+# Needs root, debootstrap, e2fsprogs, and the network to the configured
+# Debian mirror.
+set -eu
+cache=$1
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+
+mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null ||
+	true)
+: "${mirror:=http://deb.debian.org/debian}"
+# The kernel the metapackage points at today (linux-image-6.1.0-NN-amd64).
+kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-6/ { print $2; exit }')
+[ -n "$kpkg" ] || { echo "image.sh: no linux-image-6.* behind linux-image-amd64" >&2; exit 1; }
+kv=${kpkg#linux-image-}
+
+# Base of the guest: systemd as PID 1, udev for V4L2 nodes, the tools the
+# guest test uses; then what the caller asks for (the packages' Depends).
+base="systemd systemd-sysv udev kmod initramfs-tools dbus procps v4l-utils
+	gpsd gpsd-clients python3-gps curl ca-certificates sqlite3 iproute2"
+pkgs=$(printf '%s\n' $base "$@" | sort -u | tr '\n' ' ')
+key=$( (echo "$pkgs"; echo "$kpkg"; echo "$mirror"; cat "$0") | sha256sum | cut -c1-16)
+out=$cache/image-$key
+if [ -f "$out/done" ]; then
+	echo "$out"
+	exit 0
+fi
+
+echo "image.sh: building $out (kernel $kv)" >&2
+rm -rf "$out" && mkdir -p "$out"
+root=$out/rootfs
+log=$out/build.log
+list=$(echo "$pkgs" | tr ' ' ',' | sed 's/,$//')
+start=$(date +%s)
+# minbase keeps the root small; --include resolves the packages' own
+# dependencies from the mirror.
+if ! debootstrap --variant=minbase --include="$list" bookworm "$root" "$mirror" >"$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	exit 1
+fi
+echo "image.sh: debootstrap $(($(date +%s) - start)) s" >&2
+
+# The kernel and its modules from the Debian package, unpacked aside: the
+# root has merged /usr, so /lib there is a symlink that dpkg -x would
+# replace.
+mkdir -p "$out/kpkg"
+(cd "$out/kpkg" && apt-get download -q "$kpkg" >>"$log" 2>&1 && dpkg -x ./*.deb x)
+cp -a "$out/kpkg/x/lib/modules" "$root/usr/lib/"
+# mkinitramfs reads the kernel's config.
+cp "$out/kpkg/x/boot/config-$kv" "$out/kpkg/x/boot/System.map-$kv" "$root/boot/"
+cp "$out/kpkg/x/boot/vmlinuz-$kv" "$out/vmlinuz"
+rm -rf "$out/kpkg"
+chroot "$root" depmod -a "$kv"
+# virtio, ext4 and 9p are modules in Debian's kernel: a small initramfs with
+# just those (MODULES=list) is seconds to build and to boot, unlike "most".
+printf '%s\n' virtio_pci virtio_blk ext4 9p 9pnet_virtio >>"$root/etc/initramfs-tools/modules"
+sed -i 's/^MODULES=.*/MODULES=list/' "$root/etc/initramfs-tools/initramfs.conf"
+chroot "$root" mkinitramfs -o /boot/initrd.img "$kv" >>"$log" 2>&1
+cp "$root/boot/initrd.img" "$out/initrd.img"
+
+# The guest: a name, root without a password on the serial console only,
+# the share from the host, and the unit that runs the test at boot.
+echo alpr-vm >"$root/etc/hostname"
+printf '127.0.0.1\tlocalhost alpr-vm\n::1\tlocalhost\n' >"$root/etc/hosts"
+chroot "$root" passwd -d root >/dev/null
+mkdir -p "$root/mnt/share"
+cat >"$root/etc/fstab" <<'EOT'
+/dev/vda	/		ext4	rw,errors=remount-ro	0 1
+share		/mnt/share	9p	trans=virtio,version=9p2000.L,msize=262144,nofail	0 0
+EOT
+printf '9p\n9pnet_virtio\n' >"$root/etc/modules-load.d/9p.conf"
+install -m 0644 "$here/vmtest.service" "$root/etc/systemd/system/vmtest.service"
+chroot "$root" systemctl enable vmtest.service >>"$log" 2>&1
+# Nothing from the packages above runs unless the test starts it.
+chroot "$root" systemctl disable gpsd.socket gpsd.service >>"$log" 2>&1 || true
+# The guest has no network: apt must not try.
+rm -f "$root"/var/lib/apt/lists/*_Packages
+echo "$kv" >"$out/kernel-version"
+echo "$pkgs" >"$out/packages"
+mkfs.ext4 -q -F -L root -d "$root" "$out/rootfs.img" 3G
+rm -rf "$root"
+touch "$out/done"
+echo "image.sh: image built in $(($(date +%s) - start)) s" >&2
+echo "$out"
