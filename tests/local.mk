@@ -60,4 +60,11 @@ check-asan:
 	$(MAKE) check
 
 bench: all $(check_PROGRAMS) $(BENCHES)
-	@for b in $(BENCHES); do $(SHELL) $(top_srcdir)/$$b || exit 1; done
+	@for b in $(BENCHES); do \
+		top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		$(SHELL) $(top_srcdir)/$$b || exit 1; \
+	done
+
+EXTRA_DIST += tests/summary.sh tests/tools/rawpeer.py tests/tools/notify-listen.py
+BENCHES += tests/bench/bench-ipc.sh
+EXTRA_DIST += tests/bench/bench-ipc.sh

@@ -281,7 +281,7 @@ scan(struct loader *l, char *text)
 	char *line, *next, *p, *end;
 	int lineno = 0;
 
-	for (line = text; line != NULL; line = next) {
+	for (line = text; line != NULL; line = next != NULL ? next + 1 : NULL) {
 		lineno++;
 		next = strchr(line, '\n');
 		if (next != NULL)
@@ -319,6 +319,8 @@ scan(struct loader *l, char *text)
 		}
 		if (next != NULL)
 			*next = '\n';
+		if (next != NULL && next[1] == '\0')
+			break;
 	}
 	return l->n_key_lines;
 }

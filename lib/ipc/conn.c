@@ -58,6 +58,7 @@ struct ipc_conn {
 	uint64_t peer_instance;
 	uid_t uid;
 	pid_t pid;
+	uint64_t ack_pending;		/* cumulative ACK not yet written, or 0 */
 	struct outq q;
 	void *data;
 };
@@ -90,6 +91,7 @@ struct ipc_client {
 	struct ipc_conn *conn;
 	sd_event_source *timer;
 	uint64_t backoff_usec;
+	uint64_t connected_usec;	/* CLOCK_MONOTONIC of the last connect */
 	uint64_t next_seq;
 	struct outq outbox;		/* unacknowledged, in seq order */
 	struct out *unsent;		/* first outbox entry not yet written on conn */
@@ -191,11 +193,23 @@ static void
 conn_flush(struct ipc_conn *c)
 {
 	struct ipc_client *cl = c->client;
+	unsigned char ack[IPC_HDR_SIZE];
 	struct out *o;
 	ssize_t n;
 
 	if (c->closing)
 		return;
+	if (c->ack_pending != 0) {
+		n = ipc_encode(ack, IPC_MSG_ACK, 0, c->ack_pending, NULL);
+		n = ipc_send_raw(c->fd, ack, n, -1);
+		if (n == -EAGAIN)
+			goto wait;
+		if (n < 0) {
+			ipc_conn_close(c, strerror(-n));
+			return;
+		}
+		c->ack_pending = 0;
+	}
 	while ((o = c->q.head) != NULL) {
 		n = ipc_send_raw(c->fd, o->data, o->len, o->fd);
 		if (n == -EAGAIN)
@@ -271,12 +285,21 @@ dedup_get(const struct ipc_server *s, uint64_t instance)
 	return 0;
 }
 
+/*
+ * ACKs are cumulative, so one pending value replaces a queue: acknowledging
+ * never fails for want of queue space, however slowly the sender reads.
+ */
 int
 ipc_conn_ack(struct ipc_conn *c, uint64_t seq)
 {
+	if (c->closing)
+		return -ENOTCONN;
 	if (c->server != NULL)
 		dedup_set(c->server, c->peer_instance, seq);
-	return ipc_conn_send(c, IPC_MSG_ACK, 0, seq, NULL, -1);
+	if (seq > c->ack_pending)
+		c->ack_pending = seq;
+	conn_flush(c);
+	return 0;
 }
 
 static int
@@ -355,12 +378,12 @@ dispatch(struct ipc_conn *c, struct ipc_msg *m)
 		if ((why = take_hello(c, m)) != NULL)
 			return why;
 		c->hello_done = true;
+		log_debug("%s: peer %s \"%s\" pid %d said HELLO", ep->name,
+		    ipc_role_name(c->peer_role), c->peer_name, (int)c->pid);
 		if (ep->ops->connected != NULL && ep->ops->connected(c, ep->userdata) < 0)
 			return "refused by the daemon";
-		if (c->client != NULL) {
-			c->client->backoff_usec = BACKOFF_MIN_USEC;
+		if (c->client != NULL)
 			c->client->unsent = c->client->outbox.head;	/* resend */
-		}
 		conn_flush(c);
 		return NULL;
 	}
@@ -375,8 +398,7 @@ dispatch(struct ipc_conn *c, struct ipc_msg *m)
 	if ((m->flags & IPC_F_RELIABLE) && c->server != NULL &&
 	    m->seq <= dedup_get(c->server, c->peer_instance)) {
 		/* A resend of what we already acknowledged: say so again. */
-		(void)ipc_conn_send(c, IPC_MSG_ACK, 0, dedup_get(c->server, c->peer_instance),
-		    NULL, -1);
+		(void)ipc_conn_ack(c, dedup_get(c->server, c->peer_instance));
 		return NULL;
 	}
 	for (h = ep->ops->table; h != NULL && h->type != 0; h++)
@@ -463,6 +485,7 @@ conn_close_now(struct ipc_conn *c)
 {
 	struct endpoint *ep = conn_ep(c);
 	struct ipc_conn **p;
+	uint64_t now;
 
 	if (c->hello_done && ep->ops->disconnected != NULL)
 		ep->ops->disconnected(c, ep->userdata);
@@ -474,6 +497,10 @@ conn_close_now(struct ipc_conn *c)
 				break;
 			}
 	} else {
+		/* A connection that held for a while starts the backoff afresh. */
+		(void)sd_event_now(ep->event, CLOCK_MONOTONIC, &now);
+		if (now - c->client->connected_usec > BACKOFF_MAX_USEC)
+			c->client->backoff_usec = BACKOFF_MIN_USEC;
 		c->client->conn = NULL;
 		c->client->unsent = NULL;
 		client_schedule(c->client);
@@ -662,30 +689,36 @@ client_try(sd_event_source *s, uint64_t usec, void *userdata)
 	c->client = cl;
 	cl->conn = c;
 	cl->unsent = NULL;
+	(void)sd_event_now(cl->ep.event, CLOCK_MONOTONIC, &cl->connected_usec);
 	if (send_hello(c) < 0)
 		ipc_conn_close(c, "cannot send HELLO");
 	return 0;
 retry:
-	cl->backoff_usec = cl->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC :
-	    cl->backoff_usec * 2;
 	client_schedule(cl);
 	return 0;
 }
 
+/*
+ * The next attempt, after the current backoff; the backoff doubles up to
+ * its maximum until a connection gets through HELLO.
+ */
 static void
 client_schedule(struct ipc_client *cl)
 {
 	uint64_t now;
 
 	(void)sd_event_now(cl->ep.event, CLOCK_MONOTONIC, &now);
+	now += cl->backoff_usec;
+	cl->backoff_usec = cl->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC :
+	    cl->backoff_usec * 2;
 	if (cl->timer == NULL) {
-		if (sd_event_add_time(cl->ep.event, &cl->timer, CLOCK_MONOTONIC,
-		    now + cl->backoff_usec, 10000, client_try, cl) < 0)
+		if (sd_event_add_time(cl->ep.event, &cl->timer, CLOCK_MONOTONIC, now, 10000,
+		    client_try, cl) < 0)
 			fatalx("cannot add a reconnect timer");
 		(void)sd_event_source_set_enabled(cl->timer, SD_EVENT_ONESHOT);
 		return;
 	}
-	(void)sd_event_source_set_time(cl->timer, now + cl->backoff_usec);
+	(void)sd_event_source_set_time(cl->timer, now);
 	(void)sd_event_source_set_enabled(cl->timer, SD_EVENT_ONESHOT);
 }
 
