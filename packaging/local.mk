@@ -59,3 +59,15 @@ deb: deb-tree
 	cd $(DEB_DIR) && lintian --fail-on error,warning --info \
 		$(PACKAGE)_$(VERSION)_*.changes
 	@ls -1 $(DEB_DIR)/*.deb
+
+# make check-system: install, run, break and remove the packages in a
+# Debian 12 VM (tests/vm/check-system.sh; root, qemu, debootstrap).  TAP
+# on stdout, logs in build/vm/.
+EXTRA_DIST += tests/vm
+.PHONY: check-system
+check-system: all
+	@$(MKDIR_P) build
+	@{ top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	  $(SHELL) $(top_srcdir)/tests/vm/check-system.sh 2>&1; echo $$? > build/check-system.rc; } | \
+	  tee build/check-system.log
+	@exit $$(cat build/check-system.rc)
