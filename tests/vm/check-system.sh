@@ -8,6 +8,7 @@
 #
 # Environment: ALPR_VM_CACHE (default /var/cache/patrol-alpr-vm),
 # ALPR_VM_DEBS (a directory of already built .debs: skips make deb),
+# ALPR_VM_IMAGE (an image directory made by image.sh: skips the lookup),
 # ALPR_VM_TIMEOUT (seconds for the VM, default 900).
 # Results and logs: $top_builddir/build/vm/.
 set -u
@@ -80,7 +81,10 @@ deps=$(for f in "$share"/debs/new/*.deb; do dpkg-deb -f "$f" Depends; echo ,; do
 	grep -vxE '|patrol-alpr|libalpr0' | sort -u)
 note "guest packages besides the base: $(echo $deps)"
 mkdir -p "$cache"
-if img=$(sh "$here/image.sh" "$cache" $deps 2>"$out/image.log"); then
+if [ -n "${ALPR_VM_IMAGE:-}" ]; then
+	img=$ALPR_VM_IMAGE
+	ok "VM image given: $img"
+elif img=$(sh "$here/image.sh" "$cache" $deps 2>"$out/image.log"); then
 	ok "VM image $(basename "$img") ($(since))"
 else
 	cat "$out/image.log" | sed 's/^/#   /'
