@@ -27,7 +27,8 @@ tests_tools_ipc_peer_LDADD = $(ALPR_LIBS) $(SQLITE_LIBS)
 
 dist_check_SCRIPTS += tests/system/lib.sh
 SYSTEM_TESTS = tests/system/010-daemons.sh tests/system/020-malformed.sh \
-	tests/system/030-notify.sh tests/system/040-reliable.sh tests/system/050-man.sh
+	tests/system/030-notify.sh tests/system/040-reliable.sh tests/system/050-man.sh \
+	tests/system/060-journal.sh
 dist_check_SCRIPTS += $(SYSTEM_TESTS)
 TESTS += $(SYSTEM_TESTS)
 
@@ -65,6 +66,7 @@ bench: all $(check_PROGRAMS) $(BENCHES)
 		$(SHELL) $(top_srcdir)/$$b || exit 1; \
 	done
 
-EXTRA_DIST += tests/summary.sh tests/tools/rawpeer.py tests/tools/notify-listen.py
+EXTRA_DIST += tests/summary.sh tests/tools/rawpeer.py tests/tools/notify-listen.py \
+	tests/tools/journal-listen.py
 BENCHES += tests/bench/bench-ipc.sh
 EXTRA_DIST += tests/bench/bench-ipc.sh

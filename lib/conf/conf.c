@@ -359,17 +359,12 @@ read_file(const char *path, int *ret_errno)
 	return buf;
 }
 
+/* Applies one file's text (taken over: text is freed) to l->conf. */
 static int
-load_file(struct loader *l, const char *path)
+load_text(struct loader *l, char *text)
 {
-	char *text;
-	int e = 0, i, r;
+	int i, r;
 
-	l->file = path;
-	if ((text = read_file(path, &e)) == NULL) {
-		conf_error(l, 0, "cannot read: %s", strerror(e));
-		return -e;
-	}
 	l->key_lines = calloc(CONF_KEYS_PER_FILE_MAX, sizeof(int));
 	l->seen = calloc(CONF_KEYS_PER_FILE_MAX, sizeof(char *));
 	if (l->key_lines == NULL || l->seen == NULL) {
@@ -390,6 +385,20 @@ out:
 	free(l->key_lines);
 	free(text);
 	return r;
+}
+
+static int
+load_file(struct loader *l, const char *path)
+{
+	char *text;
+	int e = 0;
+
+	l->file = path;
+	if ((text = read_file(path, &e)) == NULL) {
+		conf_error(l, 0, "cannot read: %s", strerror(e));
+		return -e;
+	}
+	return load_text(l, text);
 }
 
 static int
@@ -482,6 +491,44 @@ out:
 	if (r < 0) {
 		conf_free(l.conf);
 		if (ret_error != NULL && errtext != NULL && errtext[0] != '\0')
+			*ret_error = errtext;
+		else
+			free(errtext);
+		return r;
+	}
+	free(errtext);
+	*ret = l.conf;
+	return 0;
+}
+
+int
+conf_load_text(const char *name, const char *text, size_t size, struct alpr_conf **ret,
+    char **ret_error)
+{
+	struct loader l = { .file = name };
+	char *copy, *errtext = NULL;
+	size_t errsize = 0;
+	int r;
+
+	if (size > CONF_FILE_MAX || memchr(text, '\0', size) != NULL)
+		return -EINVAL;
+	if ((copy = strndup(text, size)) == NULL)
+		return -ENOMEM;
+	if ((r = conf_defaults(&l.conf)) < 0) {
+		free(copy);
+		return r;
+	}
+	l.err = open_memstream(&errtext, &errsize);
+	r = load_text(&l, copy);
+	if (r == 0 && l.n_errors == 0)
+		r = finish(l.conf);
+	if (l.err != NULL)
+		fclose(l.err);
+	if (r == 0 && l.n_errors > 0)
+		r = -EINVAL;
+	if (r < 0) {
+		conf_free(l.conf);
+		if (ret_error != NULL)
 			*ret_error = errtext;
 		else
 			free(errtext);

@@ -105,6 +105,9 @@ struct alpr_conf {
  * given, a malloc'd text of every problem, one "file:line: what" a line.
  */
 int conf_load(const char *path, struct alpr_conf **ret, char **ret_error);
+/* One file's text, named name in errors, without drop-ins (tests, fuzzing). */
+int conf_load_text(const char *name, const char *text, size_t size, struct alpr_conf **ret,
+    char **ret_error);
 /* Defaults only, as if the file were empty. */
 int conf_defaults(struct alpr_conf **ret);
 void conf_free(struct alpr_conf *conf);

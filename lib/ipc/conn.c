@@ -188,52 +188,60 @@ ipc_conn_close(struct ipc_conn *c, const char *why)
 		conn_close_now(c);
 }
 
-/* Writes what the socket takes now; waits for EPOLLOUT for the rest. */
+/*
+ * Writes what the socket takes now, many messages per system call: the
+ * pending ACK, the queue, then (a client once HELLO is done) the outbox
+ * from its first unsent entry.  Waits for EPOLLOUT for the rest.
+ */
 static void
 conn_flush(struct ipc_conn *c)
 {
 	struct ipc_client *cl = c->client;
+	struct out *items[IPC_SEND_BATCH], *o;
+	struct ipc_iov v[IPC_SEND_BATCH];
 	unsigned char ack[IPC_HDR_SIZE];
-	struct out *o;
-	ssize_t n;
+	int i, k, n;
 
-	if (c->closing)
-		return;
-	if (c->ack_pending != 0) {
-		n = ipc_encode(ack, IPC_MSG_ACK, 0, c->ack_pending, NULL);
-		n = ipc_send_raw(c->fd, ack, n, -1);
-		if (n == -EAGAIN)
+	while (!c->closing) {
+		n = 0;
+		if (c->ack_pending != 0) {
+			v[n].data = ack;
+			v[n].len = ipc_encode(ack, IPC_MSG_ACK, 0, c->ack_pending, NULL);
+			v[n].fd = -1;
+			items[n++] = NULL;
+		}
+		for (o = c->q.head; o != NULL && n < IPC_SEND_BATCH; o = o->next) {
+			v[n] = (struct ipc_iov){ o->data, o->len, o->fd };
+			items[n++] = o;
+		}
+		for (o = cl != NULL && c->hello_done ? cl->unsent : NULL; o != NULL &&
+		    n < IPC_SEND_BATCH; o = o->next) {
+			v[n] = (struct ipc_iov){ o->data, o->len, o->fd };
+			items[n++] = o;
+		}
+		if (n == 0)
+			break;
+		k = ipc_send_many(c->fd, v, n);
+		if (k == -EAGAIN)
 			goto wait;
-		if (n < 0) {
-			ipc_conn_close(c, strerror(-n));
+		if (k < 0) {
+			ipc_conn_close(c, strerror(-k));
 			return;
 		}
-		c->ack_pending = 0;
-	}
-	while ((o = c->q.head) != NULL) {
-		n = ipc_send_raw(c->fd, o->data, o->len, o->fd);
-		if (n == -EAGAIN)
-			goto wait;
-		if (n < 0) {
-			ipc_conn_close(c, strerror(-n));
-			return;
+		for (i = 0; i < k; i++) {
+			if ((o = items[i]) == NULL) {
+				c->ack_pending = 0;
+			} else if (o == c->q.head) {
+				c->q.head = o->next;
+				if (c->q.head == NULL)
+					c->q.tail = &c->q.head;
+				c->q.len--;
+				out_free(o);
+			} else
+				cl->unsent = o->next;	/* stays in the outbox until acknowledged */
 		}
-		c->q.head = o->next;
-		if (c->q.head == NULL)
-			c->q.tail = &c->q.head;
-		c->q.len--;
-		out_free(o);
-	}
-	/* Reliable messages go once the server said HELLO. */
-	while (cl != NULL && c->hello_done && (o = cl->unsent) != NULL) {
-		n = ipc_send_raw(c->fd, o->data, o->len, o->fd);
-		if (n == -EAGAIN)
+		if (k < n)
 			goto wait;
-		if (n < 0) {
-			ipc_conn_close(c, strerror(-n));
-			return;
-		}
-		cl->unsent = o->next;
 	}
 	(void)sd_event_source_set_io_events(c->io, EPOLLIN);
 	return;
@@ -421,34 +429,40 @@ static int
 conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ipc_conn *c = userdata;
-	struct ipc_msg m;
-	const char *why = NULL;
+	struct ipc_msg m[IPC_RECV_BATCH];
+	const char *why[IPC_RECV_BATCH], *bad;
+	int status[IPC_RECV_BATCH], got = 0, i, k;
 	char text[96];
-	int i, r;
 
 	if (revents & EPOLLOUT)
 		conn_flush(c);
-	for (i = 0; i < RECV_BURST && !c->closing; i++) {
-		memset(&m, 0, sizeof(m));
-		m.fd = -1;
-		r = ipc_recv(c->fd, &m, &why);
-		if (r == -EAGAIN)
+	while (got < RECV_BURST && !c->closing) {
+		k = ipc_recv_many(c->fd, m, status, why, IPC_RECV_BATCH);
+		if (k == -EAGAIN)
 			break;
-		if (r == 0) {
-			ipc_conn_close(c, NULL);
+		if (k < 0) {
+			ipc_conn_close(c, strerror(-k));
 			break;
 		}
-		if (r < 0) {
-			ipc_conn_close(c, r == -EBADMSG ? why : strerror(-r));
+		for (i = 0; i < k; i++) {
+			if (c->closing) {
+				/* after a protocol error the rest of the batch is dropped */
+			} else if (status[i] == 0) {
+				ipc_conn_close(c, NULL);
+			} else if (status[i] < 0) {
+				ipc_conn_close(c, why[i]);
+			} else if ((bad = dispatch(c, &m[i])) != NULL) {
+				snprintf(text, sizeof(text), "%s (%s)", bad, ipc_type_name(m[i].type));
+				ipc_conn_close(c, text);
+			}
+			if (status[i] > 0)
+				ipc_msg_clear(&m[i]);
+		}
+		got += k;
+		if (k < IPC_RECV_BATCH)
 			break;
-		}
-		if ((why = dispatch(c, &m)) != NULL) {
-			snprintf(text, sizeof(text), "%s (%s)", why, ipc_type_name(m.type));
-			ipc_conn_close(c, text);
-		}
-		ipc_msg_clear(&m);
 	}
-	if ((revents & (EPOLLHUP | EPOLLERR)) && i == 0 && !c->closing)
+	if ((revents & (EPOLLHUP | EPOLLERR)) && got == 0 && !c->closing)
 		ipc_conn_close(c, NULL);
 	return 0;
 }

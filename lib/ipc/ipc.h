@@ -108,6 +108,23 @@ const char *ipc_role_name(uint32_t role);
 uint32_t ipc_role_from_name(const char *name);
 const char *ipc_type_name(uint8_t type);
 
+/*
+ * Batches: one system call for up to IPC_SEND_BATCH / IPC_RECV_BATCH
+ * messages.  ipc_send_many returns how many went (the rest wait), or
+ * -errno (-EAGAIN: none).  ipc_recv_many returns how many arrived, each
+ * with its ipc_recv()-like status in ret_status[i] (1, 0 for EOF,
+ * -EBADMSG with ret_why[i]), or -errno.
+ */
+#define IPC_SEND_BATCH 64
+#define IPC_RECV_BATCH 16
+struct ipc_iov {
+	const void *data;
+	size_t len;
+	int fd;
+};
+int ipc_send_many(int sock, const struct ipc_iov *v, int n);
+int ipc_recv_many(int sock, struct ipc_msg *ret, int *ret_status, const char **ret_why, int n);
+
 /* Sockets. */
 int ipc_listen(const char *path, int backlog);
 int ipc_connect(const char *path);
@@ -115,6 +132,8 @@ int ipc_connect(const char *path);
 /* Frames: a sealed memfd of size bytes, filled by the caller through map. */
 int ipc_memfd_new(const char *name, size_t size, void **ret_map);
 int ipc_memfd_seal(int fd);
+/* A sealed memfd holding a copy of data (one write, no mapping): returns the fd. */
+int ipc_memfd_from(const char *name, const void *data, size_t size);
 /* 0 if fd is a memfd sealed against writing and resizing; its size in *ret_size. */
 int ipc_memfd_check(int fd, size_t *ret_size);
 

@@ -152,28 +152,18 @@ take_fds(struct msghdr *mh, int *ret_fd)
 	return count;
 }
 
-int
-ipc_recv(int sock, struct ipc_msg *ret, const char **ret_why)
+/* Checks one received datagram and takes its descriptor. */
+static int
+finish_recv(const void *buf, ssize_t n, struct msghdr *mh, struct ipc_msg *ret,
+    const char **ret_why)
 {
-	static char buf[IPC_MSG_MAX];	/* single-threaded processes only */
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} cm;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-		.msg_controllen = sizeof(cm.buf) };
 	int fd, nfds, r;
-	ssize_t n;
 
-	n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	nfds = take_fds(&mh, &fd);
+	nfds = take_fds(mh, &fd);
 	if (n == 0 && nfds == 0)
 		return 0;
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || nfds > 1) {
-		*ret_why = mh.msg_flags & MSG_TRUNC ? "message too long" : "too many descriptors";
+	if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC) || nfds > 1) {
+		*ret_why = mh->msg_flags & MSG_TRUNC ? "message too long" : "too many descriptors";
 		r = -EBADMSG;
 		goto fail;
 	}
@@ -185,6 +175,124 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	return r;
+}
+
+union cmsg_fds {
+	struct cmsghdr h;
+	char buf[CMSG_SPACE(sizeof(int) * 4)];
+};
+
+int
+ipc_recv(int sock, struct ipc_msg *ret, const char **ret_why)
+{
+	static char buf[IPC_MSG_MAX];	/* single-threaded processes only */
+	union cmsg_fds cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+		.msg_controllen = sizeof(cm.buf) };
+	ssize_t n;
+
+	n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return finish_recv(buf, n, &mh, ret, ret_why);
+}
+
+int
+ipc_recv_many(int sock, struct ipc_msg *ret, int *ret_status, const char **ret_why, int n)
+{
+	static char bufs[IPC_RECV_BATCH][IPC_MSG_MAX];
+	union cmsg_fds cm[IPC_RECV_BATCH];
+	struct iovec iov[IPC_RECV_BATCH];
+	struct mmsghdr mm[IPC_RECV_BATCH];
+	int i, k;
+
+	if (n > IPC_RECV_BATCH)
+		n = IPC_RECV_BATCH;
+	memset(mm, 0, sizeof(mm[0]) * n);
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = IPC_MSG_MAX;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_control = cm[i].buf;
+		mm[i].msg_hdr.msg_controllen = sizeof(cm[i].buf);
+	}
+	k = recvmmsg(sock, mm, n, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
+	if (k < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	for (i = 0; i < k; i++) {
+		ret_why[i] = NULL;
+		ret[i].fd = -1;
+		ret[i].body = NULL;
+		ret_status[i] = finish_recv(bufs[i], mm[i].msg_len, &mm[i].msg_hdr, &ret[i],
+		    &ret_why[i]);
+	}
+	return k;
+}
+
+int
+ipc_send_many(int sock, const struct ipc_iov *v, int n)
+{
+	union cmsg_fds cm[IPC_SEND_BATCH];
+	struct iovec iov[IPC_SEND_BATCH];
+	struct mmsghdr mm[IPC_SEND_BATCH];
+	struct cmsghdr *c;
+	int i, k;
+
+	if (n > IPC_SEND_BATCH)
+		n = IPC_SEND_BATCH;
+	memset(mm, 0, sizeof(mm[0]) * n);
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = (void *)v[i].data;
+		iov[i].iov_len = v[i].len;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		if (v[i].fd < 0)
+			continue;
+		memset(&cm[i], 0, sizeof(cm[i]));
+		mm[i].msg_hdr.msg_control = cm[i].buf;
+		mm[i].msg_hdr.msg_controllen = CMSG_SPACE(sizeof(int));
+		c = CMSG_FIRSTHDR(&mm[i].msg_hdr);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &v[i].fd, sizeof(int));
+	}
+	k = sendmmsg(sock, mm, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (k < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return k;
+}
+
+int
+ipc_memfd_from(const char *name, const void *data, size_t size)
+{
+	const char *p = data;
+	ssize_t n;
+	int fd, r;
+
+	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	/* write(), not a mapping: no page faults or TLB work in this process. */
+	while (size > 0) {
+		n = write(fd, p, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			close(fd);
+			return r;
+		}
+		p += n;
+		size -= n;
+	}
+	if ((r = ipc_memfd_seal(fd)) < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 static const char *const role_names[] = { "capture", "ocr", "match", "alert", "ctl", "test" };

@@ -2,7 +2,7 @@
 # Fuzz targets.  Under make check: replay the checked-in corpus through the
 # gcc-built replayers, then, where clang's libFuzzer is installed, build the
 # real fuzzers and run each for a fixed number of runs from a fixed seed
-# (FUZZ_RUNS, default 20000).  `make fuzz` (--libfuzzer) runs each for
+# (FUZZ_RUNS, default 20000, at most a minute each).  `make fuzz` (--libfuzzer) runs each for
 # FUZZ_SECONDS instead and keeps what it finds in the corpus directory.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -46,7 +46,7 @@ for t in $targets; do
 		args="-max_total_time=${FUZZ_SECONDS:-60} $corpus/$t"
 	else
 		mkdir -p "$out/$t"
-		args="-runs=${FUZZ_RUNS:-20000} -seed=1 $out/$t $corpus/$t"
+		args="-runs=${FUZZ_RUNS:-20000} -max_total_time=60 -seed=1 $out/$t $corpus/$t"
 	fi
 	# shellcheck disable=SC2086
 	if "$out/fuzz-$t" -max_len=4096 -artifact_prefix="$out/crash-$t-" $args > "$out/run-$t.log" 2>&1; then

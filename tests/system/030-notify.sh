@@ -10,7 +10,7 @@ plan 10
 
 write_conf < /dev/null
 N=$T/notify.sock
-python3 "$top_srcdir/tests/tools/notify-listen.py" "$N" 6 > "$T/notify.out" &
+python3 "$top_srcdir/tests/tools/notify-listen.py" "$N" 600 > "$T/notify.out" &
 pids="$pids $!"
 wait_for 5 grep -q listening "$T/notify.out"
 NOTIFY_SOCKET=$N WATCHDOG_USEC=400000 start matchd $(bin alpr-matchd) -d -f "$T/alpr.conf"
