@@ -62,7 +62,7 @@ deb: deb-tree
 
 # make check-system: install, run, break and remove the packages in a
 # Debian 12 VM (tests/vm/check-system.sh; root, qemu, debootstrap).  TAP
-# on stdout, logs in build/vm/.
+# on stdout, logs in build/vm/; tests/vm/check-system.trs for tests/summary.sh.
 EXTRA_DIST += tests/vm
 .PHONY: check-system
 check-system: all
@@ -70,4 +70,8 @@ check-system: all
 	@{ top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	  $(SHELL) $(top_srcdir)/tests/vm/check-system.sh 2>&1; echo $$? > build/check-system.rc; } | \
 	  tee build/check-system.log
+	@$(MKDIR_P) tests/vm && $(AWK) '/^ok .*# SKIP/ { print ":test-result: SKIP"; next } \
+	  /^ok / { print ":test-result: PASS" } /^not ok / { print ":test-result: FAIL" }' \
+	  build/check-system.log > tests/vm/check-system.trs
 	@exit $$(cat build/check-system.rc)
+CLEANFILES += tests/vm/check-system.trs

@@ -49,6 +49,7 @@ cleanup() {
 	rm -rf "$root"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM HUP
 
 # --- The base layer --------------------------------------------------------
 if [ ! -f "$base/done" ]; then
