@@ -85,9 +85,15 @@ check "frames flow into /dev/video10 (v4l2-ctl reads one back)" wait_for 20 \
 cp "$share/gpsfake" /usr/local/bin/gpsfake
 systemd-run --quiet --unit=vmtest-gps python3 /usr/local/bin/gpsfake -q -P 2947 -c 0.5 \
 	"$share/drive.nmea"
-# gpsd greets every client with its VERSION object.
-check "gpsd (gpsfake) answers on localhost:2947" wait_for 20 \
-	sh -c "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2947; head -c 200 <&3' | grep -q VERSION"
+# gpsd greets every client with its VERSION object.  Python starts slowly
+# under emulation.
+if wait_for 90 sh -c "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2947; head -c 200 <&3' |
+    grep -q VERSION"; then
+	ok "gpsd (gpsfake) answers on localhost:2947"
+else
+	not_ok "gpsd (gpsfake) answers on localhost:2947"
+	journalctl -u vmtest-gps --no-pager -n 20 | sed 's/^/#   /'
+fi
 
 mkdir -p /etc/alpr/alpr.conf.d
 cat >/etc/alpr/alpr.conf.d/50-vmtest.conf <<'EOT'
