@@ -18,14 +18,18 @@ J=$T/journal.out
 mkdir -p /run/systemd/journal
 cat > "$T/inner.sh" <<EOF2
 mount -t tmpfs tmpfs /run/systemd/journal || exit 1
-python3 "$top_srcdir/tests/tools/journal-listen.py" /run/systemd/journal/socket "$J" 4 &
-for i in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
+python3 "$top_srcdir/tests/tools/journal-listen.py" /run/systemd/journal/socket "$J" 120 &
+l=\$!
+for i in \$(seq 400); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
 : > "$T/stderr"
 JOURNAL_STREAM=\$(stat -c %d:%i "$T/stderr") $(bin alpr-captured) -f "$T/alpr.conf" -c front 2>> "$T/stderr" &
 p=\$!
-sleep 1.5
+# Stop once the start is in the journal (slow machines take a while).
+for i in \$(seq 400); do grep -q "^MESSAGE=started" "$J" 2>/dev/null && break; sleep 0.05; done
 kill -TERM \$p
 wait \$p
+for i in \$(seq 100); do grep -q "^MESSAGE=stopped" "$J" 2>/dev/null && break; sleep 0.05; done
+kill \$l
 wait
 EOF2
 unshare -m sh "$T/inner.sh" > "$T/inner.log" 2>&1
