@@ -26,10 +26,10 @@ kv=${kpkg#linux-image-}
 
 # Base of the guest: systemd as PID 1, udev for V4L2 nodes, the tools the
 # guest test uses.  Not gpsd-clients: it drags in matplotlib and GTK for
-# gpsfake, a Python script that python3-gps alone runs (the test brings it
-# from the host).
-base_pkgs="curl dbus gpsd initramfs-tools kmod procps python3-gps sqlite3 systemd systemd-sysv
-	udev v4l-utils"
+# gpsfake, a Python script that python3-gps and python3-distutils run (the
+# test brings it from the host).
+base_pkgs="curl dbus gpsd initramfs-tools kmod procps python3-distutils python3-gps sqlite3
+	systemd systemd-sysv udev v4l-utils"
 extra=$(printf '%s\n' "$@" | sort -u | tr '\n' ' ')
 base_key=$( (echo $base_pkgs; echo "$kpkg"; echo "$mirror"; cat "$0" "$here/vmtest.service") |
 	sha256sum | cut -c1-16)
