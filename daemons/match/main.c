@@ -24,7 +24,7 @@
 #include "policy/policy.h"
 #include "store/store.h"
 
-#define ALERT_USER "alpr-alert"	/* alpr-alertd's system user (alpr.sysusers) */
+#define ALERT_USER "alpr-alertd"	/* alpr-alertd's system user (alpr.sysusers) */
 
 #define PURGE_INTERVAL_USEC (3600 * USEC_PER_SEC)	/* the retention purge, hourly */
 #define PURGE_FIRST_USEC (60 * USEC_PER_SEC)		/* and a minute after start */
