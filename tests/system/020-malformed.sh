@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/system/lib.sh"
 command -v python3 > /dev/null || skip_all "python3 is needed to craft raw messages"
 cases="garbage empty short long magic version type length flags reserved notjson nohello badhello twohello fdnoflag flagnofd unknowntype"
-plan 38
+plan 39
 
 write_conf < /dev/null
 start matchd $(bin alpr-matchd) -d -f "$T/alpr.conf"
@@ -22,6 +22,7 @@ for c in $cases; do
 done
 check "matchd logged the protocol errors" loggrep matchd "closing connection.*bad magic"
 check "matchd logged a refused role" loggrep matchd "role not admitted"
+check "matchd logged a descriptor without its flag" loggrep matchd "descriptor and flag disagree"
 # alertd takes HITs only with their image memfd (doc/protocol.md).
 check "alertd logged the refused hit" loggrep alertd "closing connection.*(hit)"
 check "matchd still answers alprctl" sh -c "$(bin alprctl) --runtime-dir '$RUN' status > /dev/null"

@@ -19,7 +19,9 @@ def msg(t, flags=0, seq=0, body=b"", magic=0xA1B5, version=1, length=None, reser
     return struct.pack(HDR, magic, version, t, flags, n, reserved, seq) + body
 
 
-HELLO = msg(1, body=b'{"version":1,"role":"test","name":"rawpeer","instance":"00000000000000aa"}')
+# control.sock admits only the roles of alprctl and alertd; the others admit test peers.
+ROLE = b"ctl" if sys.argv[1].endswith("control.sock") else b"test"
+HELLO = msg(1, body=b'{"version":1,"role":"' + ROLE + b'","name":"rawpeer","instance":"00000000000000aa"}')
 
 CASES = {
     "garbage": [b"\xde\xad\xbe\xef garbage bytes, not a message"],
@@ -49,17 +51,17 @@ def main():
     s.settimeout(5.0)
     s.recv(65536)  # the daemon's HELLO
     for m in CASES[case]:
-        if isinstance(m, tuple):
-            r, w = os.pipe()
-            s.sendmsg([m[1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [r]))])
-            os.close(r)
-            os.close(w)
-        else:
-            try:
+        try:
+            if isinstance(m, tuple):
+                r, w = os.pipe()
+                s.sendmsg([m[1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [r]))])
+                os.close(r)
+                os.close(w)
+            else:
                 s.send(m)
-            except OSError:
-                print("closed")
-                return
+        except OSError:
+            print("closed")
+            return
     try:
         while True:
             if s.recv(65536) == b"":
