@@ -6,7 +6,8 @@
  *
  * The database (lib/store) is opened here and nowhere else; control
  * requests run through lib/policy (policy_control), the same code that
- * alprctl --offline runs.  Matching comes with lib/hotlist.
+ * alprctl --offline runs.  Reads are stored in reads.c, matched and their
+ * hits stored and sent in hits.c.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 #include "ipc/ipc.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "matchd.h"
 
 #define ALERT_USER "alpr-alert"	/* alpr-alertd's system user (alpr.sysusers) */
 
@@ -31,16 +33,6 @@
 #define PURGE_STEP_GAP_USEC (10 * USEC_PER_MSEC)	/* reads get the lock between steps */
 #define PURGE_STEP_BUDGET_USEC (25 * USEC_PER_MSEC)
 
-struct matchd {
-	struct daemon *d;
-	sd_event_source *purge_timer;
-	int64_t purge_cutoff_usec;	/* 0: no purge running */
-	struct store_purge_stats purge;
-	struct ipc_server *reads, *control;
-	struct ipc_client *alert;
-	struct store *store;
-	struct policy *policy;
-};
 
 struct reply_to {
 	struct ipc_conn *conn;
@@ -107,13 +99,11 @@ control_connected(struct ipc_conn *c, void *userdata)
 	return -EPERM;
 }
 
-static const struct ipc_handler read_table[] = { { 0 } };
 static const struct ipc_handler control_table[] = {
 	{ IPC_MSG_REQUEST, IPC_ROLE_CTL | IPC_ROLE_ALERT, false, true, on_request },
 	{ 0 }
 };
 static const struct ipc_handler alert_table[] = { { 0 } };
-static const struct ipc_ops read_ops = { .table = read_table };
 static const struct ipc_ops control_ops = { .table = control_table,
 	.connected = control_connected };
 static const struct ipc_ops alert_ops = { .table = alert_table };
@@ -207,7 +197,7 @@ matchd_start(struct daemon *d)
 	if ((fd = daemon_listen(d, "match.sock")) < 0)
 		fatal_r(fd, "match.sock");
 	if ((r = ipc_server_new(d->event, fd, IPC_ROLE_MATCH, d->name, IPC_ROLE_OCR | IPC_ROLE_TEST,
-	    &read_ops, m, &m->reads)) < 0)
+	    &matchd_read_ops, m, &m->reads)) < 0)
 		return r;
 	if ((fd = daemon_listen(d, "control.sock")) < 0)
 		fatal_r(fd, "control.sock");
@@ -220,6 +210,8 @@ matchd_start(struct daemon *d)
 	free(path);
 	if (r < 0)
 		return r;
+	if ((r = reads_start(m)) < 0 || (r = hits_start(m)) < 0)
+		return r;
 	daemon_status(d, "serving reads and control requests");
 	return 0;
 }
@@ -229,6 +221,8 @@ matchd_stop(struct daemon *d)
 {
 	struct matchd *m = d->userdata;
 
+	reads_stop(m);
+	hits_stop(m);
 	sd_event_source_unref(m->purge_timer);
 	ipc_client_free(m->alert);
 	ipc_server_free(m->control);
@@ -245,6 +239,7 @@ matchd_reload(struct daemon *d, const struct alpr_conf *old)
 	struct matchd *m = d->userdata;
 
 	policy_set_conf(m->policy, d->conf);
+	hotlist_cooldown_set(m->cooldown, d->conf->match.alert_cooldown_sec * USEC_PER_SEC);
 	return 0;
 }
 

@@ -240,7 +240,15 @@ static const char step3[] =
 	" ended_usec INTEGER,"
 	" CHECK (mutual_aid = 0 OR (approver IS NOT NULL AND approver_role IS NOT NULL)));";
 
-static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3 };
+/*
+ * 4: when alpr-alertd acknowledged a hit, so that alpr-matchd resends after
+ * a restart the hits it stored but could not deliver.
+ */
+static const char step4[] =
+	"ALTER TABLE hits ADD COLUMN delivered_usec INTEGER;"
+	"CREATE INDEX hits_undelivered ON hits(created_usec) WHERE delivered_usec IS NULL;";
+
+static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3, step4 };
 
 static int
 user_version(sqlite3 *db)
