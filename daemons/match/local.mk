@@ -9,3 +9,5 @@ check_PROGRAMS += tests/tools/match-peer
 tests_tools_match_peer_SOURCES = tests/tools/match-peer.c
 tests_tools_match_peer_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_tools_match_peer_LDADD = $(ALPR_LIBS)
+dist_check_SCRIPTS += tests/system/130-matchd-reads.sh
+TESTS += tests/system/130-matchd-reads.sh
