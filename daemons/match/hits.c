@@ -30,11 +30,14 @@ struct hit_sent {
 int
 hits_load_index(struct matchd *m)
 {
+	const struct conf_match *cm = &m->d->conf->match;
+	struct hotlist_index_opts o = { .classes = cm->ocr_classes,
+		.max_substitutions = (int)cm->max_substitutions };
 	struct hotlist_index *idx = NULL;
 	struct hotlist_index_stats st;
 	int r;
 
-	if ((r = hotlist_index_new(NULL, &idx)) < 0 ||
+	if ((r = hotlist_index_new(&o, &idx)) < 0 ||
 	    (r = hotlist_store_fill_index(m->store, store_now(m->store), idx)) < 0 ||
 	    (r = hotlist_index_finish(idx)) < 0) {
 		hotlist_index_free(idx);

@@ -11,3 +11,5 @@ tests_tools_match_peer_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_tools_match_peer_LDADD = $(ALPR_LIBS)
 dist_check_SCRIPTS += tests/system/130-matchd-reads.sh
 TESTS += tests/system/130-matchd-reads.sh
+dist_check_SCRIPTS += tests/system/131-matchd-hotlist.sh
+TESTS += tests/system/131-matchd-hotlist.sh

@@ -37,6 +37,7 @@
 struct reply_to {
 	struct ipc_conn *conn;
 	uint64_t seq;
+	bool ok;		/* the final answer said ok */
 };
 
 /* Sends one answer of policy_control() as a REPLY with the request's seq. */
@@ -50,6 +51,8 @@ send_reply(void *userdata, json_t *body, bool more, int fd)
 		json_object_set_new(body, "more", json_true());
 	if (!json_is_true(json_object_get(body, "ok")))
 		flags |= IPC_F_ERROR;
+	else if (!more)
+		to->ok = true;
 	if (fd >= 0)
 		flags |= IPC_F_FD;
 	return ipc_conn_send(to->conn, IPC_MSG_REPLY, flags, to->seq, body, fd);
@@ -64,12 +67,16 @@ on_request(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 		.pid = ipc_conn_peer_pid(c),
 		.alert = ipc_conn_peer_role(c) == IPC_ROLE_ALERT,
 	};
-	struct reply_to to = { c, m->seq };
+	struct reply_to to = { c, m->seq, false };
 	const char *op = NULL;
 	int r;
 
 	json_unpack(m->body, "{s:s}", "op", &op);
-	r = policy_control(md->policy, m->body, &peer, send_reply, &to);
+	r = policy_control_fd(md->policy, m->body, m->fd, &peer, send_reply, &to);
+	/* A list changed: a new index is built aside and swapped in (a failure keeps the old one). */
+	if (to.ok && op != NULL && (strcmp(op, "hotlist.import") == 0 ||
+	    strcmp(op, "hotlist.add") == 0))
+		(void)hits_load_index(md);
 	if (r < 0)
 		log_warn_r(r, "control request op=%s uid=%u: cannot send the answer, ignoring",
 		    op != NULL ? op : "?", (unsigned)peer.uid);
@@ -100,7 +107,7 @@ control_connected(struct ipc_conn *c, void *userdata)
 }
 
 static const struct ipc_handler control_table[] = {
-	{ IPC_MSG_REQUEST, IPC_ROLE_CTL | IPC_ROLE_ALERT, false, true, on_request },
+	{ IPC_MSG_REQUEST, IPC_ROLE_CTL | IPC_ROLE_ALERT, IPC_FD_MAYBE, true, on_request },
 	{ 0 }
 };
 static const struct ipc_handler alert_table[] = { { 0 } };

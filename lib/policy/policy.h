@@ -96,6 +96,9 @@ struct policy_peer {
  */
 int policy_control(struct policy *p, const json_t *request, const struct policy_peer *peer,
     policy_emit_fn emit, void *userdata);
+/* The same with the request's descriptor (hotlist.import's file), or -1; fd stays the caller's. */
+int policy_control_fd(struct policy *p, const json_t *request, int fd,
+    const struct policy_peer *peer, policy_emit_fn emit, void *userdata);
 
 /* ---- access log ------------------------------------------------------ */
 
