@@ -279,6 +279,12 @@ out:
 	return r;
 }
 
+int
+hits_resend(int64_t hit_id, void *userdata)
+{
+	return hits_send(userdata, hit_id);
+}
+
 /* alertd acknowledged every HIT up to seq: they are delivered. */
 static void
 on_alert_ack(uint64_t seq, void *userdata)

@@ -219,6 +219,7 @@ matchd_start(struct daemon *d)
 		return r;
 	if ((r = reads_start(m)) < 0 || (r = hits_start(m)) < 0)
 		return r;
+	policy_set_resend(m->policy, hits_resend, m);
 	daemon_status(d, "serving reads and control requests");
 	return 0;
 }

@@ -64,5 +64,7 @@ int hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_rea
     int64_t *ids, size_t max_ids, size_t *n_ids);
 /* Builds the HIT of a stored hit from the store and queues it on alert.sock. */
 int hits_send(struct matchd *m, int64_t hit_id);
+/* hits_send() for lib/policy's hit_resend. */
+int hits_resend(int64_t hit_id, void *userdata);
 
 #endif

@@ -91,6 +91,9 @@ static const struct op {
 	{ "hotlist.import", OP_GATE | OP_WRITE, PERM_HOTLIST, op_hotlist_import },
 	{ "hotlist.status", 0, PERM_HOTLIST | PERM_AUDIT, op_hotlist_status },
 	{ "hotlist.add", OP_GATE | OP_WRITE, PERM_HOTLIST, op_hotlist_add },
+	/* alpr-alertd (peer role alert, checked by SO_PEERCRED in matchd) */
+	{ "hit_shown", OP_NO_SESSION | OP_NO_TRAINING | OP_WRITE, 0, op_hit_shown },
+	{ "hit_resend", OP_NO_SESSION | OP_NO_TRAINING, 0, op_hit_resend },
 };
 
 int

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base/time.h"
 #include "conf/conf.h"
@@ -198,4 +199,84 @@ op_hotlist_add(struct req *r, json_t **ret)
 	r->count = 1;
 	*ret = json_pack("{s:I}", "entry", (json_int_t)id);
 	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+/* ---- ops alpr-alertd uses (doc/protocol.md) ---------------------------- */
+
+static int
+need_alert(struct req *r)
+{
+	if (!r->peer->alert)
+		return req_refuse(r, "permission", "only alpr-alertd reports shown hits");
+	return 0;
+}
+
+/* The hit was put in front of the deputy: a workflow event, the state unchanged. */
+int
+op_hit_shown(struct req *r, json_t **ret)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t hit;
+	int quiet = 0, k, rc;
+
+	if ((k = need_alert(r)) < 0 || (k = arg_int(r, "hit", true, &hit)) < 0)
+		return k;
+	if (json_unpack(r->args, "{s?b}", "quiet", &quiet) < 0)
+		return req_fail(r, -EINVAL, "invalid", "quiet: a boolean");
+	k = store_prepare(r->p->store, "INSERT INTO hit_events (hit_id, at_usec, user, from_state,"
+	    " to_state, note) SELECT id, ?, 'alpr-alertd', state, state, ? FROM hits WHERE id = ?",
+	    &st);
+	if (k < 0)
+		return req_fail(r, k, "internal", "cannot record the hit");
+	sqlite3_bind_int64(st, 1, store_now(r->p->store));
+	sqlite3_bind_text(st, 2, quiet ? "shown quietly (cool-down)" : "shown", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, hit);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return req_fail(r, -EIO, "internal", "cannot record the hit");
+	if (sqlite3_changes(store_db(r->p->store)) == 0)
+		return req_fail(r, -ENOENT, "not-found", "no such hit");
+	r->ids = json_pack("[I]", (json_int_t)hit);
+	r->count = 1;
+	*ret = json_pack("{s:I}", "hit", (json_int_t)hit);
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+/* Today's (local day) hits not MISREAD nor DISPOSED, queued again through the daemon's hook. */
+int
+op_hit_resend(struct req *r, json_t **ret)
+{
+	sqlite3_stmt *st = NULL;
+	struct tm tm;
+	time_t now = (time_t)(store_now(r->p->store) / USEC_PER_SEC);
+	int64_t n = 0;
+	int k, rc;
+
+	if ((k = need_alert(r)) < 0)
+		return k;
+	if (r->p->resend == NULL)
+		return req_fail(r, -EOPNOTSUPP, "unsupported", "hits are resent by alpr-matchd only");
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	k = store_prepare(r->p->store, "SELECT id FROM hits WHERE created_usec >= ?"
+	    " AND state NOT IN ('MISREAD', 'DISPOSED') ORDER BY id", &st);
+	if (k < 0)
+		return req_fail(r, k, "internal", "cannot read the hits");
+	sqlite3_bind_int64(st, 1, (int64_t)mktime(&tm) * USEC_PER_SEC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (r->p->resend(sqlite3_column_int64(st, 0), r->p->resend_data) >= 0)
+			n++;
+	sqlite3_finalize(st);
+	r->count = n;
+	*ret = json_pack("{s:I}", "count", (json_int_t)n);
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+void
+policy_set_resend(struct policy *p, int (*fn)(int64_t hit_id, void *userdata), void *userdata)
+{
+	p->resend = fn;
+	p->resend_data = userdata;
 }

@@ -10,6 +10,12 @@
  *   match-peer recv SOCK OUT
  *        serve alert.sock as alpr-alertd would: acknowledge every HIT
  *        that carries a memfd and append "HIT READ_ID ENTRY_PLATE" to OUT
+ *   match-peer control SOCK OP ARGS
+ *        send one REQUEST {"op": OP, "args": ARGS} to control.sock with the
+ *        role alert, as alpr-alertd would; print the reply; exit 0 if ok
+ *   match-peer badread SOCK
+ *        send a READ with a bad plate; exit 0 when matchd closes the
+ *        connection, 1 if it is still open after 5 s
  */
 #include "config.h"
 
@@ -123,6 +129,91 @@ cmd_recv(const char *path, const char *file)
 	return sd_event_loop(e) < 0;
 }
 
+static json_t *request;
+static int status = 1;
+
+static int
+on_reply(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
+{
+	char *text = json_dumps(m->body, JSON_COMPACT);
+
+	printf("%s\n", text != NULL ? text : "?");
+	free(text);
+	if (json_is_true(json_object_get(m->body, "more")))
+		return 0;
+	status = json_is_true(json_object_get(m->body, "ok")) ? 0 : 1;
+	sd_event_exit(userdata, 0);
+	return 0;
+}
+
+static int
+control_connected(struct ipc_conn *c, void *userdata)
+{
+	return ipc_conn_send(c, IPC_MSG_REQUEST, 0, 1, request, -1);
+}
+
+static const struct ipc_handler control_table[] = {
+	{ IPC_MSG_REPLY, IPC_ROLE_MATCH, IPC_FD_MAYBE, true, on_reply },
+	{ 0 }
+};
+static const struct ipc_ops control_ops = { .table = control_table,
+	.connected = control_connected };
+
+static int
+cmd_control(const char *path, const char *op, const char *args)
+{
+	struct ipc_client *cl;
+	sd_event *e;
+	int r;
+
+	request = json_pack("{s:s, s:o}", "op", op, "args", json_loads(args, 0, NULL));
+	if (request == NULL)
+		fatalx("bad ARGS");
+	sd_event_default(&e);
+	if ((r = ipc_client_new(e, path, IPC_ROLE_ALERT, "match-peer", &control_ops, e, &cl)) < 0)
+		fatal_r(r, "client");
+	(void)sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0, NULL,
+	    NULL);
+	sd_event_loop(e);
+	return status;
+}
+
+static int
+bad_connected(struct ipc_conn *c, void *userdata)
+{
+	json_t *b = json_pack("{s:s, s:s, s:s, s:f, s:I}", "id", "0123456789abcdef0123456789abcdef",
+	    "camera", "front", "plate", "NOT A PLATE", "confidence", 0.9,
+	    "capture_usec", (json_int_t)time_now_usec(CLOCK_REALTIME));
+
+	return ipc_conn_send(c, IPC_MSG_READ, IPC_F_RELIABLE, 1, b, -1);
+}
+
+static void
+bad_disconnected(struct ipc_conn *c, void *userdata)
+{
+	status = 0;
+	sd_event_exit(userdata, 0);
+}
+
+static const struct ipc_ops bad_ops = { .table = no_table, .connected = bad_connected,
+	.disconnected = bad_disconnected };
+
+static int
+cmd_badread(const char *path)
+{
+	struct ipc_client *cl;
+	sd_event *e;
+	int r;
+
+	sd_event_default(&e);
+	if ((r = ipc_client_new(e, path, IPC_ROLE_OCR, "match-peer", &bad_ops, e, &cl)) < 0)
+		fatal_r(r, "client");
+	(void)sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0, NULL,
+	    NULL);
+	sd_event_loop(e);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -131,6 +222,10 @@ main(int argc, char **argv)
 		return cmd_send(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]));
 	if (argc == 4 && strcmp(argv[1], "recv") == 0)
 		return cmd_recv(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "control") == 0)
+		return cmd_control(argv[2], argv[3], argv[4]);
+	if (argc == 3 && strcmp(argv[1], "badread") == 0)
+		return cmd_badread(argv[2]);
 	fprintf(stderr, "usage: match-peer send SOCK FIRST COUNT HOT_EVERY | recv SOCK OUT\n");
 	return 2;
 }
