@@ -211,7 +211,11 @@ need_alert(struct req *r)
 	return 0;
 }
 
-/* The hit was put in front of the deputy: a workflow event, the state unchanged. */
+/*
+ * The hit was put in front of the deputy.  The record is the access-log
+ * row policy_control() writes for this op (user alpr-alertd, the hit's
+ * id, quiet or not); hit_events stays the workflow's transitions.
+ */
 int
 op_hit_shown(struct req *r, json_t **ret)
 {
@@ -223,20 +227,17 @@ op_hit_shown(struct req *r, json_t **ret)
 		return k;
 	if (json_unpack(r->args, "{s?b}", "quiet", &quiet) < 0)
 		return req_fail(r, -EINVAL, "invalid", "quiet: a boolean");
-	k = store_prepare(r->p->store, "INSERT INTO hit_events (hit_id, at_usec, user, from_state,"
-	    " to_state, note) SELECT id, ?, 'alpr-alertd', state, state, ? FROM hits WHERE id = ?",
-	    &st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "cannot record the hit");
-	sqlite3_bind_int64(st, 1, store_now(r->p->store));
-	sqlite3_bind_text(st, 2, quiet ? "shown quietly (cool-down)" : "shown", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, hit);
+	if ((k = store_prepare(r->p->store, "SELECT 1 FROM hits WHERE id = ?", &st)) < 0)
+		return req_fail(r, k, "internal", "cannot read the hit");
+	sqlite3_bind_int64(st, 1, hit);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return req_fail(r, -EIO, "internal", "cannot record the hit");
-	if (sqlite3_changes(store_db(r->p->store)) == 0)
+	if (rc == SQLITE_DONE)
 		return req_fail(r, -ENOENT, "not-found", "no such hit");
+	if (rc != SQLITE_ROW)
+		return req_fail(r, -EIO, "internal", "cannot read the hit");
+	snprintf(r->user, sizeof(r->user), "alpr-alertd");
+	r->terms = json_pack("{s:b}", "quiet", quiet);
 	r->ids = json_pack("[I]", (json_int_t)hit);
 	r->count = 1;
 	*ret = json_pack("{s:I}", "hit", (json_int_t)hit);

@@ -56,9 +56,9 @@ check "a bad READ closes its connection" timeout 10 "$peer" badread "$RUN/match.
 check "with a log line" loggrep matchd "bad READ seq=1 .*bad plate, closing"
 check "and matchd carries on" timeout 30 "$peer" send "$RUN/match.sock" 500 10 0
 hit=$(q 'SELECT min(id) FROM hits')
-check "hit_shown from alertd's role is recorded" sh -c \
+check "hit_shown from alertd's role is recorded in the access log" sh -c \
 	"$peer control $RUN/control.sock hit_shown '{\"hit\": $hit, \"quiet\": false}' >/dev/null &&
-	[ \$(sqlite3 -cmd '.timeout 5000' $db \"SELECT count(*) FROM hit_events WHERE hit_id = $hit AND note = 'shown'\") -eq 1 ]"
+	[ \$(sqlite3 -cmd '.timeout 5000' $db \"SELECT count(*) FROM access_log WHERE op = 'hit_shown' AND user = 'alpr-alertd' AND result_ids = '[$hit]'\") -eq 1 ]"
 before=$(wc -l < "$T/hits.txt")
 check "hit_resend queues today's 6 unresolved hits" sh -c \
 	"$peer control $RUN/control.sock hit_resend '{}' | grep -q '\"count\":6'"
