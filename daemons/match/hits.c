@@ -59,7 +59,7 @@ insert_hit(struct matchd *m, sqlite3_stmt *st, int64_t read_rowid, const struct 
 	int rc;
 
 	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, read_rowid);
+	sqlite3_bind_int64(st, 1, read_rowid);	/* ?6 (retro) stays bound */
 	sqlite3_bind_text(st, 2, hotlist_match_type_name(h->type), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hotlist_state_check_name(h->state_check), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, store_now(m->store));
@@ -72,7 +72,7 @@ insert_hit(struct matchd *m, sqlite3_stmt *st, int64_t read_rowid, const struct 
 
 int
 hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *rd,
-    int64_t *ids, size_t max_ids, size_t *n_ids)
+    int64_t min_entry, int64_t *ids, size_t max_ids, size_t *n_ids)
 {
 	struct hotlist_hit hits[16];
 	struct hotlist_read hr = { .state = rd->state, .now_usec = rd->capture_usec };
@@ -85,6 +85,9 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 	*n_ids = 0;
 	if (m->index == NULL)
 		return 0;
+	/* Retro: the list as it stands now (its new entries start after the read). */
+	if (min_entry > 0)
+		hr.now_usec = store_now(m->store);
 	hr.plates[hr.n_plates++] = rd->plate;
 	if (rd->candidates != NULL && (cands = json_loads(rd->candidates, 0, NULL)) != NULL)
 		json_array_foreach(cands, i, c) {
@@ -98,19 +101,27 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 	json_decref(cands);
 	if ((n = hotlist_index_match(m->index, &hr, hits, 16)) <= 0)
 		return n;
-	/* The entry is copied: lists are replaced, the hit stays as it was. */
+	/*
+	 * The entry is copied: lists are replaced, the hit stays as it was.
+	 * A read has one hit per entry, and an entry carried over into a new
+	 * version of its list (same plate and category) is the same entry.
+	 */
 	r = store_prepare(m->store, "INSERT INTO hits (read_rowid, entry_id, list_name,"
 	    " entry_plate, entry_state, category, source, priority, person, description,"
 	    " match_type, state_check, retro, created_usec)"
 	    " SELECT ?1, e.id, h.name, e.plate, e.state, e.category, e.source, e.priority,"
-	    " e.person, e.description, ?2, ?3, 0, ?4"
+	    " e.person, e.description, ?2, ?3, ?6, ?4"
 	    " FROM hotlist_entries e JOIN hotlists h ON h.id = e.list_id WHERE e.id = ?5"
-	    " AND NOT EXISTS (SELECT 1 FROM hits WHERE read_rowid = ?1 AND entry_id = ?5)", &st);
+	    " AND NOT EXISTS (SELECT 1 FROM hits x WHERE x.read_rowid = ?1 AND (x.entry_id = ?5"
+	    " OR (x.entry_plate = e.plate AND x.category = e.category)))", &st);
 	if (r < 0)
 		return r;
 	if ((r = store_begin(m->store)) < 0)
 		goto out;
+	sqlite3_bind_int(st, 6, min_entry > 0);
 	for (i = 0; i < (size_t)n && *n_ids < max_ids; i++) {
+		if (hits[i].entry_id < min_entry)
+			continue;
 		if (!hotlist_cooldown_check(m->cooldown, rd->plate, hits[i].entry_id,
 		    rd->capture_usec))
 			continue;
@@ -279,6 +290,105 @@ out:
 	return r;
 }
 
+/*
+ * Retro-match (RetroWindowHours): after a list changed, the reads of the
+ * window are matched against the entries added by that change only
+ * (entry id >= min_entry), RETRO_STEP reads per turn of the loop so that
+ * new reads keep being stored meanwhile.
+ */
+#define RETRO_STEP 500
+
+static int
+retro_step(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct matchd *m = userdata;
+	struct store_read rd;
+	sqlite3_stmt *st = NULL;
+	int64_t ids[64];
+	size_t n_ids, i;
+	int r, rc, n = 0;
+
+	r = store_prepare(m->store, "SELECT rowid, id, plate, state, candidates, capture_usec"
+	    " FROM reads WHERE rowid > ? AND capture_usec >= ? ORDER BY rowid LIMIT ?", &st);
+	if (r < 0)
+		goto done;
+	sqlite3_bind_int64(st, 1, m->retro_cursor);
+	sqlite3_bind_int64(st, 2, m->retro_since);
+	sqlite3_bind_int(st, 3, RETRO_STEP);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t;
+
+		memset(&rd, 0, sizeof(rd));
+		m->retro_cursor = sqlite3_column_int64(st, 0);
+		snprintf(rd.plate, sizeof(rd.plate), "%s", (const char *)sqlite3_column_text(st, 2));
+		if ((t = (const char *)sqlite3_column_text(st, 3)) != NULL)
+			snprintf(rd.state, sizeof(rd.state), "%s", t);
+		rd.candidates = (const char *)sqlite3_column_text(st, 4);
+		rd.capture_usec = sqlite3_column_int64(st, 5);
+		n++;
+		if ((r = hits_match_read(m, m->retro_cursor, &rd, m->retro_min_entry, ids, 64,
+		    &n_ids)) < 0)
+			break;
+		for (i = 0; i < n_ids; i++) {
+			m->retro_hits++;
+			(void)hits_send(m, ids[i]);
+		}
+	}
+	sqlite3_finalize(st);
+	if (r >= 0 && n == RETRO_STEP) {
+		(void)sd_event_source_set_time(es, usec + USEC_PER_MSEC);
+		(void)sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+		return 0;
+	}
+done:
+	if (r < 0)
+		log_warn_r(r, "retro-match stopped");
+	else
+		log_info("retro-match done: hits=%zu", m->retro_hits);
+	m->retro_min_entry = 0;
+	return 0;
+}
+
+int
+hits_retro_start(struct matchd *m, int64_t min_entry)
+{
+	uint64_t now;
+	int r;
+
+	if (m->d->conf->match.retro_window_hours <= 0 || m->index == NULL)
+		return 0;
+	/* A run in progress widens to the older of the two changes. */
+	if (m->retro_min_entry == 0 || min_entry < m->retro_min_entry)
+		m->retro_min_entry = min_entry;
+	m->retro_cursor = 0;
+	m->retro_hits = 0;
+	m->retro_since = store_now(m->store) -
+	    m->d->conf->match.retro_window_hours * 3600 * USEC_PER_SEC;
+	(void)sd_event_now(m->d->event, CLOCK_MONOTONIC, &now);
+	if (m->retro_timer == NULL) {
+		r = sd_event_add_time(m->d->event, &m->retro_timer, CLOCK_MONOTONIC, now, 0,
+		    retro_step, m);
+		if (r < 0)
+			return r;
+	}
+	(void)sd_event_source_set_time(m->retro_timer, now);
+	return sd_event_source_set_enabled(m->retro_timer, SD_EVENT_ONESHOT);
+}
+
+int64_t
+hits_next_entry_id(struct matchd *m)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id = 1;
+
+	if (store_prepare(m->store, "SELECT ifnull(max(id), 0) + 1 FROM hotlist_entries", &st) < 0)
+		return 1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
 int
 hits_resend(int64_t hit_id, void *userdata)
 {
@@ -373,6 +483,7 @@ hits_start(struct matchd *m)
 void
 hits_stop(struct matchd *m)
 {
+	sd_event_source_unref(m->retro_timer);
 	hotlist_index_free(m->index);
 	hotlist_cooldown_free(m->cooldown);
 	free(m->sent);

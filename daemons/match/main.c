@@ -69,14 +69,25 @@ on_request(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 	};
 	struct reply_to to = { c, m->seq, false };
 	const char *op = NULL;
-	int r;
+	int64_t first_new = 0;
+	bool list_op;
+	int r, k;
 
 	json_unpack(m->body, "{s:s}", "op", &op);
+	list_op = op != NULL && (strcmp(op, "hotlist.import") == 0 ||
+	    strcmp(op, "hotlist.add") == 0);
+	if (list_op)
+		first_new = hits_next_entry_id(md);
+
 	r = policy_control_fd(md->policy, m->body, m->fd, &peer, send_reply, &to);
-	/* A list changed: a new index is built aside and swapped in (a failure keeps the old one). */
-	if (to.ok && op != NULL && (strcmp(op, "hotlist.import") == 0 ||
-	    strcmp(op, "hotlist.add") == 0))
-		(void)hits_load_index(md);
+	/*
+	 * A list changed: a new index is built aside and swapped in (a
+	 * failure keeps the old one), then the window's reads are matched
+	 * against the new entries.
+	 */
+	if (to.ok && list_op && hits_load_index(md) == 0 &&
+	    (k = hits_retro_start(md, first_new)) < 0)
+		log_warn_r(k, "cannot start the retro-match");
 	if (r < 0)
 		log_warn_r(r, "control request op=%s uid=%u: cannot send the answer, ignoring",
 		    op != NULL ? op : "?", (unsigned)peer.uid);

@@ -44,6 +44,10 @@ struct matchd {
 	struct hotlist_cooldown *cooldown;
 	struct hit_sent *sent;		/* HITs waiting for alertd's ACK, by seq */
 	size_t n_sent, alloc_sent;
+	sd_event_source *retro_timer;
+	int64_t retro_min_entry;	/* 0: no retro-match running */
+	int64_t retro_cursor, retro_since;
+	size_t retro_hits;
 };
 
 /* reads.c */
@@ -57,11 +61,16 @@ void hits_stop(struct matchd *m);
 /* Rebuilds the index from the store's active lists; the old one stays on failure. */
 int hits_load_index(struct matchd *m);
 /*
- * Matches a stored read and stores its new hits in one transaction;
+ * Matches a stored read (entries with id >= min_entry only; > 0 marks
+ * the hits retro) and stores its new hits in one transaction;
  * appends their ids to ids (room for HOTLIST_CANDIDATES_MAX * 4).
  */
 int hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *rd,
-    int64_t *ids, size_t max_ids, size_t *n_ids);
+    int64_t min_entry, int64_t *ids, size_t max_ids, size_t *n_ids);
+/* Retro-match the window's reads against entries with id >= min_entry (stored as retro). */
+int hits_retro_start(struct matchd *m, int64_t min_entry);
+/* The id the next hot-list entry will get. */
+int64_t hits_next_entry_id(struct matchd *m);
 /* Builds the HIT of a stored hit from the store and queues it on alert.sock. */
 int hits_send(struct matchd *m, int64_t hit_id);
 /* hits_send() for lib/policy's hit_resend. */

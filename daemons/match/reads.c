@@ -200,7 +200,7 @@ batch_commit(struct matchd *m)
 			continue;
 		}
 		got = 0;
-		r = hits_match_read(m, rowid, &rds[i], hit_ids + n_hits,
+		r = hits_match_read(m, rowid, &rds[i], 0, hit_ids + n_hits,
 		    HITS_PER_BATCH - n_hits, &got);
 		if (r < 0) {
 			log_warn_r(r, "read %s: cannot store its hits, closing its connection",

@@ -4,7 +4,8 @@
  * the tables `hotlists` and `hotlist_entries`).  lib/hotlist/store.c
  * implements all but hotlist_store_versions() and
  * hotlist_store_reads_since() (lib/policy/hotlists.c reads the versions
- * itself; retro-match is not there yet).  hotlist_store_import() and
+ * itself; alpr-matchd's hits.c walks the reads of the retro window in
+ * steps by rowid).  hotlist_store_import() and
  * hotlist_store_add_manual() run inside the caller's transaction, so that
  * lib/policy commits them with their access-log row.
  *

@@ -8,7 +8,7 @@
 
 [ "$(id -u)" = 0 ] || skip_all "alprctl --offline set-up needs root"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
-plan 12
+plan 16
 matchd=$(bin alpr-matchd)
 ctl=$(bin alprctl)
 peer=$(bin match-peer)
@@ -54,4 +54,19 @@ check "7 hits stored: 6 listed plates and the manual entry" \
 	test "$(q 'SELECT count(*) FROM hits')" = 7
 wait_for 10 sh -c "[ \$(wc -l < $T/hits.txt) -ge 7 ]"
 check "the 7 hits reach alert.sock" test "$(cut -d' ' -f1 "$T/hits.txt" | sort -u | wc -l)" = 7
+
+# Retro-match: a new entry meets the reads of the last RetroWindowHours.
+check "a manual entry for an earlier read" $C hotlist add --plate R9 --category stolen-plate \
+	--case 24-000002 --reason investigation --days 3
+wait_for 10 loggrep matchd "retro-match done"
+check "gives one retro hit" test "$(q "SELECT count(*) FROM hits WHERE retro = 1")" = 1
+{
+	echo "DATE11/29/2026 01:00"
+	for i in 0 50 100; do printf '%-8sCA0120261129\n' "H$i"; done
+	echo "TOTAL RECORD 0000003"
+} > "$T/svs2.txt"
+check "a new version of the list" sh -c "$C --json hotlist import --format svs --case 24-000001 \
+	--reason investigation $T/svs2.txt | tr -d ' \n' | grep -q '\"version\":2,\"entries\":3,\"added\":0,\"removed\":3,\"unchanged\":3'"
+sleep 1
+check "carried-over entries raise no second hit" test "$(q 'SELECT count(*) FROM hits')" = 8
 [ "$n_fail" -eq 0 ]
