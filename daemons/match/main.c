@@ -6,7 +6,8 @@
  *
  * The database (lib/store) is opened here and nowhere else; control
  * requests run through lib/policy (policy_control), the same code that
- * alprctl --offline runs.  Matching comes with lib/hotlist.
+ * alprctl --offline runs.  Reads are stored in reads.c, matched and their
+ * hits stored and sent in hits.c.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 #include "ipc/ipc.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "matchd.h"
 
 #define ALERT_USER "alpr-alertd"	/* alpr-alertd's system user (alpr.sysusers) */
 
@@ -31,20 +33,11 @@
 #define PURGE_STEP_GAP_USEC (10 * USEC_PER_MSEC)	/* reads get the lock between steps */
 #define PURGE_STEP_BUDGET_USEC (25 * USEC_PER_MSEC)
 
-struct matchd {
-	struct daemon *d;
-	sd_event_source *purge_timer;
-	int64_t purge_cutoff_usec;	/* 0: no purge running */
-	struct store_purge_stats purge;
-	struct ipc_server *reads, *control;
-	struct ipc_client *alert;
-	struct store *store;
-	struct policy *policy;
-};
 
 struct reply_to {
 	struct ipc_conn *conn;
 	uint64_t seq;
+	bool ok;		/* the final answer said ok */
 };
 
 /* Sends one answer of policy_control() as a REPLY with the request's seq. */
@@ -58,6 +51,8 @@ send_reply(void *userdata, json_t *body, bool more, int fd)
 		json_object_set_new(body, "more", json_true());
 	if (!json_is_true(json_object_get(body, "ok")))
 		flags |= IPC_F_ERROR;
+	else if (!more)
+		to->ok = true;
 	if (fd >= 0)
 		flags |= IPC_F_FD;
 	return ipc_conn_send(to->conn, IPC_MSG_REPLY, flags, to->seq, body, fd);
@@ -72,12 +67,27 @@ on_request(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 		.pid = ipc_conn_peer_pid(c),
 		.alert = ipc_conn_peer_role(c) == IPC_ROLE_ALERT,
 	};
-	struct reply_to to = { c, m->seq };
+	struct reply_to to = { c, m->seq, false };
 	const char *op = NULL;
-	int r;
+	int64_t first_new = 0;
+	bool list_op;
+	int r, k;
 
 	json_unpack(m->body, "{s:s}", "op", &op);
-	r = policy_control(md->policy, m->body, &peer, send_reply, &to);
+	list_op = op != NULL && (strcmp(op, "hotlist.import") == 0 ||
+	    strcmp(op, "hotlist.add") == 0);
+	if (list_op)
+		first_new = hits_next_entry_id(md);
+
+	r = policy_control_fd(md->policy, m->body, m->fd, &peer, send_reply, &to);
+	/*
+	 * A list changed: a new index is built aside and swapped in (a
+	 * failure keeps the old one), then the window's reads are matched
+	 * against the new entries.
+	 */
+	if (to.ok && list_op && hits_load_index(md) == 0 &&
+	    (k = hits_retro_start(md, first_new)) < 0)
+		log_warn_r(k, "cannot start the retro-match");
 	if (r < 0)
 		log_warn_r(r, "control request op=%s uid=%u: cannot send the answer, ignoring",
 		    op != NULL ? op : "?", (unsigned)peer.uid);
@@ -107,13 +117,11 @@ control_connected(struct ipc_conn *c, void *userdata)
 	return -EPERM;
 }
 
-static const struct ipc_handler read_table[] = { { 0 } };
 static const struct ipc_handler control_table[] = {
-	{ IPC_MSG_REQUEST, IPC_ROLE_CTL | IPC_ROLE_ALERT, false, true, on_request },
+	{ IPC_MSG_REQUEST, IPC_ROLE_CTL | IPC_ROLE_ALERT, IPC_FD_MAYBE, true, on_request },
 	{ 0 }
 };
 static const struct ipc_handler alert_table[] = { { 0 } };
-static const struct ipc_ops read_ops = { .table = read_table };
 static const struct ipc_ops control_ops = { .table = control_table,
 	.connected = control_connected };
 static const struct ipc_ops alert_ops = { .table = alert_table };
@@ -207,7 +215,7 @@ matchd_start(struct daemon *d)
 	if ((fd = daemon_listen(d, "match.sock")) < 0)
 		fatal_r(fd, "match.sock");
 	if ((r = ipc_server_new(d->event, fd, IPC_ROLE_MATCH, d->name, IPC_ROLE_OCR | IPC_ROLE_TEST,
-	    &read_ops, m, &m->reads)) < 0)
+	    &matchd_read_ops, m, &m->reads)) < 0)
 		return r;
 	if ((fd = daemon_listen(d, "control.sock")) < 0)
 		fatal_r(fd, "control.sock");
@@ -220,6 +228,9 @@ matchd_start(struct daemon *d)
 	free(path);
 	if (r < 0)
 		return r;
+	if ((r = reads_start(m)) < 0 || (r = hits_start(m)) < 0)
+		return r;
+	policy_set_resend(m->policy, hits_resend, m);
 	daemon_status(d, "serving reads and control requests");
 	return 0;
 }
@@ -229,6 +240,8 @@ matchd_stop(struct daemon *d)
 {
 	struct matchd *m = d->userdata;
 
+	reads_stop(m);
+	hits_stop(m);
 	sd_event_source_unref(m->purge_timer);
 	ipc_client_free(m->alert);
 	ipc_server_free(m->control);
@@ -245,6 +258,7 @@ matchd_reload(struct daemon *d, const struct alpr_conf *old)
 	struct matchd *m = d->userdata;
 
 	policy_set_conf(m->policy, d->conf);
+	hotlist_cooldown_set(m->cooldown, d->conf->match.alert_cooldown_sec * USEC_PER_SEC);
 	return 0;
 }
 

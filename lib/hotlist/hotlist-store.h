@@ -1,14 +1,17 @@
 /*
  * What alpr-matchd needs from lib/store for hot lists: the narrow
  * interface, written before lib/store reached main (branch `store` has
- * the tables `hotlists` and `hotlist_entries`).  Nothing here is built
- * yet; lib/hotlist/store.c implements it with store_prepare() /
- * store_begin() / store_commit() once lib/store lands.
+ * the tables `hotlists` and `hotlist_entries`).  lib/hotlist/store.c
+ * implements all but hotlist_store_versions() and
+ * hotlist_store_reads_since() (lib/policy/hotlists.c reads the versions
+ * itself; alpr-matchd's hits.c walks the reads of the retro window in
+ * steps by rowid).  hotlist_store_import() and
+ * hotlist_store_add_manual() run inside the caller's transaction, so that
+ * lib/policy commits them with their access-log row.
  *
  * Runs in alpr-matchd only (it alone opens the database).
  *
- * Schema it assumes, on top of branch store's step 1 (one migration step,
- * forward-only):
+ * Schema (lib/store step 4):
  *   ALTER TABLE hotlists ADD COLUMN format TEXT;
  *   ALTER TABLE hotlists ADD COLUMN file_name TEXT;
  *   ALTER TABLE hotlists ADD COLUMN sha256 TEXT;          -- of the file

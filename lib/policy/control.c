@@ -88,6 +88,12 @@ static const struct op {
 	{ "audit_verify", OP_ROOT, PERM_AUDIT, op_audit_verify },
 	{ "audit_report", OP_ROOT, PERM_AUDIT, op_audit_report },
 	{ "purge", OP_ROOT, PERM_PURGE, op_purge },
+	{ "hotlist.import", OP_GATE | OP_WRITE, PERM_HOTLIST, op_hotlist_import },
+	{ "hotlist.status", 0, PERM_HOTLIST | PERM_AUDIT, op_hotlist_status },
+	{ "hotlist.add", OP_GATE | OP_WRITE, PERM_HOTLIST, op_hotlist_add },
+	/* alpr-alertd (peer role alert, checked by SO_PEERCRED in matchd) */
+	{ "hit_shown", OP_NO_SESSION | OP_NO_TRAINING | OP_WRITE, 0, op_hit_shown },
+	{ "hit_resend", OP_NO_SESSION | OP_NO_TRAINING, 0, op_hit_resend },
 };
 
 int
@@ -553,7 +559,14 @@ int
 policy_control(struct policy *p, const json_t *request, const struct policy_peer *peer,
     policy_emit_fn emit, void *userdata)
 {
-	struct req r = { .p = p, .peer = peer, .count = -1 };
+	return policy_control_fd(p, request, -1, peer, emit, userdata);
+}
+
+int
+policy_control_fd(struct policy *p, const json_t *request, int fd,
+    const struct policy_peer *peer, policy_emit_fn emit, void *userdata)
+{
+	struct req r = { .p = p, .peer = peer, .count = -1, .fd = fd };
 	const struct op *op = NULL;
 	json_t *result = NULL;
 	char outcome[300];

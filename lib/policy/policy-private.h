@@ -7,6 +7,8 @@
 struct policy {
 	struct store *store;
 	const struct alpr_conf *conf;
+	int (*resend)(int64_t hit_id, void *userdata);	/* hit_resend: the daemon sends */
+	void *resend_data;
 };
 
 /* A file of an answer, emitted as a sealed memfd once the access is logged. */
@@ -23,6 +25,7 @@ struct req {
 	const struct policy_peer *peer;
 	const char *op, *session, *case_number, *purpose, *note;
 	json_t *args;
+	int fd;			/* the request's descriptor, or -1 */
 	/* The actor, once authenticated. */
 	int64_t user_id;
 	char user[64];
@@ -86,6 +89,13 @@ int op_hit_get(struct req *r, json_t **ret);
 int op_hit_list(struct req *r, json_t **ret);
 int op_hit_transition(struct req *r, json_t **ret);
 int op_hit_export(struct req *r, json_t **ret);
+
+/* hotlists.c */
+int op_hotlist_import(struct req *r, json_t **ret);
+int op_hotlist_status(struct req *r, json_t **ret);
+int op_hotlist_add(struct req *r, json_t **ret);
+int op_hit_shown(struct req *r, json_t **ret);
+int op_hit_resend(struct req *r, json_t **ret);
 
 /* report.c */
 int op_audit_verify(struct req *r, json_t **ret);

@@ -96,6 +96,11 @@ struct policy_peer {
  */
 int policy_control(struct policy *p, const json_t *request, const struct policy_peer *peer,
     policy_emit_fn emit, void *userdata);
+/* hit_resend queues each hit through fn (alpr-matchd's HIT sender). */
+void policy_set_resend(struct policy *p, int (*fn)(int64_t hit_id, void *userdata), void *userdata);
+/* The same with the request's descriptor (hotlist.import's file), or -1; fd stays the caller's. */
+int policy_control_fd(struct policy *p, const json_t *request, int fd,
+    const struct policy_peer *peer, policy_emit_fn emit, void *userdata);
 
 /* ---- access log ------------------------------------------------------ */
 

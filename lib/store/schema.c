@@ -240,7 +240,26 @@ static const char step3[] =
 	" ended_usec INTEGER,"
 	" CHECK (mutual_aid = 0 OR (approver IS NOT NULL AND approver_role IS NOT NULL)));";
 
-static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3 };
+/*
+ * 4: when alpr-alertd acknowledged a hit, so that alpr-matchd resends after
+ * a restart the hits it stored but could not deliver; a hot-list version's
+ * provenance and counts (lib/hotlist/hotlist-store.h).
+ */
+static const char step4[] =
+	"ALTER TABLE hits ADD COLUMN delivered_usec INTEGER;"
+	"ALTER TABLE hotlists ADD COLUMN format TEXT;"
+	"ALTER TABLE hotlists ADD COLUMN file_name TEXT;"
+	"ALTER TABLE hotlists ADD COLUMN sha256 TEXT;"
+	"ALTER TABLE hotlists ADD COLUMN source_usec INTEGER;"
+	"ALTER TABLE hotlists ADD COLUMN added INTEGER;"
+	"ALTER TABLE hotlists ADD COLUMN removed INTEGER;"
+	"ALTER TABLE hotlists ADD COLUMN unchanged INTEGER;"
+	"ALTER TABLE hotlists ADD COLUMN skipped INTEGER;"
+	"ALTER TABLE hotlists ADD COLUMN excluded INTEGER;"
+	"CREATE INDEX hotlist_entries_active ON hotlist_entries(list_id, expiry_usec);"
+	"CREATE INDEX hits_undelivered ON hits(created_usec) WHERE delivered_usec IS NULL;";
+
+static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3, step4 };
 
 static int
 user_version(sqlite3 *db)

@@ -10,4 +10,7 @@ struct alpr_conf;
 int alprctl_hotlist(int argc, char **argv, const struct alpr_conf *conf, const char *runtime_dir,
     bool json);
 
+/* The session token alprctl login saved (main.c), or NULL; the caller frees it. */
+char *session_load(void);
+
 #endif

@@ -320,7 +320,13 @@ out:
 static const char *
 session(void)
 {
-	return getenv("ALPR_SESSION");
+	static char *saved;	/* one per run */
+
+	if (getenv("ALPR_SESSION") != NULL)
+		return getenv("ALPR_SESSION");
+	if (saved == NULL)
+		saved = session_load();
+	return saved;
 }
 
 static int

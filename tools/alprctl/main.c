@@ -125,7 +125,7 @@ session_path(char *buf, size_t size)
 	return 0;
 }
 
-static char *
+char *
 session_load(void)
 {
 	char path[PATH_MAX], buf[80];

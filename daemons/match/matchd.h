@@ -1,0 +1,79 @@
+/*
+ * alpr-matchd's state, shared by its role files: main.c (start, stop,
+ * control.sock, purge), reads.c (match.sock: READ, group commit, ACK) and
+ * hits.c (the hot-list index, matching, storing and sending hits).
+ */
+#ifndef ALPR_MATCHD_H
+#define ALPR_MATCHD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "daemon/daemon.h"
+#include "hotlist/hotlist.h"
+#include "ipc/ipc.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+#define READ_BATCH_MAX 64			/* reads per group commit */
+#define READ_BATCH_DELAY_USEC (5 * USEC_PER_MSEC)	/* commit at most this late */
+
+struct pending_read;
+struct hit_sent;
+
+struct matchd {
+	struct daemon *d;
+	sd_event_source *purge_timer;
+	int64_t purge_cutoff_usec;	/* 0: no purge running */
+	struct store_purge_stats purge;
+	struct ipc_server *reads, *control;
+	struct ipc_client *alert;
+	struct store *store;
+	struct policy *policy;
+
+	/* reads.c: the batch waiting for its commit */
+	struct pending_read *batch;
+	size_t n_batch;
+	sd_event_source *batch_timer;
+
+	/* hits.c */
+	struct hotlist_index *index;	/* NULL: no list loaded */
+	struct hotlist_cooldown *cooldown;
+	struct hit_sent *sent;		/* HITs waiting for alertd's ACK, by seq */
+	size_t n_sent, alloc_sent;
+	sd_event_source *retro_timer;
+	int64_t retro_min_entry;	/* 0: no retro-match running */
+	int64_t retro_cursor, retro_since;
+	size_t retro_hits;
+};
+
+/* reads.c */
+extern const struct ipc_ops matchd_read_ops;
+int reads_start(struct matchd *m);
+void reads_stop(struct matchd *m);
+
+/* hits.c */
+int hits_start(struct matchd *m);
+void hits_stop(struct matchd *m);
+/* Rebuilds the index from the store's active lists; the old one stays on failure. */
+int hits_load_index(struct matchd *m);
+/*
+ * Matches a stored read (entries with id >= min_entry only; > 0 marks
+ * the hits retro) and stores its new hits in one transaction;
+ * appends their ids to ids (room for HOTLIST_CANDIDATES_MAX * 4).
+ */
+int hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *rd,
+    int64_t min_entry, int64_t *ids, size_t max_ids, size_t *n_ids);
+/* Retro-match the window's reads against entries with id >= min_entry (stored as retro). */
+int hits_retro_start(struct matchd *m, int64_t min_entry);
+/* The id the next hot-list entry will get. */
+int64_t hits_next_entry_id(struct matchd *m);
+/* Builds the HIT of a stored hit from the store and queues it on alert.sock. */
+int hits_send(struct matchd *m, int64_t hit_id);
+/* hits_send() for lib/policy's hit_resend. */
+int hits_resend(int64_t hit_id, void *userdata);
+
+#endif

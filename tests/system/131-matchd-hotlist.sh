@@ -1,0 +1,72 @@
+#!/bin/sh
+# Hot lists through alpr-matchd: a real matchd with a real SQLite file,
+# alprctl importing a CA DOJ SVS file and adding a manual entry through
+# control.sock (session, training, PERM_HOTLIST, case and purpose), the
+# index rebuilt and swapped, and READs of listed plates giving hits that
+# are stored and delivered to a test receiver on alert.sock.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "alprctl --offline set-up needs root"
+command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
+plan 16
+matchd=$(bin alpr-matchd)
+ctl=$(bin alprctl)
+peer=$(bin match-peer)
+db=$T/state/alpr.db
+chmod 0700 "$T/state"
+mkdir -m 0700 "$T/xdg"
+export XDG_RUNTIME_DIR=$T/xdg
+write_conf </dev/null
+C="$ctl -f $T/alpr.conf"
+q() { sqlite3 -cmd '.timeout 5000' "$db" "$1"; }
+
+ALPR_PASSWORD="admin password 1" $C --offline user add admin --role administrator >"$T/setup.log" 2>&1
+start recv "$peer" recv "$RUN/alert.sock" "$T/hits.txt"
+start matchd "$matchd" -d -f "$T/alpr.conf"
+wait_for 10 test -S "$RUN/control.sock"
+ALPR_PASSWORD="admin password 1" $C login admin >>"$T/setup.log" 2>&1
+$C training ack >>"$T/setup.log" 2>&1
+
+{
+	echo "DATE11/28/2026 23:05"
+	for i in $(seq 0 50 299); do printf '%-8sCA0120261128\n' "H$i"; done
+	echo "TOTAL RECORD 0000006"
+} > "$T/svs.txt"
+check "import without a session is refused" sh -c \
+	"XDG_RUNTIME_DIR=$T/none $C hotlist import --format svs --case 24-000001 --reason investigation $T/svs.txt >/dev/null 2>&1; [ \$? -ne 0 ]"
+check "import with a prohibited purpose is refused" sh -c \
+	"! $C hotlist import --format svs --case 24-000001 --reason immigration $T/svs.txt >/dev/null 2>&1"
+check "nothing stored by the refused imports" test "$(q 'SELECT count(*) FROM hotlist_entries')" = 0
+check "alprctl hotlist import" $C hotlist import --format svs --case 24-000001 \
+	--reason investigation "$T/svs.txt"
+check "the list is stored as version 1 with 6 entries" \
+	test "$(q "SELECT version || '/' || entries || '/' || sha256 FROM hotlists WHERE active = 1")" = \
+	"1/6/$(sha256sum "$T/svs.txt" | cut -c1-64)"
+check "hotlist status lists it" sh -c "$C --json hotlist status | grep -q '\"version\": *1'"
+check "a manual immigration entry is refused by matchd" sh -c \
+	"! $C hotlist add --plate R7 --category bolo --case 24-000001 --reason immigration --days 3 >/dev/null 2>&1"
+check "a manual entry is added" $C hotlist add --plate R7 --category bolo --case 24-000001 \
+	--reason investigation --days 3
+check "matchd rebuilt its index" loggrep matchd "hot-list index: entries=7"
+
+check "300 READs acknowledged" timeout 30 "$peer" send "$RUN/match.sock" 0 300 50
+check "7 hits stored: 6 listed plates and the manual entry" \
+	test "$(q 'SELECT count(*) FROM hits')" = 7
+wait_for 10 sh -c "[ \$(wc -l < $T/hits.txt) -ge 7 ]"
+check "the 7 hits reach alert.sock" test "$(cut -d' ' -f1 "$T/hits.txt" | sort -u | wc -l)" = 7
+
+# Retro-match: a new entry meets the reads of the last RetroWindowHours.
+check "a manual entry for an earlier read" $C hotlist add --plate R9 --category stolen-plate \
+	--case 24-000002 --reason investigation --days 3
+wait_for 10 loggrep matchd "retro-match done"
+check "gives one retro hit" test "$(q "SELECT count(*) FROM hits WHERE retro = 1")" = 1
+{
+	echo "DATE11/29/2026 01:00"
+	for i in 0 50 100; do printf '%-8sCA0120261129\n' "H$i"; done
+	echo "TOTAL RECORD 0000003"
+} > "$T/svs2.txt"
+check "a new version of the list" sh -c "$C --json hotlist import --format svs --case 24-000001 \
+	--reason investigation $T/svs2.txt | tr -d ' \n' | grep -q '\"version\":2,\"entries\":3,\"added\":0,\"removed\":3,\"unchanged\":3'"
+sleep 1
+check "carried-over entries raise no second hit" test "$(q 'SELECT count(*) FROM hits')" = 8
+[ "$n_fail" -eq 0 ]

@@ -1,0 +1,231 @@
+/*
+ * match-peer: the test peers of alpr-matchd.  Runs in tests only.
+ *
+ *   match-peer send SOCK FIRST COUNT HOT_EVERY
+ *        send COUNT reliable READs to match.sock as alpr-ocrd would, ids
+ *        FIRST.. (32 hex digits); read i has plate H<i> when i is a
+ *        multiple of HOT_EVERY (0: never), R<i> otherwise, and every
+ *        third read a sealed memfd with a crop image; exit 0 once every
+ *        READ is acknowledged
+ *   match-peer recv SOCK OUT
+ *        serve alert.sock as alpr-alertd would: acknowledge every HIT
+ *        that carries a memfd and append "HIT READ_ID ENTRY_PLATE" to OUT
+ *   match-peer control SOCK OP ARGS
+ *        send one REQUEST {"op": OP, "args": ARGS} to control.sock with the
+ *        role alert, as alpr-alertd would; print the reply; exit 0 if ok
+ *   match-peer badread SOCK
+ *        send a READ with a bad plate; exit 0 when matchd closes the
+ *        connection, 1 if it is still open after 5 s
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "ipc/ipc.h"
+
+static long want;
+static FILE *out;
+
+static void
+on_ack(uint64_t seq, void *userdata)
+{
+	if ((long)seq >= want)
+		sd_event_exit(userdata, 0);
+}
+
+static const struct ipc_handler no_table[] = { { 0 } };
+static const struct ipc_ops send_ops = { .table = no_table };
+
+static int
+cmd_send(const char *path, long first, long count, long hot_every)
+{
+	static const char jpeg[] = "\xff\xd8\xff\xe0 not really a jpeg \xff\xd9";
+	struct ipc_client *cl;
+	sd_event *e;
+	int64_t now = time_now_usec(CLOCK_REALTIME);
+	long i;
+	int r, fd;
+
+	sd_event_default(&e);
+	if ((r = ipc_client_new(e, path, IPC_ROLE_OCR, "match-peer", &send_ops, e, &cl)) < 0)
+		fatal_r(r, "client");
+	ipc_client_on_ack(cl, on_ack);
+	want = count;
+	for (i = first; i < first + count; i++) {
+		char id[33], plate[16];
+		json_t *b;
+
+		snprintf(id, sizeof(id), "%032lx", i);
+		snprintf(plate, sizeof(plate), "%c%ld",
+		    hot_every > 0 && i % hot_every == 0 ? 'H' : 'R', i);
+		b = json_pack("{s:s, s:s, s:s, s:f, s:n, s:f, s:[{s:s, s:f}], s:I, s:I, s:I,"
+		    " s:i, s:{s:b}, s:[iiii]}",
+		    "id", id, "camera", "front", "plate", plate, "confidence", 0.9, "state",
+		    "state_confidence", 0.0, "candidates", "plate", "X1", "confidence", 0.1,
+		    "first_usec", (json_int_t)now, "last_usec", (json_int_t)now,
+		    "capture_usec", (json_int_t)now, "frames", 3, "gps", "fix", 0,
+		    "box", 1, 2, 3, 4);
+		fd = -1;
+		if (i % 3 == 0) {
+			json_object_set_new(b, "images", json_pack("{s:[ii]}", "crop", 0,
+			    (int)sizeof(jpeg) - 1));
+			if ((fd = ipc_memfd_from("crop", jpeg, sizeof(jpeg) - 1)) < 0)
+				fatal_r(fd, "memfd");
+		}
+		if ((r = ipc_client_send_reliable(cl, IPC_MSG_READ, b, fd, NULL)) < 0)
+			fatal_r(r, "send %ld", i);
+		if (fd >= 0)
+			close(fd);
+		json_decref(b);
+	}
+	r = sd_event_loop(e);
+	ipc_client_free(cl);
+	sd_event_unref(e);
+	return r < 0;
+}
+
+static int
+on_hit(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
+{
+	const char *read_id, *plate;
+	json_int_t hit;
+
+	if (json_unpack(m->body, "{s:I, s:{s:s}, s:{s:s}}", "hit", &hit, "read", "id", &read_id,
+	    "entry", "plate", &plate) < 0)
+		return -EINVAL;
+	fprintf(out, "%lld %s %s\n", (long long)hit, read_id, plate);
+	fflush(out);
+	return ipc_conn_ack(c, m->seq);
+}
+
+static const struct ipc_handler recv_table[] = {
+	{ IPC_MSG_HIT, IPC_ROLE_MATCH, true, true, on_hit },
+	{ 0 }
+};
+static const struct ipc_ops recv_ops = { .table = recv_table };
+
+static int
+cmd_recv(const char *path, const char *file)
+{
+	struct ipc_server *s;
+	sd_event *e;
+	int fd, r;
+
+	if ((out = fopen(file, "a")) == NULL)
+		fatal("%s", file);
+	unlink(path);
+	if ((fd = ipc_listen(path, 16)) < 0)
+		fatal_r(fd, "%s", path);
+	sd_event_default(&e);
+	if ((r = ipc_server_new(e, fd, IPC_ROLE_ALERT, "match-peer", IPC_ROLE_MATCH, &recv_ops,
+	    NULL, &s)) < 0)
+		fatal_r(r, "server");
+	return sd_event_loop(e) < 0;
+}
+
+static json_t *request;
+static int status = 1;
+
+static int
+on_reply(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
+{
+	char *text = json_dumps(m->body, JSON_COMPACT);
+
+	printf("%s\n", text != NULL ? text : "?");
+	free(text);
+	if (json_is_true(json_object_get(m->body, "more")))
+		return 0;
+	status = json_is_true(json_object_get(m->body, "ok")) ? 0 : 1;
+	sd_event_exit(userdata, 0);
+	return 0;
+}
+
+static int
+control_connected(struct ipc_conn *c, void *userdata)
+{
+	return ipc_conn_send(c, IPC_MSG_REQUEST, 0, 1, request, -1);
+}
+
+static const struct ipc_handler control_table[] = {
+	{ IPC_MSG_REPLY, IPC_ROLE_MATCH, IPC_FD_MAYBE, true, on_reply },
+	{ 0 }
+};
+static const struct ipc_ops control_ops = { .table = control_table,
+	.connected = control_connected };
+
+static int
+cmd_control(const char *path, const char *op, const char *args)
+{
+	struct ipc_client *cl;
+	sd_event *e;
+	int r;
+
+	request = json_pack("{s:s, s:o}", "op", op, "args", json_loads(args, 0, NULL));
+	if (request == NULL)
+		fatalx("bad ARGS");
+	sd_event_default(&e);
+	if ((r = ipc_client_new(e, path, IPC_ROLE_ALERT, "match-peer", &control_ops, e, &cl)) < 0)
+		fatal_r(r, "client");
+	(void)sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0, NULL,
+	    NULL);
+	sd_event_loop(e);
+	return status;
+}
+
+static int
+bad_connected(struct ipc_conn *c, void *userdata)
+{
+	json_t *b = json_pack("{s:s, s:s, s:s, s:f, s:I}", "id", "0123456789abcdef0123456789abcdef",
+	    "camera", "front", "plate", "NOT A PLATE", "confidence", 0.9,
+	    "capture_usec", (json_int_t)time_now_usec(CLOCK_REALTIME));
+
+	return ipc_conn_send(c, IPC_MSG_READ, IPC_F_RELIABLE, 1, b, -1);
+}
+
+static void
+bad_disconnected(struct ipc_conn *c, void *userdata)
+{
+	status = 0;
+	sd_event_exit(userdata, 0);
+}
+
+static const struct ipc_ops bad_ops = { .table = no_table, .connected = bad_connected,
+	.disconnected = bad_disconnected };
+
+static int
+cmd_badread(const char *path)
+{
+	struct ipc_client *cl;
+	sd_event *e;
+	int r;
+
+	sd_event_default(&e);
+	if ((r = ipc_client_new(e, path, IPC_ROLE_OCR, "match-peer", &bad_ops, e, &cl)) < 0)
+		fatal_r(r, "client");
+	(void)sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0, NULL,
+	    NULL);
+	sd_event_loop(e);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("match-peer", false);
+	if (argc == 6 && strcmp(argv[1], "send") == 0)
+		return cmd_send(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]));
+	if (argc == 4 && strcmp(argv[1], "recv") == 0)
+		return cmd_recv(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "control") == 0)
+		return cmd_control(argv[2], argv[3], argv[4]);
+	if (argc == 3 && strcmp(argv[1], "badread") == 0)
+		return cmd_badread(argv[2]);
+	fprintf(stderr, "usage: match-peer send SOCK FIRST COUNT HOT_EVERY | recv SOCK OUT\n");
+	return 2;
+}
