@@ -667,10 +667,9 @@ ipc_server_free(struct ipc_server *s)
 {
 	if (s == NULL)
 		return NULL;
-	while (s->conns != NULL) {
-		s->conns->hello_done = false;	/* no callbacks while tearing down */
+	/* The owner hears of each connection's end, so it can free its data. */
+	while (s->conns != NULL)
 		conn_close_now(s->conns);
-	}
 	sd_event_source_disable_unref(s->io);
 	close(s->listen_fd);
 	endpoint_clear(&s->ep);
@@ -780,7 +779,8 @@ ipc_client_free(struct ipc_client *cl)
 	if (cl == NULL)
 		return NULL;
 	if (cl->conn != NULL) {
-		cl->conn->hello_done = false;
+		if (cl->conn->hello_done && cl->ep.ops->disconnected != NULL)
+			cl->ep.ops->disconnected(cl->conn, cl->ep.userdata);
 		sd_event_source_disable_unref(cl->conn->io);
 		sd_event_source_disable_unref(cl->conn->closer);
 		outq_clear(&cl->conn->q);
