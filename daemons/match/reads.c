@@ -310,4 +310,7 @@ reads_stop(struct matchd *m)
 		batch_commit(m);
 	sd_event_source_unref(m->batch_timer);
 	free(m->batch);
+	/* The servers are freed after this and report their connections' end. */
+	m->batch = NULL;
+	m->n_batch = 0;
 }
