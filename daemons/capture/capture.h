@@ -27,16 +27,16 @@ struct ipc_server;
 struct frame {
 	unsigned refs;
 	int fd;
-	const uint8_t *map;	/* read-only mapping, made by frame_pixels() */
+	const uint8_t *copy;	/* the pixels read back, made by frame_pixels() */
 	size_t size;
 	int width, height, stride;
 };
 
-/* A writable frame of width x height (stride == width); seal it before use. */
+/* A frame of width x height (stride == width) with pixels to fill; seal it before use. */
 int frame_new(int width, int height, struct frame **ret, uint8_t **ret_pixels);
-/* Drops the writable mapping and seals the memfd. */
+/* Writes the pixels into a sealed memfd and lets them go, even on failure. */
 int frame_seal(struct frame *f, uint8_t *pixels);
-/* The pixels, read-only (mapped on first use), or NULL. */
+/* The pixels, read-only (read back on first use), or NULL. */
 const uint8_t *frame_pixels(struct frame *f);
 struct frame *frame_ref(struct frame *f);
 struct frame *frame_unref(struct frame *f);

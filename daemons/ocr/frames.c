@@ -5,7 +5,7 @@
  * by lib/ipc, SO_PEERCRED by the socket's mode), trusted for nothing.  Every
  * field of the JSON body is fetched with its type checked and its range
  * bounded, the descriptor must be a memfd sealed against writes and
- * resizing whose size is exactly stride * height, and it is mapped read-only.
+ * resizing whose size is exactly stride * height.
  * Only then does a frame exist; a bad one is refused alone (the caller logs).
  */
 #include "config.h"
@@ -14,7 +14,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/time.h"
@@ -33,13 +32,29 @@ frame_unref(struct frame *f)
 {
 	if (f == NULL || --f->refs > 0)
 		return NULL;
-	if (f->map != NULL)
-		munmap((void *)f->map, f->size);
+	free(f->copy);
 	if (f->fd >= 0)
 		close(f->fd);
 	json_decref(f->gps);
 	free(f);
 	return NULL;
+}
+
+const uint8_t *
+frame_pixels(struct frame *f)
+{
+	uint8_t *p;
+
+	if (f->copy == NULL) {
+		if ((p = malloc(f->size)) == NULL)
+			return NULL;
+		if (ipc_memfd_read(f->fd, p, f->size) < 0) {
+			free(p);
+			return NULL;
+		}
+		f->copy = p;
+	}
+	return f->copy;
 }
 
 /* Camera names are config section names: [A-Za-z0-9_-], 1..32 bytes. */
@@ -130,7 +145,6 @@ frame_from_msg(struct ipc_msg *m, struct frame **ret, const char **ret_why)
 	json_error_t err;
 	struct frame *f = NULL;
 	size_t size;
-	void *map;
 	int r;
 
 	*ret_why = NULL;
@@ -177,13 +191,6 @@ frame_from_msg(struct ipc_msg *m, struct frame **ret, const char **ret_why)
 		r = -EBADMSG;
 		goto fail;
 	}
-	map = mmap(NULL, size, PROT_READ, MAP_SHARED, m->fd, 0);
-	if (map == MAP_FAILED) {
-		r = -errno;
-		*ret_why = "cannot map the memfd";
-		goto fail;
-	}
-	f->map = map;
 	f->size = size;
 	f->fd = m->fd;
 	m->fd = -1;

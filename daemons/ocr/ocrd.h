@@ -35,13 +35,14 @@
 struct daemon;
 
 /*
- * One frame from capture: the sealed memfd mapped read-only.  Reference
+ * One frame from capture: its sealed memfd.  Only the workers and the
+ * image of a read need the pixels, so they are read on demand.  Reference
  * counted: the queue, the worker's job and a track's best frame may share it.
  */
 struct frame {
 	unsigned refs;
 	int fd;
-	const uint8_t *map;
+	uint8_t *copy;			/* the pixels, once frame_pixels() read them */
 	size_t size;
 	char camera[OCR_CAMERA_MAX + 1];
 	int64_t number;
@@ -55,6 +56,8 @@ struct frame {
 
 struct frame *frame_ref(struct frame *f);
 struct frame *frame_unref(struct frame *f);
+/* The pixels (stride * height bytes), read from the memfd on first use, or NULL. */
+const uint8_t *frame_pixels(struct frame *f);
 /*
  * Validates a FRAME body and its descriptor; on success takes the
  * descriptor (m->fd becomes -1).  -EBADMSG with *ret_why on a bad frame.

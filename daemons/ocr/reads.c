@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -75,8 +74,9 @@ cand_cmp(const void *a, const void *b)
 static int
 images_new(const struct track *t, json_t **ret_images)
 {
-	const struct frame *f = t->best;
-	uint8_t *crop = NULL, *ctx = NULL, *map;
+	struct frame *f = t->best;
+	const uint8_t *px = frame_pixels(f);
+	uint8_t *crop = NULL, *ctx = NULL, *both = NULL;
 	size_t crop_len, ctx_len;
 	int box[4], whole[4] = { 0, 0, f->width, f->height }, fd = -1, r;
 	int mx = t->best_box[2] / 6, my = t->best_box[3] / 4;
@@ -88,17 +88,20 @@ images_new(const struct track *t, json_t **ret_images)
 	    t->best_box[0] + t->best_box[2] + mx - box[0];
 	box[3] = t->best_box[1] + t->best_box[3] + my > f->height ? f->height - box[1] :
 	    t->best_box[1] + t->best_box[3] + my - box[1];
-	if ((r = ocr_jpeg_encode(f->map, f->width, f->height, f->stride, box, CROP_MAX_SIDE,
+	if (px == NULL)
+		return -ENOMEM;
+	if ((r = ocr_jpeg_encode(px, f->width, f->height, f->stride, box, CROP_MAX_SIDE,
 	    JPEG_QUALITY, &crop, &crop_len)) < 0 ||
-	    (r = ocr_jpeg_encode(f->map, f->width, f->height, f->stride, whole,
+	    (r = ocr_jpeg_encode(px, f->width, f->height, f->stride, whole,
 	    CONTEXT_MAX_SIDE, JPEG_QUALITY, &ctx, &ctx_len)) < 0)
 		goto out;
-	if ((fd = r = ipc_memfd_new("alpr-read", crop_len + ctx_len, (void **)&map)) < 0)
+	if ((both = malloc(crop_len + ctx_len)) == NULL) {
+		r = -ENOMEM;
 		goto out;
-	memcpy(map, crop, crop_len);
-	memcpy(map + crop_len, ctx, ctx_len);
-	munmap(map, crop_len + ctx_len);
-	if ((r = ipc_memfd_seal(fd)) < 0)
+	}
+	memcpy(both, crop, crop_len);
+	memcpy(both + crop_len, ctx, ctx_len);
+	if ((fd = r = ipc_memfd_from("alpr-read", both, crop_len + ctx_len)) < 0)
 		goto out;
 	*ret_images = json_pack("{s:[I,I],s:[I,I]}", "crop", (json_int_t)0,
 	    (json_int_t)crop_len, "context", (json_int_t)crop_len, (json_int_t)ctx_len);
@@ -108,23 +111,14 @@ out:
 		close(fd);
 	free(crop);
 	free(ctx);
+	free(both);
 	return r;
 }
 
 static int
 empty_memfd(void)
 {
-	void *map;
-	int fd, r;
-
-	if ((fd = ipc_memfd_new("alpr-read", 1, &map)) < 0)
-		return fd;
-	munmap(map, 1);
-	if ((r = ipc_memfd_seal(fd)) < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return ipc_memfd_from("alpr-read", "", 1);
 }
 
 static json_t *

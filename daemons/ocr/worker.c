@@ -14,7 +14,7 @@
  *   again with a backoff; its frame is dropped, the daemon carries on.
  *
  * - The worker (worker_main) loads the models once, then loops: receive a
- *   job, map the memfd read-only, rec_run(), reply.  It keeps only its
+ *   job, copy the frame out of its memfd, rec_run(), reply.  It keeps only its
  *   socket and stderr, and dies with its parent (PR_SET_PDEATHSIG).
  *
  * Frames wait in one FIFO shared by the workers, capped at
@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -107,6 +106,8 @@ worker_main(int sock, const struct alpr_conf *conf)
 {
 	struct rec_options opt;
 	struct rec_ctx *ctx;
+	uint8_t *px = NULL;		/* the frame, copied in: see ipc_memfd_read() */
+	size_t px_size = 0;
 	sigset_t none;
 	int r;
 
@@ -137,7 +138,7 @@ worker_main(int sock, const struct alpr_conf *conf)
 		json_int_t w, h, stride;
 		const char *why;
 		json_t *out = NULL;
-		void *map;
+		size_t size;
 		ssize_t len;
 
 		struct pollfd pfd = { .fd = WORKER_FD, .events = POLLIN };
@@ -155,13 +156,17 @@ worker_main(int sock, const struct alpr_conf *conf)
 		    json_unpack(m.body, "{s:I,s:I,s:I}", "width", &w, "height", &h,
 		    "stride", &stride) < 0)
 			_exit(1);
-		map = mmap(NULL, (size_t)stride * (size_t)h, PROT_READ, MAP_SHARED, m.fd, 0);
-		if (map == MAP_FAILED)
-			r = -errno;
-		else {
-			r = rec_run(ctx, map, (int)w, (int)h, (size_t)stride, 0, &res);
-			munmap(map, (size_t)stride * (size_t)h);
+		size = (size_t)stride * (size_t)h;
+		if (size > px_size) {
+			free(px);
+			px_size = 0;
+			if ((px = malloc(size)) == NULL)
+				_exit(1);
+			px_size = size;
 		}
+		r = ipc_memfd_read(m.fd, px, size);
+		if (r == 0)
+			r = rec_run(ctx, px, (int)w, (int)h, (size_t)stride, 0, &res);
 		if (r < 0)
 			out = json_pack("{s:i}", "error", -r);
 		else

@@ -134,6 +134,13 @@ int ipc_memfd_new(const char *name, size_t size, void **ret_map);
 int ipc_memfd_seal(int fd);
 /* A sealed memfd holding a copy of data (one write, no mapping): returns the fd. */
 int ipc_memfd_from(const char *name, const void *data, size_t size);
+/*
+ * Copies the first size bytes of fd into buf with pread(): on virtual
+ * machines a fresh shared mapping of a frame costs several times a copy
+ * (doc/benchmarks.md), so readers copy rather than map.  0 or -errno
+ * (-EIO if the file is shorter).
+ */
+int ipc_memfd_read(int fd, void *buf, size_t size);
 /* 0 if fd is a memfd sealed against writing and resizing; its size in *ret_size. */
 int ipc_memfd_check(int fd, size_t *ret_size);
 

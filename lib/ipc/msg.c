@@ -295,6 +295,24 @@ ipc_memfd_from(const char *name, const void *data, size_t size)
 	return fd;
 }
 
+int
+ipc_memfd_read(int fd, void *buf, size_t size)
+{
+	char *p = buf;
+	off_t off = 0;
+	ssize_t n;
+
+	while ((size_t)off < size) {
+		n = pread(fd, p + off, size - (size_t)off, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += n;
+	}
+	return 0;
+}
+
 static const char *const role_names[] = { "capture", "ocr", "match", "alert", "ctl", "test" };
 
 const char *

@@ -226,6 +226,10 @@ cars(int argc, char **argv)
 		}
 	}
 	close(sock);
+	for (size_t i = 0; i < n_plates; i++)
+		free(plates[i].grey);
+	free(img);
+	free(bg);
 	return 0;
 }
 
@@ -284,6 +288,7 @@ bad(int argc, char **argv)
 		return 1;
 	}
 	close(sock);
+	free(img);
 	return 0;
 }
 

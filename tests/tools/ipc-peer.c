@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -347,7 +346,8 @@ bench_messages(const char *path)
 /*
  * Frames: the sender copies each 1280x720 grey frame once into a new sealed
  * memfd (as capture does from the camera's buffer) and passes it; the
- * receiver checks the seals and maps it.
+ * receiver checks the seals and reads the whole frame out (as an ocrd
+ * worker does), with pread(): see ipc_memfd_read().
  */
 static void
 bench_frames(void)
@@ -357,7 +357,7 @@ bench_frames(void)
 	struct ipc_msg m = { .fd = -1 };
 	const char *why;
 	int sv[2], i, fd, status;
-	unsigned char *map, *frame;
+	unsigned char *in, *frame;
 	volatile unsigned sum = 0;
 	int64_t t0, t1;
 	double c0, cc, cs, cr0;
@@ -371,14 +371,15 @@ bench_frames(void)
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
+		if ((in = malloc(W * H)) == NULL)
+			_exit(2);
 		for (i = 0; i < N; i++) {
 			while (ipc_recv(sv[1], &m, &why) == -EAGAIN)
 				;
-			if (m.fd < 0 || ipc_memfd_check(m.fd, &size) < 0)
+			if (m.fd < 0 || ipc_memfd_check(m.fd, &size) < 0 || size != W * H ||
+			    ipc_memfd_read(m.fd, in, size) < 0 || in[0] != (unsigned char)i)
 				_exit(2);
-			map = mmap(NULL, size, PROT_READ, MAP_SHARED, m.fd, 0);
-			sum += map[0] + map[size - 1];
-			munmap(map, size);
+			sum += in[0] + in[size - 1];
 			ipc_msg_clear(&m);
 		}
 		_exit(0);
@@ -403,9 +404,11 @@ bench_frames(void)
 	cs = cpu_sec(RUSAGE_SELF) - c0;
 	cc = cs + cpu_sec(RUSAGE_CHILDREN) - cr0;
 	printf("ipc: %d frames 1280x720 by memfd in %.2f s: %.0f frames/s; CPU per frame %.0f us "
-	    "sending (one copy into the memfd), %.0f us receiving%s\n", N, (t1 - t0) / 1e6,
-	    N / ((t1 - t0) / 1e6), cs * 1e6 / N, (cc - cs) * 1e6 / N,
+	    "sending (one copy into the memfd), %.0f us receiving (one copy out)%s\n", N,
+	    (t1 - t0) / 1e6, N / ((t1 - t0) / 1e6), cs * 1e6 / N, (cc - cs) * 1e6 / N,
 	    WEXITSTATUS(status) == 0 ? "" : " RECEIVER FAILED");
+	printf("ipc: CPU-bound frame rate with both ends on one core: %.0f frames/s "
+	    "(target >= 1000)\n", N / cc);
 	json_decref(b);
 	free(frame);
 	close(sv[0]);
