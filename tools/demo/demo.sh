@@ -21,7 +21,10 @@
 # print the summary), DEMO_SECONDS (stop after so long), DEMO_LOOP=no (play
 # the drive once, keep running), DEMO_FPS (replay rate, default 30; 0 as
 # fast as alpr-ocrd takes frames), DEMO_DIR (runtime directory, database and
-# logs there, kept afterwards; default a throw-away one), DEMO_MDC_PORT (MDC
+# logs there, kept afterwards; default a throw-away one), DEMO_CAMERAS=N
+# (N cameras replaying the drive), DEMO_HOTLIST_EXTRA=FILE (a delimited hot
+# list imported besides the sample), DEMO_CONF_EXTRA (more alpr.conf
+# lines; the last three for tests/bench/bench-pipeline.sh), DEMO_MDC_PORT (MDC
 # page port; default a free one), DEMO_VERBOSE=1 (every log line, debug too).
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -104,39 +107,59 @@ $GPS_CONF
 Listen=127.0.0.1:$MDC_PORT
 [ocr]
 ModelDirectory=$top_srcdir/models
-[camera.demo]
+EOF2
+# One camera "demo", or DEMO_CAMERAS=N cameras demo1..demoN replaying the
+# same drive (tests/bench/bench-pipeline.sh).
+ncam=${DEMO_CAMERAS:-1}
+cams=demo
+[ "$ncam" -gt 1 ] && cams=$(seq -f 'demo%g' 1 "$ncam" | tr '\n' ' ')
+for c in $cams; do
+	cat >> "$CONF" <<EOF2
+[camera.$c]
 Source=images
 Path=$FRAMES
 FrameRate=${DEMO_FPS:-30}
 Loop=${DEMO_LOOP:-yes}
 $CAM_POS
 EOF2
+done
+# DEMO_CONF_EXTRA: more configuration lines (the benchmark's [match]).
+[ -n "${DEMO_CONF_EXTRA:-}" ] && printf '%s\n' "$DEMO_CONF_EXTRA" >> "$CONF"
 
 # ---- the supervisor ---------------------------------------------------------
-daemons="matchd alertd ocrd captured"
-args_matchd="" args_alertd="" args_ocrd="" args_captured="-c demo"
+# Each supervised process: its name, program and arguments.  Its pid goes
+# into $D/pids as "NAME PID" at every start (for the benchmark's figures).
+capturers=""
+for c in $cams; do
+	capturers="$capturers captured_$c"
+	eval "prog_captured_$c=captured args_captured_$c=\"-c $c\""
+done
+daemons="matchd alertd ocrd$capturers"
+prog_matchd=matchd prog_alertd=alertd prog_ocrd=ocrd
+args_matchd="" args_alertd="" args_ocrd=""
 restarts=0
 FOLLOW_PID=""
 verbose_flag=""
 [ "${DEMO_VERBOSE:-0}" = 1 ] && verbose_flag=-d
 
 launch() {
-	local d=$1 a
-	eval "a=\$args_$d"
+	local d=$1 a prog
+	eval "a=\$args_$d prog=\$prog_$d"
 	# shellcheck disable=SC2086
-	"$top_builddir/alpr-$d" -f "$CONF" ${verbose_flag} $a >> "$D/log/$d.log" 2>&1 &
+	"$top_builddir/alpr-$prog" -f "$CONF" ${verbose_flag} $a >> "$D/log/$d.log" 2>&1 &
 	eval "pid_$d=$!"
+	echo "$d $!" >> "$D/pids"
 }
 
 stop_all() {
 	trap - INT TERM
 	echo
 	say "stopping"
-	for d in captured ocrd alertd matchd; do
+	for d in $capturers ocrd alertd matchd; do
 		eval "p=\${pid_$d:-}"
 		[ -n "$p" ] && kill -TERM "$p" 2> /dev/null
 	done
-	for d in captured ocrd alertd matchd; do
+	for d in $capturers ocrd alertd matchd; do
 		eval "p=\${pid_$d:-}"
 		[ -n "$p" ] || continue
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2> /dev/null || break; sleep 0.2; done
@@ -180,7 +203,7 @@ trap stop_all INT TERM
 start=$(date +%s)
 say "runtime directory $D/run"
 for d in $daemons; do : > "$D/log/$d.log"; done
-rm -f "$D/done" "$D/user-ready" "$D/alerts.jsonl" "$D/stats.json"
+rm -f "$D/done" "$D/user-ready" "$D/alerts.jsonl" "$D/stats.json" "$D/pids"
 DEMO_USER=demo DEMO_PASSWORD=demo-demo-demo-1 DEMO_ADMIN_PASSWORD=demo-admin-pass-1
 # shellcheck disable=SC2046
 DEMO_PASSWORD=$DEMO_PASSWORD $PY "$top_srcdir/tools/demo/mdc-follow.py" \
@@ -243,8 +266,17 @@ elif "$ALPRCTL" -f "$CONF" hotlist --help 2>&1 | grep -q 'hotlist import'; then
 else
 	lacking "hot-list import (alprctl hotlist import: branch hotlist)"
 fi
+if [ -n "${DEMO_HOTLIST_EXTRA:-}" ]; then
+	if "$ALPRCTL" -f "$CONF" hotlist import --format delimited --source extra \
+		--case DEMO-0002 --reason investigation "$DEMO_HOTLIST_EXTRA" \
+		> "$D/log/hotlist-extra.log" 2> "$D/log/hotlist-extra.err"; then
+		say "extra hot list imported: $(grep -a '^entries' "$D/log/hotlist-extra.log" | tr -s ' ')"
+	else
+		say "the extra hot list was refused: $(tail -1 "$D/log/hotlist-extra.err")"
+	fi
+fi
 
-launch captured
+for d in $capturers; do launch "$d"; done
 if [ "$ONCE" = 1 ]; then
 	say "running; the drive plays once, then all stops (Ctrl-C stops it sooner)"
 else

@@ -21,6 +21,7 @@ with the drive's ground truth).
 Only the Python standard library: it runs wherever the demo does.
 """
 import argparse
+import glob
 import http.client
 import json
 import os
@@ -31,7 +32,7 @@ import threading
 import time
 import urllib.parse
 
-LOGS = ('captured', 'ocrd', 'matchd', 'alertd')
+DAEMONS = ('ocrd', 'matchd', 'alertd')	# and captured_CAMERA, one per camera
 READ_RE = re.compile(r'read id=([0-9a-f]{32}) camera=(\S+) frames=(\d+)')
 FINISHED_RE = re.compile(r'camera (\S+): replay finished after (\d+) frames')
 CAPTURED_RE = re.compile(r'camera (\S+): (\d+) frames, (\d+) sent, (\d+) dropped')
@@ -40,7 +41,7 @@ OCRD_RE = re.compile(r'stopping: (\d+) frames received, (\d+) read, (\d+) droppe
 lock = threading.Lock()
 state = {
 	'reads': 0, 'read_ids': set(), 'alerts': [], 'hit_ids': set(),
-	'finished': None, 'captured': None, 'ocrd': None, 'health': {},
+	'finished': {}, 'capturers': set(), 'captured': {}, 'ocrd': None, 'health': {},
 	'last_event': time.monotonic(), 'logged_in': False,
 }
 
@@ -221,8 +222,10 @@ def follow_logs(args):
 	files = {}
 	while True:
 		busy = False
-		for name in LOGS:
-			path = os.path.join(args.log_dir, name + '.log')
+		for path in sorted(glob.glob(os.path.join(args.log_dir, '*.log'))):
+			name = os.path.basename(path)[:-4]
+			if name not in DAEMONS and not name.startswith('captured'):
+				continue
 			if name not in files:
 				try:
 					files[name] = open(path, 'r', errors='replace')
@@ -254,10 +257,12 @@ def log_line(name, line, verbose):
 			state['last_event'] = time.monotonic()
 		out('READ   id=%s camera=%s frames=%s' % m.groups())
 		return
+	if name.startswith('captured'):
+		state['capturers'].add(name)
 	m = FINISHED_RE.search(line)
-	if m and name == 'captured':
+	if m and name.startswith('captured'):
 		with lock:
-			state['finished'] = int(m.group(2))
+			state['finished'][m.group(1)] = int(m.group(2))
 			state['last_event'] = time.monotonic()
 	# alsa-lib's own complaints (no sound card here) only when verbose.
 	if verbose or ('ALSA lib' not in line and (
@@ -270,15 +275,18 @@ def log_line(name, line, verbose):
 
 def summary(args):
 	# The daemons' last words (written as they stopped) first.
-	for name, rx in (('captured', CAPTURED_RE), ('ocrd', OCRD_RE)):
-		try:
-			with open(os.path.join(args.log_dir, name + '.log'), errors='replace') as f:
-				for line in f:
-					m = rx.search(line)
-					if m:
-						state[name] = tuple(int(x) for x in m.groups()[-3:])
-		except OSError:
-			pass
+	for path in sorted(glob.glob(os.path.join(args.log_dir, '*.log'))):
+		name = os.path.basename(path)[:-4]
+		if name != 'ocrd' and not name.startswith('captured'):
+			continue
+		with open(path, errors='replace') as f:
+			for line in f:
+				m = CAPTURED_RE.search(line)
+				if m and name.startswith('captured'):
+					state['captured'][m.group(1)] = tuple(int(x) for x in m.groups()[1:])
+				m = OCRD_RE.search(line)
+				if m and name == 'ocrd':
+					state['ocrd'] = tuple(int(x) for x in m.groups())
 	with lock:
 		alerts = list(state['alerts'])
 		lat = [a['latency_ms'] for a in alerts if a['latency_ms'] is not None]
@@ -288,19 +296,23 @@ def summary(args):
 			'categories': {},
 			'latency_ms': {'p50': percentile(lat, 50), 'p99': percentile(lat, 99),
 				       'max': max(lat) if lat else None, 'n': len(lat)},
-			'replay_finished_frames': state['finished'],
+			'replay_finished_frames': sum(state['finished'].values()),
 		}
 		for a in alerts:
 			stats['categories'][a['category']] = stats['categories'].get(a['category'], 0) + 1
 		if state['captured']:
-			stats['frames'], stats['sent'], stats['dropped'] = state['captured']
+			stats['cameras'] = {k: dict(zip(('frames', 'sent', 'dropped'), v))
+					    for k, v in state['captured'].items()}
+			stats['frames'], stats['sent'], stats['dropped'] = (
+				sum(v[i] for v in state['captured'].values()) for i in range(3))
 		if state['ocrd']:
 			stats['ocrd_received'], stats['ocrd_read'], stats['ocrd_dropped'] = state['ocrd']
 		health = dict(state['health'])
 	if 'frames' in stats:
 		f = stats['frames']
-		frames = '%d captured, %d sent to alpr-ocrd, %d dropped (%.0f %%)' % (
-			f, stats['sent'], stats['dropped'], 100.0 * stats['dropped'] / f if f else 0)
+		frames = '%d captured, %d sent to alpr-ocrd, %d dropped (%.0f %%)%s' % (
+			f, stats['sent'], stats['dropped'], 100.0 * stats['dropped'] / f if f else 0,
+			' by %d cameras' % len(stats['cameras']) if len(stats['cameras']) > 1 else '')
 	elif health:
 		frames = ', '.join('camera %s: %s frames, %s dropped (last health report)' % (
 			k, v.get('frames'), v.get('dropped')) for k, v in health.items())
@@ -355,7 +367,8 @@ def main():
 		threading.Thread(target=fn, args=(args,), daemon=True).start()
 	said = False
 	while not done.wait(0.5):
-		if args.once and not said and state['finished'] is not None and \
+		if args.once and not said and state['capturers'] and \
+				len(state['finished']) >= len(state['capturers']) and \
 				time.monotonic() - state['last_event'] > args.quiet:
 			said = True
 			out('       [follow] replay finished, nothing new for %.0f s' % args.quiet)
