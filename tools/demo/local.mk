@@ -7,3 +7,5 @@ demo: all
 EXTRA_DIST += tools/demo/demo.sh tools/demo/mdc-follow.py
 dist_check_SCRIPTS += tests/system/091-demo.sh
 TESTS += tests/system/091-demo.sh
+BENCHES += tests/bench/bench-pipeline.sh
+EXTRA_DIST += tests/bench/bench-pipeline.sh
