@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,7 +46,15 @@ hits_load_index(struct matchd *m)
 		    m->index != NULL ? "previous" : "empty");
 		return r;
 	}
-	hotlist_index_free(m->index);
+	if (m->index != NULL) {
+		hotlist_index_free(m->index);
+		/*
+		 * The old index's many small blocks go back to malloc's free
+		 * lists, not to the system; hand them back, so that RSS follows
+		 * the active list's size after an import instead of its peak.
+		 */
+		malloc_trim(0);
+	}
 	m->index = idx;
 	hotlist_index_get_stats(idx, &st);
 	log_info("hot-list index: entries=%zu wildcards=%zu refused=%zu bytes=%zu",

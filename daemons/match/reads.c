@@ -81,7 +81,7 @@ parse_read(json_t *body, int fd, struct pending_read *p)
 		return "bad plate";
 	if (camera[0] == '\0' || strlen(camera) > 64)
 		return "bad camera";
-	if (capture <= 0 || !(conf >= 0 && conf <= 1))
+	if (capture <= 0 || !(conf >= 0 && conf <= 1) || !(sconf >= 0 && sconf <= 1))
 		return "bad capture_usec or confidence";
 	if (state_o != NULL && !json_is_null(state_o)) {
 		if (!json_is_string(state_o) || strlen(state = json_string_value(state_o)) != 2)
@@ -95,7 +95,7 @@ parse_read(json_t *body, int fd, struct pending_read *p)
 			double cc;
 
 			if (json_unpack(c, "{s:s, s:F}", "plate", &cp, "confidence", &cc) < 0 ||
-			    !store_plate_valid(cp))
+			    !store_plate_valid(cp) || !(cc >= 0 && cc <= 1))
 				return "bad candidate";
 		}
 	}

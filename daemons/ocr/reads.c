@@ -121,6 +121,20 @@ empty_memfd(void)
 	return ipc_memfd_from("alpr-read", "", 1);
 }
 
+/*
+ * A text's confidence on the wire: its recognizer score (0..100 a frame,
+ * lib/recognize) summed over the track and averaged over its frames, then
+ * scaled to READ's 0..1 (doc/protocol.md; alpr-matchd refuses a READ
+ * outside it).  The one place the two scales meet.
+ */
+static double
+wire_confidence(double score_sum, unsigned frames)
+{
+	double c = frames > 0 ? score_sum / frames / 100.0 : 0;
+
+	return c < 0 ? 0 : c > 1 ? 1 : c;
+}
+
 static json_t *
 read_body(const struct reads *rd, const struct track *t, const char *id)
 {
@@ -133,23 +147,19 @@ read_body(const struct reads *rd, const struct track *t, const char *id)
 	qsort(c, n, sizeof(c[0]), cand_cmp);
 	if ((cands = json_array()) == NULL)
 		return NULL;
-	/* A text's confidence is its score averaged over the track's frames. */
-	for (size_t i = 0; i < n && (int64_t)i < rd->top_n; i++) {
-		double cc = c[i].score / t->frames;
-
+	for (size_t i = 0; i < n && (int64_t)i < rd->top_n; i++)
 		json_array_append_new(cands, json_pack("{s:s,s:f}", "plate", c[i].text,
-		    "confidence", cc > 100 ? 100 : cc));
-	}
+		    "confidence", wire_confidence(c[i].score, t->frames)));
 	for (size_t i = 1; i < sizeof(t->states) / sizeof(t->states[0]); i++)
 		if (t->states[i].score > t->states[state].score)
 			state = i;
-	conf = n > 0 ? c[0].score / t->frames : 0;
-	state_conf = t->states[state].score / t->frames;
+	conf = n > 0 ? wire_confidence(c[0].score, t->frames) : 0;
+	state_conf = wire_confidence(t->states[state].score, t->frames);
 	body = json_pack("{s:s,s:s,s:s,s:f,s:s*,s:f,s:o,s:I,s:I,s:I,s:i,s:O,s:[i,i,i,i]}",
 	    "id", id, "camera", t->camera, "plate", n > 0 ? c[0].text : t->best_text,
-	    "confidence", conf > 100 ? 100 : conf,
+	    "confidence", conf,
 	    "state", t->states[state].code[0] ? t->states[state].code : NULL,
-	    "state_confidence", state_conf > 100 ? 100 : state_conf, "candidates", cands,
+	    "state_confidence", state_conf, "candidates", cands,
 	    "first_usec", (json_int_t)t->first_usec, "last_usec", (json_int_t)t->last_usec,
 	    "capture_usec", (json_int_t)t->best->capture_usec, "frames", (int)t->frames,
 	    "gps", t->best->gps, "box", t->best_box[0], t->best_box[1], t->best_box[2],

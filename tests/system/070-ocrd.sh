@@ -9,7 +9,7 @@
 . "${top_srcdir:-.}/tests/system/lib.sh"
 MODELS=${ALPR_MODEL_DIR:-$top_srcdir/models}
 [ -f "$MODELS/glyph-cnn.onnx" ] || skip_all "no recognizer models in $MODELS"
-plan 16
+plan 17
 
 PEER=$(bin frame-peer)
 OCRD=$(bin alpr-ocrd)
@@ -49,6 +49,10 @@ check "each read has the car's plate" test "$(cut -d' ' -f2 "$READS" | tr '\n' '
 	"$(cut -d' ' -f3 "$T/cars.txt" | tr '\n' ' ')"
 check "reads aggregate several frames and carry JPEG crop and context" \
 	awk '$3 < 2 || $4 != "jpeg" || $7 != "fix" { exit 1 }' "$READS"
+# READ's confidences are 0..1 (doc/protocol.md), the scale alpr-matchd
+# accepts; the recognizer's own 0..100 must not leak onto the wire.
+check "confidences on the wire are within 0..1, and not all tiny" \
+	awk '$8 <= 0.01 || $8 > 1 || $9 > 1 { exit 1 }' "$READS"
 
 # A worker killed with SIGKILL (as a hostile image might) is replaced.
 victim=$(pgrep -P "$pid_ocrd" | head -n 1)

@@ -13,7 +13,8 @@
  *	daemon kept the connection open through all of them.
  *   frame-peer recv SOCKET FILE
  *	acts as alpr-matchd on SOCKET (match.sock): checks each READ (fields,
- *	JPEG images in its memfd), appends "id plate frames" to FILE and
+ *	JPEG images in its memfd), appends "id plate frames images camera
+ *	candidates gps confidence top-candidate-confidence" to FILE and
  *	fsyncs it before it acknowledges, and skips a read whose id is already
  *	in FILE (as matchd does), so a kill -9 between commit and ACK shows.
  *
@@ -333,7 +334,7 @@ on_read(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 	const char *id, *plate, *camera;
 	json_int_t frames, co, cl, xo, xl, first, last;
 	json_t *cands, *gps;
-	double conf;
+	double conf, cand_max = 0;
 	bool images = false;
 	size_t size;
 
@@ -352,15 +353,27 @@ on_read(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 			munmap(map, size);
 		}
 	}
+	/* The largest candidate confidence, for the 0..1 check of 070-ocrd. */
+	{
+		json_t *cand;
+		size_t i;
+
+		json_array_foreach(cands, i, cand) {
+			double cc = json_number_value(json_object_get(cand, "confidence"));
+
+			if (cc > cand_max)
+				cand_max = cc;
+		}
+	}
 	if (seen_has(id)) {
 		resends++;
 		log_info("read %s again (resend %llu), acknowledged", id,
 		    (unsigned long long)resends);
 	} else {
 		/* commit before ACK: a kill between them must not lose the read */
-		fprintf(out, "%s %s %lld %s %s %zu %s\n", id, plate, (long long)frames,
+		fprintf(out, "%s %s %lld %s %s %zu %s %.4f %.4f\n", id, plate, (long long)frames,
 		    images ? "jpeg" : "noimages", camera, json_array_size(cands),
-		    json_is_true(json_object_get(gps, "fix")) ? "fix" : "nofix");
+		    json_is_true(json_object_get(gps, "fix")) ? "fix" : "nofix", conf, cand_max);
 		fflush(out);
 		fsync(fileno(out));
 		seen_add(id);

@@ -12,18 +12,40 @@
 # does not do its part yet, an alprctl command, gpsd, the drive) is said,
 # once, and the demo goes on without it.
 #
-# Environment: DEMO_SECONDS (stop after so long), DEMO_LOOP=no (play the
-# drive once), DEMO_MDC_PORT (MDC page port; default a free one),
-# DEMO_VERBOSE=1 (every log line, not just the telling ones).
+# What the deputy would see is printed by tools/demo/mdc-follow.py, logged
+# in to the MDC page like the page itself: one ALERT line per hit as
+# alpr-alertd pushes it, READ lines (ids) from alpr-ocrd, and the closing
+# summary (frames, reads, alerts, frame-to-alert latency).
+#
+# Environment: DEMO_ONCE=1 (play the drive once, stop when all is quiet,
+# print the summary), DEMO_SECONDS (stop after so long), DEMO_LOOP=no (play
+# the drive once, keep running), DEMO_FPS (replay rate, default 30; 0 as
+# fast as alpr-ocrd takes frames), DEMO_DIR (runtime directory, database and
+# logs there, kept afterwards; default a throw-away one), DEMO_CAMERAS=N
+# (N cameras replaying the drive), DEMO_HOTLIST_EXTRA=FILE (a delimited hot
+# list imported besides the sample), DEMO_CONF_EXTRA (more alpr.conf
+# lines; the last three for tests/bench/bench-pipeline.sh), DEMO_MDC_PORT (MDC
+# page port; default a free one), DEMO_VERBOSE=1 (every log line, debug too).
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 DRIVE=${DEMO_DRIVE:-$top_builddir/build/drive}
 PY=/usr/bin/python3
 ALPRCTL=$top_builddir/alprctl
-D=$(mktemp -d "${TMPDIR:-/tmp}/alpr-demo.XXXXXX")
+if [ -n "${DEMO_DIR:-}" ]; then
+	D=$(mkdir -p "$DEMO_DIR" && cd "$DEMO_DIR" && pwd) || exit 1
+	KEEP=1
+else
+	D=$(mktemp -d "${TMPDIR:-/tmp}/alpr-demo.XXXXXX")
+	KEEP=0
+fi
 chmod 0700 "$D"
+rm -rf "$D/run" "$D/state" "$D/log" "$D/xdg"	# a kept DEMO_DIR starts afresh
 mkdir -p "$D/run" "$D/state" "$D/frames" "$D/log"
+# Logs go to the files below, never to a journal this shell may be writing to.
+unset JOURNAL_STREAM
+ONCE=${DEMO_ONCE:-0}
+[ "$ONCE" = 1 ] && DEMO_LOOP=no
 CONF=$D/alpr.conf
 missing=""
 
@@ -85,57 +107,59 @@ $GPS_CONF
 Listen=127.0.0.1:$MDC_PORT
 [ocr]
 ModelDirectory=$top_srcdir/models
-[camera.demo]
+EOF2
+# One camera "demo", or DEMO_CAMERAS=N cameras demo1..demoN replaying the
+# same drive (tests/bench/bench-pipeline.sh).
+ncam=${DEMO_CAMERAS:-1}
+cams=demo
+[ "$ncam" -gt 1 ] && cams=$(seq -f 'demo%g' 1 "$ncam" | tr '\n' ' ')
+for c in $cams; do
+	cat >> "$CONF" <<EOF2
+[camera.$c]
 Source=images
 Path=$FRAMES
-FrameRate=30
+FrameRate=${DEMO_FPS:-30}
 Loop=${DEMO_LOOP:-yes}
 $CAM_POS
 EOF2
+done
+# DEMO_CONF_EXTRA: more configuration lines (the benchmark's [match]).
+[ -n "${DEMO_CONF_EXTRA:-}" ] && printf '%s\n' "$DEMO_CONF_EXTRA" >> "$CONF"
 
 # ---- the supervisor ---------------------------------------------------------
-daemons="matchd alertd ocrd captured"
-args_matchd="" args_alertd="" args_ocrd="" args_captured="-c demo"
+# Each supervised process: its name, program and arguments.  Its pid goes
+# into $D/pids as "NAME PID" at every start (for the benchmark's figures).
+capturers=""
+for c in $cams; do
+	capturers="$capturers captured_$c"
+	eval "prog_captured_$c=captured args_captured_$c=\"-c $c\""
+done
+daemons="matchd alertd ocrd$capturers"
+prog_matchd=matchd prog_alertd=alertd prog_ocrd=ocrd
+args_matchd="" args_alertd="" args_ocrd=""
 restarts=0
 FOLLOW_PID=""
+verbose_flag=""
+[ "${DEMO_VERBOSE:-0}" = 1 ] && verbose_flag=-d
 
 launch() {
-	local d=$1 a
-	eval "a=\$args_$d"
+	local d=$1 a prog
+	eval "a=\$args_$d prog=\$prog_$d"
 	# shellcheck disable=SC2086
-	"$top_builddir/alpr-$d" -f "$CONF" -d $a >> "$D/log/$d.log" 2>&1 &
+	"$top_builddir/alpr-$prog" -f "$CONF" ${verbose_flag} $a >> "$D/log/$d.log" 2>&1 &
 	eval "pid_$d=$!"
-}
-
-# Daemons log ids, never plates; reads and alerts are marked here.  (A
-# shell loop, not awk: mawk reads its input in blocks, lines would lag.)
-follow() {
-	local verbose=${DEMO_VERBOSE:-0} name=? line
-	tail --pid=$$ -n +1 -F "$D/log/matchd.log" "$D/log/alertd.log" "$D/log/ocrd.log" \
-		"$D/log/captured.log" 2> /dev/null |
-	while IFS= read -r line; do
-		case $line in
-		"==> "*" <==") name=${line##*/}; name=${name%.log <==}; continue ;;
-		"") continue ;;
-		*"read id="*) echo "READ   [$name] $line" ;;
-		*hit=[0-9]*"on display"*) echo "ALERT  [$name] $line" ;;
-		*hit=[0-9]*) echo "HIT    [$name] $line" ;;
-		*"connect to "*"No such file"* | *"connect to "*"refused"*)
-			[ "$verbose" = 1 ] && echo "       [$name] $line" ;;
-		*) echo "       [$name] $line" ;;
-		esac
-	done
+	echo "$d $!" >> "$D/pids"
 }
 
 stop_all() {
 	trap - INT TERM
 	echo
 	say "stopping"
-	for d in captured ocrd alertd matchd; do
+	for d in $capturers ocrd alertd matchd; do
 		eval "p=\${pid_$d:-}"
 		[ -n "$p" ] && kill -TERM "$p" 2> /dev/null
 	done
-	for d in captured ocrd alertd matchd; do
+	for d in $capturers ocrd alertd matchd; do
 		eval "p=\${pid_$d:-}"
 		[ -n "$p" ] || continue
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2> /dev/null || break; sleep 0.2; done
@@ -152,43 +176,49 @@ stop_all() {
 		kill -KILL "$GPSFAKE_PID" $kids 2> /dev/null
 		wait "$GPSFAKE_PID" 2> /dev/null
 	fi
-	sleep 0.3
-	[ -n "$FOLLOW_PID" ] && kill "$FOLLOW_PID" 2> /dev/null
 	summary
-	rm -rf "$D"
+	if [ "$KEEP" = 1 ]; then
+		say "logs and database kept in $D"
+	else
+		rm -rf "$D"
+	fi
 	exit 0
 }
 
 summary() {
-	local secs frames sent dropped reads hits lat
-	secs=$(( $(date +%s) - start ))
-	frames=$(grep -ah 'camera demo: [0-9]* frames' "$D/log/captured.log" | tail -1 |
-		sed 's/.*camera demo: \([0-9]*\) frames, \([0-9]*\) sent, \([0-9]*\) dropped.*/\1 captured, \2 sent to alpr-ocrd, \3 dropped/')
-	reads=$(grep -ac 'read id=' "$D/log/ocrd.log")
-	hits=$(grep -acE 'hit=[0-9]+.*on display' "$D/log/alertd.log")
-	lat=$(grep -ahoE 'latency[= ][0-9.]+ ?ms' "$D/log/"*.log | grep -oE '[0-9.]+' | sort -n |
-		awk '{ a[NR] = $1 } END { if (NR) printf "p50 %s ms, max %s ms over %d alerts", a[int((NR + 1) / 2)], a[NR], NR }')
 	echo "================ demo summary ================"
-	echo "ran:       ${secs} s, $restarts daemon restart(s)"
+	echo "ran:       $(( $(date +%s) - start )) s, $restarts daemon restart(s)"
 	echo "drive:     $n_frames frames, $n_vehicles vehicle passes"
-	echo "frames:    ${frames:-not reported (alpr-captured here does not replay or count)}"
-	echo "reads:     $reads (alpr-ocrd \"read id=\" lines)"
-	echo "alerts:    $hits (alpr-alertd hits put on display)"
-	echo "latency:   ${lat:-not measured: no daemon here logs frame-to-alert latency}"
+	# The follower's part: frames, reads, alerts, latency (and --stats).
+	if [ -n "$FOLLOW_PID" ]; then
+		kill -TERM "$FOLLOW_PID" 2> /dev/null
+		wait "$FOLLOW_PID" 2> /dev/null
+	fi
 	if [ -n "$missing" ]; then
 		echo "not there yet:$missing"
 	fi
-	echo "logs and database were in $D (removed)"
 }
 trap stop_all INT TERM
 
 start=$(date +%s)
 say "runtime directory $D/run"
 for d in $daemons; do : > "$D/log/$d.log"; done
-follow &
+rm -f "$D/done" "$D/user-ready" "$D/alerts.jsonl" "$D/stats.json" "$D/pids"
+DEMO_USER=demo DEMO_PASSWORD=demo-demo-demo-1 DEMO_ADMIN_PASSWORD=demo-admin-pass-1
+# shellcheck disable=SC2046
+DEMO_PASSWORD=$DEMO_PASSWORD $PY "$top_srcdir/tools/demo/mdc-follow.py" \
+	--url "http://127.0.0.1:$MDC_PORT/" --user "$DEMO_USER" --log-dir "$D/log" \
+	--alerts "$D/alerts.jsonl" --stats "$D/stats.json" --done-file "$D/done" \
+	--ready-file "$D/user-ready" \
+	$([ "$ONCE" = 1 ] && echo --once) $([ "${DEMO_VERBOSE:-0}" = 1 ] && echo --verbose) &
 FOLLOW_PID=$!
-for d in $daemons; do launch "$d"; done
-sleep 2
+# The camera comes last, once the user and the hot list are in: the drive's
+# first cars are matched live, not only by the retro-match of the import.
+for d in matchd alertd ocrd; do launch "$d"; done
+for _ in $(seq 1 240); do	# up to 60 s: a loaded machine starts slowly
+	[ -S "$D/run/control.sock" ] && [ -S "$D/run/alert.sock" ] && break
+	sleep 0.25
+done
 "$ALPRCTL" -f "$CONF" status 2>&1 | sed 's/^/demo: status: /'
 
 # ---- what this tree's daemons do ------------------------------------------
@@ -207,7 +237,6 @@ has_string alpr-matchd 'hotlist' ||
 # ---- the demo user, with training acknowledged (policy IV.G) --------------
 # Root creates the first administrator offline (same policy code, logged the
 # same way); the administrator then adds the deputy who logs in on the page.
-DEMO_USER=demo DEMO_PASSWORD=demo-demo-demo-1 DEMO_ADMIN_PASSWORD=demo-admin-pass-1
 export XDG_RUNTIME_DIR="$D/xdg"	# alprctl keeps its session here, not in yours
 mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
 ctl() { "$ALPRCTL" -f "$CONF" "$@" >> "$D/log/user.log" 2>&1; }
@@ -218,6 +247,7 @@ elif ALPR_PASSWORD=$DEMO_ADMIN_PASSWORD ctl --offline user add demo-admin --role
 	ALPR_PASSWORD=$DEMO_PASSWORD ctl user add "$DEMO_USER" --role sworn && ctl logout &&
 	ALPR_PASSWORD=$DEMO_PASSWORD ctl login "$DEMO_USER" && ctl training ack; then
 	say "demo user \"$DEMO_USER\" (password $DEMO_PASSWORD), training acknowledged"
+	: > "$D/user-ready"
 else
 	lacking "the demo user: alprctl said: $(tail -1 "$D/log/user.log")"
 fi
@@ -227,7 +257,7 @@ if [ ! -f "$DRIVE/hotlist.txt" ]; then
 	:
 elif "$ALPRCTL" -f "$CONF" hotlist --help 2>&1 | grep -q 'hotlist import'; then
 	if "$ALPRCTL" -f "$CONF" hotlist import --format delimited --source demo \
-		--case DEMO-0001 --reason "demo: sample hot list" "$DRIVE/hotlist.txt" \
+		--case DEMO-0001 --reason investigation "$DRIVE/hotlist.txt" \
 		> "$D/log/hotlist.log" 2> "$D/log/hotlist.err"; then
 		say "sample hot list imported: $(grep -a '^entries' "$D/log/hotlist.log" | tr -s ' ')"
 	else
@@ -236,8 +266,22 @@ elif "$ALPRCTL" -f "$CONF" hotlist --help 2>&1 | grep -q 'hotlist import'; then
 else
 	lacking "hot-list import (alprctl hotlist import: branch hotlist)"
 fi
+if [ -n "${DEMO_HOTLIST_EXTRA:-}" ]; then
+	if "$ALPRCTL" -f "$CONF" hotlist import --format delimited --source extra \
+		--case DEMO-0002 --reason investigation "$DEMO_HOTLIST_EXTRA" \
+		> "$D/log/hotlist-extra.log" 2> "$D/log/hotlist-extra.err"; then
+		say "extra hot list imported: $(grep -a '^entries' "$D/log/hotlist-extra.log" | tr -s ' ')"
+	else
+		say "the extra hot list was refused: $(tail -1 "$D/log/hotlist-extra.err")"
+	fi
+fi
 
-say "running; Ctrl-C stops everything${DEMO_SECONDS:+ (or after $DEMO_SECONDS s)}"
+for d in $capturers; do launch "$d"; done
+if [ "$ONCE" = 1 ]; then
+	say "running; the drive plays once, then all stops (Ctrl-C stops it sooner)"
+else
+	say "running; Ctrl-C stops everything${DEMO_SECONDS:+ (or after $DEMO_SECONDS s)}"
+fi
 while :; do
 	sleep 1
 	for d in $daemons; do
@@ -253,4 +297,5 @@ while :; do
 	if [ -n "${DEMO_SECONDS:-}" ] && [ $(( $(date +%s) - start )) -ge "$DEMO_SECONDS" ]; then
 		stop_all
 	fi
+	[ -f "$D/done" ] && stop_all
 done

@@ -1,0 +1,168 @@
+#!/bin/sh
+# Whole-pipeline benchmark (issue 9, make bench): the suite as `make demo`
+# runs it (tools/demo/demo.sh: the four real daemons, the demo user, the
+# sample hot list, the MDC page followed by tools/demo/mdc-follow.py) with
+# 1, 2 and 4 cameras replaying the sample drive (1280x720) at 30 fps each,
+# for BENCH_SECONDS (60) of replay.  Prints per run: frames captured,
+# dropped by alpr-captured and by alpr-ocrd, frames recognized per second,
+# reads, hits, CPU per daemon (ocrd with its workers) and per recognized
+# frame, RSS per daemon, and the latency from the capture of a read's best
+# frame to alpr-alertd's push of its alert (p50/p99).  AlertCooldownSec=0,
+# so that every matching read is an alert and a latency sample.
+#
+# Then the suite's RSS with a hot list of BENCH_HOTLIST_ENTRIES (1,000,000)
+# generated entries imported besides the sample list (one camera);
+# BENCH_HOTLIST_ENTRIES=0 skips it.  BENCH_CAMERAS="1 2 4" picks the runs.
+# Needs root (the demo user) and the sample drive; says so and exits 0
+# without them.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+DRIVE=${DRIVE:-$top_builddir/build/drive}
+PY=/usr/bin/python3
+SECS=${BENCH_SECONDS:-60}
+ENTRIES=${BENCH_HOTLIST_ENTRIES:-1000000}
+echo "== whole pipeline: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)," \
+	"load $(cut -d' ' -f1-3 /proc/loadavg), ${SECS} s of replay a run"
+if [ ! -f "$DRIVE/truth.json" ] || [ ! -f "$top_srcdir/models/glyph-cnn.onnx" ]; then
+	echo "bench-pipeline: no sample drive in $DRIVE or no models: skipped"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench-pipeline: the demo user needs root (alprctl --offline): skipped"
+	exit 0
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/alpr-bench-pipeline.XXXXXX")
+DEMO_PID=""
+trap '[ -n "$DEMO_PID" ] && kill -TERM "$DEMO_PID" 2> /dev/null; wait; rm -rf "$T"' EXIT
+
+# sample DIR > FILE: CPU ticks and RSS of each supervised process with its
+# children (alpr-ocrd's workers), as JSON.
+sample() {
+	$PY - "$1/pids" <<'PY'
+import json, os, sys
+pids = {}
+for line in open(sys.argv[1]):
+	name, pid = line.split()
+	pids[name] = int(pid)	# the latest start of each
+kids = {}
+for p in os.listdir('/proc'):
+	if p.isdigit():
+		try:
+			st = open('/proc/%s/stat' % p).read()
+		except OSError:
+			continue
+		kids.setdefault(int(st[st.rindex(')') + 2:].split()[1]), []).append(int(p))
+out = {}
+for name, pid in pids.items():
+	ticks = rss = hwm = 0
+	todo = [pid]
+	while todo:
+		p = todo.pop()
+		todo += kids.get(p, [])
+		try:
+			f = open('/proc/%d/stat' % p).read()[1:]
+			f = f[f.rindex(')') + 2:].split()
+			ticks += int(f[11]) + int(f[12])
+			for l in open('/proc/%d/status' % p):
+				if l.startswith('VmRSS:'):
+					rss += int(l.split()[1])
+				elif l.startswith('VmHWM:'):
+					hwm += int(l.split()[1])
+		except (OSError, ValueError):
+			pass
+	out[name] = {'ticks': ticks, 'rss_kb': rss, 'hwm_kb': hwm}
+print(json.dumps(out))
+PY
+}
+
+# run NAME CAMERAS [HOTLIST]: one run; figures on stdout.
+run() {
+	name=$1 ncam=$2 extra=${3:-}
+	D=$T/$name
+	DEMO_DIR=$D DEMO_CAMERAS=$ncam DEMO_FPS=30 DEMO_DRIVE=$DRIVE DEMO_HOTLIST_EXTRA=$extra \
+	DEMO_CONF_EXTRA='[match]
+AlertCooldownSec=0' top_srcdir=$top_srcdir top_builddir=$top_builddir \
+		bash "$top_srcdir/tools/demo/demo.sh" > "$T/$name.out" 2>&1 < /dev/null &
+	DEMO_PID=$!
+	# The window opens when every camera's replay has started.
+	n=0
+	while [ "$n" -lt 600 ]; do
+		[ "$(cat "$D"/log/captured_*.log 2> /dev/null | grep -c 'replay starts')" -ge "$ncam" ] && break
+		kill -0 "$DEMO_PID" 2> /dev/null || break
+		sleep 0.5
+		n=$((n + 1))
+	done
+	t0=$(date +%s.%N)
+	sample "$D" > "$T/$name.s0"
+	sleep "$SECS"
+	sample "$D" > "$T/$name.s1"
+	t1=$(date +%s.%N)
+	kill -TERM "$DEMO_PID"
+	wait "$DEMO_PID"
+	DEMO_PID=""
+	$PY - "$name" "$ncam" "$t0" "$t1" "$T/$name.s0" "$T/$name.s1" "$D/stats.json" \
+		"$(getconf CLK_TCK)" "$T/$name.out" <<'PY'
+import json, re, sys
+name, ncam, t0, t1 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+s0, s1 = json.load(open(sys.argv[5])), json.load(open(sys.argv[6]))
+try:
+	st = json.load(open(sys.argv[7]))
+except (OSError, ValueError):
+	print('%s: the demo gave no summary; its output:' % name)
+	print(open(sys.argv[9]).read()[-2000:])
+	sys.exit(0)
+hz, secs = float(sys.argv[8]), t1 - t0
+frames, dropped = st.get('frames', 0), st.get('dropped', 0)
+rec, odrop = st.get('ocrd_read', 0), st.get('ocrd_dropped', 0)
+cpu = {}
+for k in s1:
+	cpu[k] = (s1[k]['ticks'] - s0.get(k, {'ticks': 0})['ticks']) / hz
+groups = {'captured': [k for k in s1 if k.startswith('captured')]}
+def g(k):
+	ks = groups.get(k, [k])
+	return sum(cpu.get(x, 0) for x in ks), sum(s1[x]['rss_kb'] for x in ks if x in s1) / 1024.0
+print('%s: %d camera(s) x 30 fps, %.0f s: frames %d captured, %d (%.0f %%) dropped by alpr-captured,'
+      ' %d (%.0f %%) by alpr-ocrd; %.1f recognized/s' % (
+	      name, ncam, secs, frames, dropped, 100.0 * dropped / max(frames, 1), odrop,
+	      100.0 * odrop / max(frames - dropped, 1), rec / secs))
+print('  reads %d, alerts %d; frame->alert latency p50 %s ms, p99 %s ms (%d alerts)' % (
+	st.get('reads', 0), st.get('alerts', 0),
+	'%.0f' % st['latency_ms']['p50'] if st['latency_ms']['p50'] is not None else '-',
+	'%.0f' % st['latency_ms']['p99'] if st['latency_ms']['p99'] is not None else '-',
+	st['latency_ms']['n']))
+parts = []
+total_rss = 0
+for k in ('captured', 'ocrd', 'matchd', 'alertd'):
+	c, r = g(k)
+	total_rss += r
+	parts.append('%s %.0f%% CPU %.0f MB' % (k + ('(x%d)' % ncam if k == 'captured' else ''),
+						 100.0 * c / secs, r))
+print('  ' + ', '.join(parts) + '; suite RSS %.0f MB' % total_rss)
+c, _ = g('ocrd')
+print('  alpr-ocrd: %.0f ms CPU per recognized frame (workers included)' % (1000.0 * c / max(rec, 1)))
+print('  matchd VmHWM %.0f MB' % (s1.get('matchd', {}).get('hwm_kb', 0) / 1024.0))
+PY
+}
+
+for n in ${BENCH_CAMERAS:-1 2 4}; do
+	run "cameras-$n" "$n"
+done
+
+if [ "$ENTRIES" -gt 0 ]; then
+	# Entries like the sample list's (alpr-hotlist(5) delimited), random
+	# CA-style plates; a fixed seed.
+	$PY - "$ENTRIES" > "$T/big.txt" <<'PY'
+import random, sys
+rng = random.Random(9)
+L, D = 'ABCDEFGHJKLMNPRSTUVWXYZ', '0123456789'
+print('plate;state;category;priority;expiry;case;reason;description;source')
+w = sys.stdout.write
+for i in range(int(sys.argv[1])):
+	p = rng.choice(D) + ''.join(rng.choice(L) for _ in range(3)) + ''.join(rng.choice(D) for _ in range(3))
+	w('%s;CA;stolen-vehicle;60;2099-01-01;B-%07d;stolen vehicle report;bench;bench\n' % (p, i))
+PY
+	start=$(date +%s)
+	run "hotlist-$ENTRIES" 1 "$T/big.txt"
+	grep -a 'extra hot list' "$T/hotlist-$ENTRIES.out" | sed 's/^demo: /  /'
+	echo "  (run with the import: $(( $(date +%s) - start )) s)"
+fi
