@@ -6,7 +6,9 @@
  *	hits.c	hits on display: queue by priority, workflow steps, cool-down
  *	http.c	the MDC page over libmicrohttpd, sessions, CSRF, SSE
  *	page.c	the page itself (HTML, CSS, JS), embedded
+ *	announce.c	what the announcement says (phonetic alphabet)
  *	audio.c	tones and spoken announcements (espeak-ng, ALSA, WAV)
+ *	lists.c	the stale-list banner (hot-list ages from matchd)
  *
  * One process, one sd-event loop, no threads.
  */
@@ -21,6 +23,7 @@
 
 #include "conf/conf.h"
 #include "ipc/ipc.h"
+#include "policy/hit.h"
 
 struct alertd;
 struct ctl;
@@ -30,36 +33,11 @@ struct audio;
 /* ---- hit workflow ------------------------------------------------------- */
 
 /*
- * The hit workflow (policy IV.E, R5-R7), as alertd offers it, with the
- * state names of libalpr's policy (doc/protocol.md, hit_transition):
- *
- *	NEW --> VISUALLY_CONFIRMED --> CLETS_CONFIRMED --> DISPOSED (disposition;
- *	  \                       \                       a case number
- *	   \-> MISREAD             \-> CLETS_NOT_CONFIRMED  unless no-action)
- *
- * MISREAD, CLETS_NOT_CONFIRMED and DISPOSED end the hit.  alpr-matchd
- * enforces the same machine through libalpr and has the last word; this
- * copy decides which buttons the page offers and refuses a forged step
- * before it is sent.
+ * The hit workflow is libalpr's (policy/hit.h): alpr-matchd enforces it on
+ * the database and has the last word; alertd uses the same machine to
+ * decide which buttons the page offers and to refuse a forged step before
+ * it is sent.
  */
-enum hit_state {
-	HIT_NEW,
-	HIT_VISUALLY_CONFIRMED,
-	HIT_MISREAD,
-	HIT_CLETS_CONFIRMED,
-	HIT_CLETS_NOT_CONFIRMED,
-	HIT_DISPOSED,
-	HIT_STATE_MAX,
-};
-
-const char *hit_state_name(int state);
-int hit_state_from_name(const char *name);
-bool hit_state_final(int state);
-/* true if from -> to is a step of the machine above. */
-bool hit_step_legal(int from, int to);
-/* Dispositions: "no-action", or an enforcement action that needs a case number. */
-bool hit_disposition_valid(const char *d);
-bool hit_disposition_is_action(const char *d);
 
 struct hit {
 	struct hit *next;
@@ -68,6 +46,8 @@ struct hit {
 	json_t *body;			/* the HIT payload */
 	int state;
 	char disposition[24];		/* once DISPOSED */
+	char plate[POLICY_HIT_PLATE_MAX + 1];	/* for the cool-down only: never logged */
+	int64_t entry_id;
 	int priority;			/* 1 is the most urgent */
 	bool person;
 	bool recorded;			/* matchd knows it was shown */
@@ -145,6 +125,14 @@ struct page_file {
 extern const struct page_file page_files[];	/* ends with path NULL */
 size_t page_len(const struct page_file *f);
 
+/* ---- the announcement (announce.c) ------------------------------------- */
+
+/*
+ * The announcement text for a hit ("Stolen vehicle. California. Seven,
+ * Adam, ..."), malloc'd, or NULL.  Pure: tests call it.
+ */
+char *announce_text(const json_t *hit_body, int alphabet);
+
 /* ---- audio -------------------------------------------------------------- */
 
 int audio_new(struct alertd *a, struct audio **ret);
@@ -155,15 +143,21 @@ void audio_stop(struct audio *au);
 /* mute: 0 or 1, -1 unchanged; volume 0-100, -1 unchanged. */
 void audio_set(struct audio *au, int mute, int volume);
 json_t *audio_json(const struct audio *au);
-/*
- * The announcement text for a hit ("Stolen vehicle. California. Seven,
- * Adam, ..."), malloc'd.  Pure: tests call it.
- */
-char *audio_text(const json_t *hit_body, int alphabet);
 /* Synthesises tone + text into 16-bit mono samples at *ret_rate. */
 int audio_render(const char *text, int priority, int volume, int16_t **ret_samples,
     size_t *ret_n, int *ret_rate);
 int audio_write_wav(const char *path, const int16_t *samples, size_t n, int rate);
+
+/* ---- hot-list ages ----------------------------------------------------- */
+
+struct lists;
+
+int lists_new(struct alertd *a, struct lists **ret);
+struct lists *lists_free(struct lists *l);
+/* Asks matchd again; the page hears of a change by a "lists" event. */
+void lists_refresh(struct lists *l);
+/* The banner's data: {"known", "none", "stale": [...], "max_age_hours"} (new reference). */
+json_t *lists_json(const struct lists *l);
 
 /* ---- the daemon --------------------------------------------------------- */
 
@@ -184,6 +178,7 @@ struct alertd {
 	struct hits *hits;
 	struct http *http;
 	struct audio *audio;
+	struct lists *lists;
 	struct health health[ALERT_CAMERAS_MAX];
 };
 

@@ -103,6 +103,7 @@ on_connected(struct ipc_conn *conn, void *userdata)
 
 	log_info("control socket of alpr-matchd connected");
 	hits_control_up(c->a->hits);
+	lists_refresh(c->a->lists);
 	return 0;
 }
 

@@ -37,75 +37,6 @@ struct hits {
 	int64_t announced_id;		/* the hit whose sound last played */
 };
 
-static const char *const state_names[HIT_STATE_MAX] = {
-	[HIT_NEW] = "NEW",
-	[HIT_VISUALLY_CONFIRMED] = "VISUALLY_CONFIRMED",
-	[HIT_MISREAD] = "MISREAD",
-	[HIT_CLETS_CONFIRMED] = "CLETS_CONFIRMED",
-	[HIT_CLETS_NOT_CONFIRMED] = "CLETS_NOT_CONFIRMED",
-	[HIT_DISPOSED] = "DISPOSED",
-};
-
-/* The first is no action; the others are enforcement actions (a case number). */
-static const char *const dispositions[] = { "no-action", "stop", "arrest", "citation",
-	"vehicle-recovered", "investigation", NULL };
-
-const char *
-hit_state_name(int state)
-{
-	return state >= 0 && state < HIT_STATE_MAX ? state_names[state] : "?";
-}
-
-int
-hit_state_from_name(const char *name)
-{
-	int i;
-
-	for (i = 0; name != NULL && i < HIT_STATE_MAX; i++)
-		if (strcmp(name, state_names[i]) == 0)
-			return i;
-	return -EINVAL;
-}
-
-bool
-hit_state_final(int state)
-{
-	return state == HIT_MISREAD || state == HIT_CLETS_NOT_CONFIRMED || state == HIT_DISPOSED;
-}
-
-bool
-hit_disposition_valid(const char *d)
-{
-	size_t i;
-
-	for (i = 0; d != NULL && dispositions[i] != NULL; i++)
-		if (strcmp(d, dispositions[i]) == 0)
-			return true;
-	return false;
-}
-
-bool
-hit_disposition_is_action(const char *d)
-{
-	return hit_disposition_valid(d) && strcmp(d, dispositions[0]) != 0;
-}
-
-bool
-hit_step_legal(int from, int to)
-{
-	switch (from) {
-	case HIT_NEW:
-		return to == HIT_VISUALLY_CONFIRMED || to == HIT_MISREAD;
-	case HIT_VISUALLY_CONFIRMED:
-		return to == HIT_CLETS_CONFIRMED || to == HIT_CLETS_NOT_CONFIRMED;
-	case HIT_CLETS_CONFIRMED:
-		/* R5: a disposition only after CLETS verification. */
-		return to == HIT_DISPOSED;
-	default:
-		return false;
-	}
-}
-
 static void
 hit_free(struct hit *hit)
 {
@@ -130,35 +61,14 @@ random_id(char out[33])
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-/* {"crop": [offset, length], ...} inside the memfd's size. */
 static int
-image_range(const json_t *images, const char *key, size_t size, size_t *ret_off, size_t *ret_len)
+hit_images(struct hit *hit, const struct policy_hit_msg *m, int fd)
 {
-	json_t *v = json_object_get(images, key);
-	json_int_t off, len;
-
-	if (v == NULL)
-		return 0;
-	if (json_unpack((json_t *)v, "[II]", &off, &len) < 0 || off < 0 || len <= 0 ||
-	    (uint64_t)off > size || (uint64_t)len > size - (uint64_t)off)
-		return -EBADMSG;
-	*ret_off = off;
-	*ret_len = len;
-	return 1;
-}
-
-static int
-hit_images(struct hit *hit, int fd)
-{
-	json_t *images;
 	size_t size;
 	void *map;
 	int r;
 
-	images = json_object_get(hit->body, "images");
-	if (images == NULL)
-		images = json_object_get(json_object_get(hit->body, "read"), "images");
-	if (fd < 0 || !json_is_object(images))
+	if (fd < 0 || m->images == NULL)
 		return 0;
 	if ((r = ipc_memfd_check(fd, &size)) < 0)
 		return r;
@@ -168,59 +78,15 @@ hit_images(struct hit *hit, int fd)
 		return -errno;
 	hit->map = map;
 	hit->map_size = size;
-	if ((r = image_range(images, "crop", size, &hit->crop_off, &hit->crop_len)) < 0)
+	if ((r = policy_hit_msg_image(m, "crop", size, &hit->crop_off, &hit->crop_len)) < 0)
 		return r;
 	if (r > 0)
 		random_id(hit->img_crop);
-	if ((r = image_range(images, "context", size, &hit->ctx_off, &hit->ctx_len)) < 0)
+	if ((r = policy_hit_msg_image(m, "context", size, &hit->ctx_off, &hit->ctx_len)) < 0)
 		return r;
 	if (r > 0)
 		random_id(hit->img_context);
 	return 0;
-}
-
-/* The fields the page and the announcement need, type-checked. */
-static int
-hit_parse(struct hit *hit)
-{
-	json_t *read, *entry, *match, *j;
-	json_int_t id, prio = 3;
-	const char *plate, *category;
-	int person = 0;
-
-	if (json_unpack(hit->body, "{s:I, s:o, s:o, s?o}", "hit", &id, "read", &read,
-	    "entry", &entry, "match", &match) < 0 || id < 0)
-		return -EBADMSG;
-	if (json_unpack(read, "{s:s}", "plate", &plate) < 0 || *plate == '\0' ||
-	    strlen(plate) > 16)
-		return -EBADMSG;
-	if (json_unpack(entry, "{s:s, s?I, s?b}", "category", &category, "priority", &prio,
-	    "person", &person) < 0)
-		return -EBADMSG;
-	/* Optional fields must at least have the right type. */
-	if (((j = json_object_get(entry, "id")) != NULL && !json_is_integer(j)) ||
-	    ((j = json_object_get(entry, "source")) != NULL && !json_is_string(j)) ||
-	    ((j = json_object_get(entry, "description")) != NULL && !json_is_string(j)) ||
-	    ((j = json_object_get(read, "camera")) != NULL && !json_is_string(j)) ||
-	    ((j = json_object_get(read, "capture_usec")) != NULL && !json_is_integer(j)) ||
-	    ((j = json_object_get(read, "gps")) != NULL && !json_is_object(j)))
-		return -EBADMSG;
-	hit->id = id;
-	hit->priority = prio < 1 ? 1 : prio > 9 ? 9 : (int)prio;
-	hit->person = person;
-	return 0;
-}
-
-static const char *
-hit_plate(const struct hit *hit)
-{
-	return json_string_value(json_object_get(json_object_get(hit->body, "read"), "plate"));
-}
-
-static json_int_t
-hit_entry_id(const struct hit *hit)
-{
-	return json_integer_value(json_object_get(json_object_get(hit->body, "entry"), "id"));
 }
 
 struct hit *
@@ -264,7 +130,7 @@ hits_top(struct hits *h)
 	struct hit *hit, *best = NULL;
 
 	for (hit = h->list; hit != NULL; hit = hit->next) {
-		if (hit_state_final(hit->state) || hit->quiet)
+		if (policy_hit_state_final(hit->state) || hit->quiet)
 			continue;
 		/* Most urgent first; among equals the oldest (the list is newest first). */
 		if (best == NULL || hit->priority <= best->priority)
@@ -285,12 +151,12 @@ hit_json(const struct hit *hit)
 	if ((legal = json_array()) == NULL)
 		return NULL;
 	for (s = 0; s < HIT_STATE_MAX; s++)
-		if (hit_step_legal(hit->state, s))
-			json_array_append_new(legal, json_string(state_names[s]));
+		if (policy_hit_step_allowed(hit->state, s) == 0)
+			json_array_append_new(legal, json_string(policy_hit_state_name(s)));
 	o = json_pack("{s:I, s:s, s:o, s:O, s:i, s:b, s:I, s:i, s:b, s:b, s:b,"
 	    " s:O, s:O, s:O*, s:O*, s:O*, s:s?}",
 	    "id", (json_int_t)hit->id,
-	    "state", hit_state_name(hit->state),
+	    "state", policy_hit_state_name(hit->state),
 	    "legal", legal,
 	    "steps", hit->steps,
 	    "priority", hit->priority,
@@ -351,7 +217,7 @@ prune(struct hits *h)
 	struct hit **pp, *hit;
 
 	for (pp = &h->list; (hit = *pp) != NULL;) {
-		if (hit_state_final(hit->state) && hit->recorded &&
+		if (policy_hit_state_final(hit->state) && hit->recorded &&
 		    (hit->received_usec < midnight || h->n > HITS_MAX)) {
 			*pp = hit->next;
 			h->n--;
@@ -448,6 +314,7 @@ int
 hits_take(struct hits *h, const json_t *body, int fd)
 {
 	const struct alpr_conf *conf = alertd_conf(h->a);
+	struct policy_hit_msg m;
 	struct hit *hit, *old;
 	int64_t cooldown;
 	json_t *o;
@@ -461,8 +328,19 @@ hits_take(struct hits *h, const json_t *body, int fd)
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = hit_parse(hit)) < 0)
+	if ((r = policy_hit_msg_parse(hit->body, &m)) < 0)
 		goto fail;
+	hit->id = m.id;
+	hit->priority = m.priority;
+	hit->person = m.person;
+	hit->entry_id = m.entry_id;
+	snprintf(hit->plate, sizeof(hit->plate), "%s", m.plate);
+	/* A state we already know came with the resend of an unresolved hit. */
+	hit->state = m.state;
+	if (m.disposition != NULL)
+		snprintf(hit->disposition, sizeof(hit->disposition), "%s", m.disposition);
+	if (json_is_array(json_object_get(body, "steps")))
+		json_array_extend(hit->steps, json_object_get(body, "steps"));
 	if ((old = hits_find(h, hit->id)) != NULL) {
 		/* A resend (matchd or alertd restarted): already on display. */
 		hit_free(hit);
@@ -470,7 +348,7 @@ hits_take(struct hits *h, const json_t *body, int fd)
 			record_shown(h, old);
 		return old->id;
 	}
-	if ((r = hit_images(hit, fd)) < 0) {
+	if ((r = hit_images(hit, &m, fd)) < 0) {
 		/* The alert matters more than its pictures: show it without them. */
 		log_warn_r(r, "hit=%lld: images unusable, showing the hit without them",
 		    (long long)hit->id);
@@ -479,28 +357,14 @@ hits_take(struct hits *h, const json_t *body, int fd)
 		hit->map = NULL;
 		hit->img_crop[0] = hit->img_context[0] = '\0';
 	}
-	{
-		/* A state we already know came with the resend of an unresolved hit. */
-		const char *st = json_string_value(json_object_get(body, "workflow_state"));
-		const char *disp = json_string_value(json_object_get(body, "disposition"));
-
-		if (hit_disposition_valid(disp))
-			snprintf(hit->disposition, sizeof(hit->disposition), "%s", disp);
-		json_t *steps = json_object_get(body, "steps");
-
-		if (st != NULL && hit_state_from_name(st) >= 0)
-			hit->state = hit_state_from_name(st);
-		if (json_is_array(steps))
-			json_array_extend(hit->steps, steps);
-	}
 	hit->received_usec = time_realtime_usec();
 	hit->seen = 1;
 	/* The same plate and entry within the cool-down: listed, not alerted again. */
 	cooldown = conf->match.alert_cooldown_sec * USEC_PER_SEC;
-	for (old = h->list; old != NULL; old = old->next)
-		if (old->received_usec >= hit->received_usec - cooldown &&
-		    hit_entry_id(old) == hit_entry_id(hit) &&
-		    strcmp(hit_plate(old), hit_plate(hit)) == 0 && !old->quiet) {
+	for (old = h->list; old != NULL && old->received_usec >= hit->received_usec - cooldown;
+	    old = old->next)
+		if (!old->quiet && old->entry_id == hit->entry_id &&
+		    strcmp(old->plate, hit->plate) == 0) {
 			hit->quiet = true;
 			old->seen++;
 			break;
@@ -552,7 +416,7 @@ hits_stepped(struct hits *h, struct hit *hit, int to, const char *disposition,
 	hit->acked = true;
 	if (disposition != NULL)
 		snprintf(hit->disposition, sizeof(hit->disposition), "%s", disposition);
-	step = json_pack("{s:s, s:s, s:I}", "to", hit_state_name(to), "user", user,
+	step = json_pack("{s:s, s:s, s:I}", "to", policy_hit_state_name(to), "user", user,
 	    "usec", (json_int_t)time_realtime_usec());
 	if (step != NULL && case_no != NULL)
 		json_object_set_new(step, "case", json_string(case_no));
@@ -560,13 +424,13 @@ hits_stepped(struct hits *h, struct hit *hit, int to, const char *disposition,
 		json_object_set_new(step, "disposition", json_string(disposition));
 	if (step != NULL)
 		json_array_append_new(hit->steps, step);
-	log_info("hit=%lld: %s%s%s by \"%s\"", (long long)hit->id, hit_state_name(to),
+	log_info("hit=%lld: %s%s%s by \"%s\"", (long long)hit->id, policy_hit_state_name(to),
 	    disposition != NULL ? " " : "", disposition != NULL ? disposition : "", user);
 	if ((o = hit_json(hit)) != NULL) {
 		http_push(h->a->http, "update", o);
 		json_decref(o);
 	}
-	if (h->announced_id == hit->id || hit_state_final(to))
+	if (h->announced_id == hit->id || policy_hit_state_final(to))
 		announce_top(h);
 }
 

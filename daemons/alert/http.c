@@ -497,6 +497,9 @@ state_json(struct http *h, struct session *s)
 		json_object_set_new(o, "hits", hits_list_json(h->a->hits));
 		json_object_set_new(o, "health", alertd_health_json(h->a));
 		json_object_set_new(o, "audio", audio_json(h->a->audio));
+		json_object_set_new(o, "lists", lists_json(h->a->lists));
+		/* A page (re)loads: the lists may have changed since the last check. */
+		lists_refresh(h->a->lists);
 	}
 	return o;
 }
@@ -600,7 +603,7 @@ step_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
 		return;
 	if (!ok) {
 		log_notice("hit=%lld: step to %s by \"%s\" refused by alpr-matchd: %s",
-		    (long long)q->hit, hit_state_name(q->to), q->user, err);
+		    (long long)q->hit, policy_hit_state_name(q->to), q->user, err);
 		req_answer(q, reply == NULL ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_CONFLICT,
 		    error_json(err));
 		return;
@@ -815,20 +818,20 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 	}
 	if (strcmp(tail, "step") != 0)
 		return send_error(h, conn, MHD_HTTP_NOT_FOUND, "no such resource");
-	if (json_unpack(body, "{s:s}", "to", &to_name) < 0 || (to = hit_state_from_name(to_name)) < 0)
+	if (json_unpack(body, "{s:s}", "to", &to_name) < 0 || (to = policy_hit_state_from_name(to_name)) < 0)
 		return send_error(h, conn, MHD_HTTP_BAD_REQUEST, "unknown step");
-	if (to == HIT_DISPOSED && !hit_disposition_valid(disposition))
+	if (to == HIT_DISPOSED && !policy_disposition_valid(disposition))
 		return send_error(h, conn, MHD_HTTP_BAD_REQUEST, "disposition is no-action, stop,"
 		    " arrest, citation, vehicle-recovered or investigation");
 	if (to != HIT_DISPOSED && disposition != NULL)
 		return send_error(h, conn, MHD_HTTP_BAD_REQUEST, "a disposition goes only with DISPOSED");
-	if (hit_disposition_is_action(disposition) && case_no == NULL)
+	if (policy_disposition_is_action(disposition) && case_no == NULL)
 		return send_error(h, conn, MHD_HTTP_BAD_REQUEST,
 		    "a case or CAD number is needed when action is taken");
-	if (!hit_step_legal(hit->state, to)) {
+	if (policy_hit_step_allowed(hit->state, to) < 0) {
 		/* Only a forged request gets here: the page offers legal steps only. */
 		log_notice("hit=%lld: illegal step %s -> %s by \"%s\" refused",
-		    (long long)id, hit_state_name(hit->state), to_name, s->user);
+		    (long long)id, policy_hit_state_name(hit->state), to_name, s->user);
 		return send_error(h, conn, MHD_HTTP_CONFLICT, "not a legal step from this state");
 	}
 	q->to = to;

@@ -228,7 +228,8 @@ alertd_start(struct daemon *d)
 			exit(EXIT_CONFIG);
 		return r;
 	}
-	if ((r = hits_new(a, &a->hits)) < 0 || (r = audio_new(a, &a->audio)) < 0)
+	if ((r = hits_new(a, &a->hits)) < 0 || (r = audio_new(a, &a->audio)) < 0 ||
+	    (r = lists_new(a, &a->lists)) < 0)
 		return r;
 	if ((path = daemon_socket_path(d, "control.sock")) == NULL)
 		return -ENOMEM;
@@ -265,6 +266,7 @@ alertd_stop(struct daemon *d)
 		return;
 	ipc_server_free(a->sock);
 	http_free(a->http);
+	lists_free(a->lists);
 	ctl_free(a->ctl);
 	audio_free(a->audio);
 	hits_free(a->hits);

@@ -94,6 +94,7 @@ static const struct op {
 	/* alpr-alertd (peer role alert, checked by SO_PEERCRED in matchd) */
 	{ "hit_shown", OP_NO_SESSION | OP_NO_TRAINING | OP_WRITE, 0, op_hit_shown },
 	{ "hit_resend", OP_NO_SESSION | OP_NO_TRAINING, 0, op_hit_resend },
+	{ "hotlist_age", OP_NO_SESSION | OP_NO_TRAINING | OP_NO_LOG, 0, op_hotlist_age },
 };
 
 int

@@ -112,6 +112,7 @@ op_hotlist_status(struct req *r, json_t **ret)
 	int k, rc;
 
 	age_usec = r->p->conf->match.max_list_age_hours * 3600 * USEC_PER_SEC;
+	/* A list's age counts from the date in the file, else from its import. */
 	k = store_prepare(r->p->store, "SELECT name, version, file_name, sha256, source_usec,"
 	    " imported_usec, imported_by, entries, added, removed, unchanged, skipped, excluded"
 	    " FROM hotlists WHERE active = 1 ORDER BY imported_usec DESC", &st);
@@ -144,6 +145,36 @@ op_hotlist_status(struct req *r, json_t **ret)
 	r->count = (int64_t)json_array_size(lists);
 	*ret = lists;
 	return 0;
+}
+
+static int need_alert(struct req *r);
+
+/*
+ * For alpr-alertd's stale-list banner, without a session: each active
+ * list's source, version, dates and staleness (hotlist.status's), and
+ * MaxListAgeHours.
+ */
+int
+op_hotlist_age(struct req *r, json_t **ret)
+{
+	json_t *all = NULL, *lists, *l;
+	size_t i;
+	int k;
+
+	if ((k = need_alert(r)) < 0 || (k = op_hotlist_status(r, &all)) < 0)
+		return k;
+	lists = json_array();
+	json_array_foreach(all, i, l)
+		json_array_append_new(lists, json_pack("{s:O, s:O, s:O, s:O, s:O}",
+		    "source", json_object_get(l, "source"), "version", json_object_get(l, "version"),
+		    "source_usec", json_object_get(l, "source_usec"),
+		    "imported_usec", json_object_get(l, "imported_usec"),
+		    "stale", json_object_get(l, "stale")));
+	json_decref(all);
+	*ret = json_pack("{s:o, s:I, s:I}", "lists", lists, "max_age_hours",
+	    (json_int_t)r->p->conf->match.max_list_age_hours, "now_usec",
+	    (json_int_t)store_now(r->p->store));
+	return *ret != NULL ? 0 : -ENOMEM;
 }
 
 int

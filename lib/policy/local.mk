@@ -2,7 +2,7 @@
 lib_libalpr_la_SOURCES += lib/policy/policy.h lib/policy/policy-private.h lib/policy/roles.c \
 	lib/policy/audit.c lib/policy/users.c lib/policy/control.c lib/policy/data.c \
 	lib/policy/hits.c lib/policy/report.c lib/policy/client.c lib/policy/client.h \
-	lib/policy/hotlists.c
+	lib/policy/hotlists.c lib/policy/hit.h lib/policy/hit.c
 lib_libalpr_la_LIBADD += -lm
 
 check_PROGRAMS += tests/unit/test-policy

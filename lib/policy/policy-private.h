@@ -96,6 +96,7 @@ int op_hotlist_status(struct req *r, json_t **ret);
 int op_hotlist_add(struct req *r, json_t **ret);
 int op_hit_shown(struct req *r, json_t **ret);
 int op_hit_resend(struct req *r, json_t **ret);
+int op_hotlist_age(struct req *r, json_t **ret);
 
 /* report.c */
 int op_audit_verify(struct req *r, json_t **ret);

@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "conf/conf.h"
+#include "policy/hit.h"
 #include "store/store.h"
 
 #define POLICY_CASE_MAX 32
@@ -149,24 +150,7 @@ int policy_manifest_verify(const char *dir, char **ret_bad);
 /* True if name is a safe relative name for an exported file. */
 bool policy_export_name_valid(const char *name);
 
-/* ---- the hit workflow (R5, R6) --------------------------------------- */
-
-enum policy_hit_state {
-	HIT_NEW,
-	HIT_VISUALLY_CONFIRMED,
-	HIT_MISREAD,
-	HIT_CLETS_CONFIRMED,
-	HIT_CLETS_NOT_CONFIRMED,
-	HIT_DISPOSED,
-	HIT_STATE_MAX,
-};
-const char *policy_hit_state_name(int state);
-int policy_hit_state_from_name(const char *name);
-/* 0 if from -> to is a legal step, else -EPERM. */
-int policy_hit_step_allowed(int from, int to);
-/* A disposition that is an enforcement action needs a case number. */
-bool policy_disposition_valid(const char *d);
-bool policy_disposition_is_action(const char *d);
+/* ---- the hit workflow (R5, R6): policy/hit.h ------------------------ */
 
 #define POLICY_PERSON_REMINDER "This alert concerns the vehicle, not necessarily its driver: " \
 	"match the driver to the description of the wanted or missing person, or have another " \

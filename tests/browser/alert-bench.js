@@ -7,7 +7,7 @@
  */
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 const { execFile } = require('child_process');
 const http = require('http');
 const fs = require('fs');
@@ -28,12 +28,7 @@ function rss(pid) {
 }
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(OUT, 'chromium-profile-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const { ctx, close } = await launch(OUT);
   try {
     const page = await ctx.newPage();
     await page.goto(process.env.ALERT_URL);
@@ -84,7 +79,6 @@ function rss(pid) {
     console.log(`alertd RSS: ${before.rss} KiB before, ${after.rss} KiB after ${lat.length} hits` +
       ` (peak ${after.hwm} KiB)`);
   } finally {
-    await ctx.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
 })().catch((e) => { console.error(`alert-bench: ${e.message}`); process.exit(1); });

@@ -7,9 +7,9 @@
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 corpus=$top_srcdir/tests/fuzz/corpus
-targets="ipc conf ocr"
+targets="ipc conf ocr hit"
 n=0
-echo "1..6"
+echo "1..8"
 for t in $targets; do
 	n=$((n + 1))
 	if "$top_builddir/tests/fuzz/fuzz-$t" "$corpus/$t" > /dev/null 2>&1; then
@@ -35,6 +35,7 @@ src_conf="$top_srcdir/tests/fuzz/fuzz-conf.c $top_srcdir/lib/conf/conf.c $top_sr
 src_ocr="$top_srcdir/tests/fuzz/fuzz-ocr.c $top_srcdir/daemons/ocr/frames.c $top_srcdir/lib/ipc/msg.c
 	$top_srcdir/lib/base/log.c $top_srcdir/lib/base/time.c -I$top_srcdir/lib/recognize
 	-I$top_srcdir/daemons/ocr"
+src_hit="$top_srcdir/tests/fuzz/fuzz-hit.c $top_srcdir/lib/policy/hit.c"
 libs="$(pkg-config --libs jansson inih libsystemd)"
 for t in $targets; do
 	n=$((n + 1))

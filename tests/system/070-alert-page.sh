@@ -4,18 +4,7 @@
 # refused, day and night screenshots (kept in tests/system/070-alert-page.out/).
 . "${top_srcdir:-.}/tests/system/alert-lib.sh"
 
-if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null; then
-	echo "1..0 # SKIP chromium or node missing (packaging/deps.txt: chromium)"
-	exit 0
-fi
-BROWSER=$top_srcdir/tests/browser
-if [ ! -d "$BROWSER/node_modules/playwright-core" ]; then
-	(cd "$BROWSER" && npm ci --no-audit --no-fund >/dev/null 2>&1) || {
-		echo "1..0 # SKIP playwright-core not installed (npm ci in tests/browser)"
-		exit 0
-	}
-fi
-
+need_browser
 OUT=$top_builddir/tests/system/070-alert-page.out
 rm -rf "$OUT"
 mkdir -p "$OUT"

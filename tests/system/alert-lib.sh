@@ -44,6 +44,48 @@ start_alertd() {
 	return 1
 }
 
+# need_browser: Chromium, node and playwright-core, or the scenario skips.
+BROWSER=$top_srcdir/tests/browser
+need_browser() {
+	if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null; then
+		echo "1..0 # SKIP chromium or node missing (packaging/deps.txt: chromium)"
+		exit 0
+	fi
+	if [ ! -d "$BROWSER/node_modules/playwright-core" ]; then
+		(cd "$BROWSER" && npm ci --no-audit --no-fund >/dev/null 2>&1) || {
+			echo "1..0 # SKIP playwright-core not installed (npm ci in tests/browser)"
+			exit 0
+		}
+	fi
+}
+
+# start_matchd EXTRA-CONF: the real alpr-matchd with its SQLite file, with
+# alpr-alertd (started first: matchd connects to its alert.sock) on the
+# same runtime directory; an administrator "admin" (password "admin
+# password 1") is logged in for alprctl ($C), with training acknowledged.
+# Needs root (alprctl --offline).
+ALPRCTL=${ALPRCTL:-$top_builddir/alprctl}
+MATCHD=${MATCHD:-$top_builddir/alpr-matchd}
+start_matchd() {
+	mkdir -m 0700 -p "$T/state" "$T/xdg"
+	printf '[general]\nRuntimeDirectory=%s\nStateDirectory=%s\nAgencyORI=CA0070000\n%s\n' \
+	    "$T/run" "$T/state" "$1" >"$T/alpr.conf"
+	printf '[alert]\nListen=127.0.0.1:%s\nAudioFile=%s/announce.wav\n' "$PORT" "$T" >>"$T/alpr.conf"
+	export XDG_RUNTIME_DIR="$T/xdg"
+	C="$ALPRCTL -f $T/alpr.conf"
+	ALPR_PASSWORD="admin password 1" $C --offline user add admin --role administrator \
+	    >"$T/setup.log" 2>&1
+	start_alertd || return 1
+	"$MATCHD" -d -f "$T/alpr.conf" >"$T/matchd.log" 2>&1 &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -S "$T/run/control.sock" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+	{
+		ALPR_PASSWORD="admin password 1" $C login admin
+		$C training ack
+	} >>"$T/setup.log" 2>&1
+}
+
 N=0
 FAILED=0
 check() {	# check "what" command...

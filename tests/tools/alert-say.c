@@ -44,7 +44,7 @@ main(int argc, char **argv)
 	}
 	hit = json_pack("{s:{s:s, s:s}, s:{s:s, s:i}}", "read", "plate", argv[1], "state", argv[2],
 	    "entry", "category", argv[3], "priority", atoi(argv[4]));
-	text = audio_text(hit, strcmp(argv[5], "nato") == 0 ? CONF_ALPHABET_NATO : CONF_ALPHABET_APCO);
+	text = announce_text(hit, strcmp(argv[5], "nato") == 0 ? CONF_ALPHABET_NATO : CONF_ALPHABET_APCO);
 	if (text == NULL)
 		return 1;
 	printf("text: %s\n", text);

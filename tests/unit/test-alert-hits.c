@@ -131,23 +131,23 @@ test_machine(void **state)
 			for (i = 0; i < sizeof(legal) / sizeof(legal[0]); i++)
 				if (legal[i][0] == from && legal[i][1] == to)
 					want = true;
-			assert_int_equal(hit_step_legal(from, to), want);
+			assert_int_equal(policy_hit_step_allowed(from, to) == 0, want);
 			n_legal += want;
 		}
 	assert_int_equal(n_legal, 5);
 	/* R5: no disposition before CLETS verification, from any earlier state. */
-	assert_false(hit_step_legal(HIT_NEW, HIT_DISPOSED));
-	assert_false(hit_step_legal(HIT_VISUALLY_CONFIRMED, HIT_DISPOSED));
-	assert_false(hit_step_legal(HIT_CLETS_NOT_CONFIRMED, HIT_DISPOSED));
-	assert_false(hit_step_legal(HIT_DISPOSED, HIT_DISPOSED));
-	assert_true(hit_disposition_is_action("arrest"));
-	assert_false(hit_disposition_is_action("no-action"));
-	assert_false(hit_disposition_valid("immigration-hold"));
-	assert_false(hit_disposition_valid(NULL));
+	assert_true(policy_hit_step_allowed(HIT_NEW, HIT_DISPOSED) < 0);
+	assert_true(policy_hit_step_allowed(HIT_VISUALLY_CONFIRMED, HIT_DISPOSED) < 0);
+	assert_true(policy_hit_step_allowed(HIT_CLETS_NOT_CONFIRMED, HIT_DISPOSED) < 0);
+	assert_true(policy_hit_step_allowed(HIT_DISPOSED, HIT_DISPOSED) < 0);
+	assert_true(policy_disposition_is_action("arrest"));
+	assert_false(policy_disposition_is_action("no-action"));
+	assert_false(policy_disposition_valid("immigration-hold"));
+	assert_false(policy_disposition_valid(NULL));
 	for (from = 0; from < HIT_STATE_MAX; from++)
-		assert_int_equal(hit_state_from_name(hit_state_name(from)), from);
-	assert_true(hit_state_from_name("visually_confirmed") < 0);
-	assert_true(hit_state_from_name(NULL) < 0);
+		assert_int_equal(policy_hit_state_from_name(policy_hit_state_name(from)), from);
+	assert_true(policy_hit_state_from_name("visually_confirmed") < 0);
+	assert_true(policy_hit_state_from_name(NULL) < 0);
 }
 
 static void
@@ -247,10 +247,16 @@ test_priority_and_cooldown(void **state)
 	/* Same plate, another entry: a new alert. */
 	assert_int_equal(take(hit_body(5, "BBB222", 9, 1), -1), 5);
 	assert_false(hits_find(hits, 5)->quiet);
+	/* Past the cool-down the same plate and entry alert again. */
+	for (struct hit *x = hits->list; x != NULL; x = x->next)
+		x->received_usec -= 301 * USEC_PER_SEC;
+	assert_int_equal(take(hit_body(6, "BBB222", 2, 1), -1), 6);
+	assert_false(hits_find(hits, 6)->quiet);
+	assert_int_equal(hits_find(hits, 2)->seen, 2);
 
 	/* A resend of a hit on display is not a second hit. */
 	assert_int_equal(take(hit_body(2, "BBB222", 2, 1), -1), 2);
-	assert_int_equal(shown_requests, 6);	/* not recorded yet: asked again */
+	assert_int_equal(shown_requests, 7);	/* not recorded yet: asked again */
 
 	/* Stepping the top hit to a final state brings the next one. */
 	hits_stepped(hits, hits_find(hits, 2), HIT_VISUALLY_CONFIRMED, NULL, "deputy1", NULL);

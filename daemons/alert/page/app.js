@@ -34,6 +34,7 @@ let user = null;
 let nightCfg = { start: 19, end: 7 };
 let pinned = null;        /* a hit the deputy picked from the list */
 let shownId = null;
+let drawnHit = null;      /* the hit object last drawn: every update replaces it in hits */
 let es = null;
 let audio = { mute: false, volume: 80 };
 
@@ -168,17 +169,21 @@ function renderAlert() {
     $('alert-body').hidden = true;
     $('idle-text').hidden = false;
     shownId = null;
+    drawnHit = null;
     return;
   }
   const fresh = shownId !== h.id;
   shownId = h.id;
+  const more = waiting() - (FINAL.has(h.state) ? 0 : 1);
+  $('banner-queue').textContent = more > 0 ? `${more} more waiting` : '';
+  /* The same hit as drawn, unchanged (a burst of others queued behind it): done. */
+  if (!fresh && drawnHit === h) return;
+  drawnHit = h;
   sec.className = `p${Math.min(Math.max(h.priority, 1), 4)}${fresh ? ' fresh' : ''}`;
   $('idle-text').hidden = true;
   $('alert-body').hidden = false;
   $('banner-category').textContent = categoryText(h);
   $('banner-source').textContent = (h.entry && h.entry.source) || '';
-  const more = waiting() - (FINAL.has(h.state) ? 0 : 1);
-  $('banner-queue').textContent = more > 0 ? `${more} more waiting` : '';
   renderPlate(h);
   $('plate-state').textContent = (h.read && h.read.state) || (h.entry && h.entry.state) || '';
   $('hit-state').textContent = stateText(h);
@@ -194,24 +199,54 @@ function renderAlert() {
 }
 
 const LIST_MAX = 200;   /* rows drawn; a shift has far fewer hits */
+/*
+ * Today's list is kept, not rebuilt: each hit has its row, redrawn only
+ * when what it shows changed, and rows move only when the order did.  A
+ * burst of hits then costs a few new rows per frame, not the whole list.
+ */
+const rows = new Map();   /* hit id -> { tr, key } */
+
+function fillRow(tr, h, sel) {
+  tr.textContent = '';
+  tr.className = sel ? 'sel' : '';
+  tr.appendChild(el('td', fmtTime(h.received_usec)));
+  tr.appendChild(el('td', h.read && h.read.plate, 'plate'));
+  tr.appendChild(el('td', categoryText(h) + (h.quiet ? ' (repeat)' : '')));
+  tr.appendChild(el('td', h.priority));
+  tr.appendChild(el('td', stateText(h), FINAL.has(h.state) ? 'final' : null));
+}
 
 function renderList() {
   const tb = $('hit-list');
-  tb.textContent = '';
-  const all = [...hits.values()].sort((a, b) => b.received_usec - a.received_usec);
+  const all = [...hits.values()].sort((a, b) => b.received_usec - a.received_usec || b.id - a.id);
+  const shown = all.slice(0, LIST_MAX);
   const cur = current();
-  for (const h of all.slice(0, LIST_MAX)) {
-    const tr = el('tr');
-    tr.dataset.id = h.id;
-    if (cur && cur.id === h.id) tr.className = 'sel';
-    tr.appendChild(el('td', fmtTime(h.received_usec)));
-    tr.appendChild(el('td', h.read && h.read.plate, 'plate'));
-    tr.appendChild(el('td', categoryText(h) + (h.quiet ? ' (repeat)' : '')));
-    tr.appendChild(el('td', h.priority));
-    tr.appendChild(el('td', stateText(h), FINAL.has(h.state) ? 'final' : null));
-    tr.addEventListener('click', () => { pinned = h.id; render(); });
-    tb.appendChild(tr);
+  const keep = new Set(shown.map((h) => h.id));
+  for (const [id, r] of rows) {
+    if (!keep.has(id)) { r.tr.remove(); rows.delete(id); }
   }
+  let prev = null;
+  for (const h of shown) {
+    let r = rows.get(h.id);
+    if (!r) {
+      const tr = el('tr');
+      tr.dataset.id = h.id;
+      tr.addEventListener('click', () => { pinned = Number(tr.dataset.id); render(); });
+      r = { tr, key: null };
+      rows.set(h.id, r);
+    }
+    const sel = cur !== null && cur.id === h.id;
+    const key = `${h.received_usec}|${h.quiet}|${h.priority}|${stateText(h)}|${sel}`;
+    if (r.key !== key) { fillRow(r.tr, h, sel); r.key = key; }
+    const want = prev ? prev.nextSibling : tb.firstChild;
+    if (want !== r.tr) tb.insertBefore(r.tr, want);
+    prev = r.tr;
+  }
+}
+
+function clearList() {
+  rows.clear();
+  $('hit-list').textContent = '';
 }
 
 let lastHealth = null;
@@ -230,6 +265,22 @@ function renderHealth(hl) {
     box.appendChild(el('span', `GPS: ${gps}`, `chip${gps === 'fix' ? '' : ' warn'}`));
   }
   if (hl.control === false) box.appendChild(el('span', 'records: matchd down', 'chip bad'));
+}
+
+/* The stale-list banner (alertd asks matchd for the hot-list ages). */
+function renderLists(l) {
+  const box = $('stale');
+  if (!l || !l.known) { box.hidden = true; return; }
+  const stale = l.stale || [];
+  if (l.none) {
+    box.textContent = 'No hot list loaded: no alert will come.  Verify plates through CLETS.';
+  } else if (stale.length) {
+    box.textContent = 'Hot list out of date: ' + stale.map((s) => `${s.source} ${s.age_hours} h old`).join(', ') +
+      ` (limit ${l.max_age_hours} h).  A hit may no longer be valid; an entry may be missing.`;
+  } else {
+    box.textContent = '';
+  }
+  box.hidden = !l.none && !stale.length;
 }
 
 function renderAudio() {
@@ -343,6 +394,7 @@ function connect() {
   es.addEventListener('hit', onHit);
   es.addEventListener('update', (ev) => { const h = JSON.parse(ev.data); hits.set(h.id, h); scheduleRender(); });
   es.addEventListener('health', (ev) => renderHealth(JSON.parse(ev.data)));
+  es.addEventListener('lists', (ev) => renderLists(JSON.parse(ev.data)));
   es.addEventListener('audio', (ev) => { audio = JSON.parse(ev.data); renderAudio(); });
   es.onopen = () => { window.alprStats.connected = true; };
   es.onerror = () => {
@@ -371,9 +423,11 @@ async function load(reconnect = true) {
   $('login').hidden = true;
   $('app').hidden = false;
   hits.clear();
+  clearList();
   for (const h of s.hits || []) hits.set(h.id, h);
   if (s.audio) { audio = s.audio; renderAudio(); }
   renderHealth(s.health);
+  renderLists(s.lists);
   render();
   if (reconnect || !es || es.readyState === EventSource.CLOSED) connect();
 }
