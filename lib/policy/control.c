@@ -96,6 +96,28 @@ static const struct op {
 	{ "hit_resend", OP_NO_SESSION | OP_NO_TRAINING, 0, op_hit_resend },
 };
 
+bool
+policy_op_info(size_t i, struct policy_op_info *ret)
+{
+	const struct op *op;
+
+	if (i >= sizeof(ops) / sizeof(ops[0]))
+		return false;
+	op = &ops[i];
+	*ret = (struct policy_op_info){
+		.name = op->name,
+		.session = !(op->flags & OP_NO_SESSION),
+		.training = !(op->flags & (OP_NO_SESSION | OP_NO_TRAINING)),
+		.gate = op->flags & OP_GATE,
+		.soft_gate = op->flags & OP_SOFT_GATE,
+		.write = op->flags & OP_WRITE,
+		.root = op->flags & OP_ROOT,
+		.logged = !(op->flags & OP_NO_LOG),
+		.perms = op->perms,
+	};
+	return true;
+}
+
 int
 policy_new(struct store *store, const struct alpr_conf *conf, struct policy **ret)
 {
