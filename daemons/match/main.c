@@ -189,6 +189,22 @@ purge_tick(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* The purge op on control.sock: starts a purge now, unless one is running. */
+static int
+purge_start(void *userdata)
+{
+	struct matchd *m = userdata;
+	uint64_t now;
+	int r;
+
+	if (m->purge_cutoff_usec != 0)
+		return 0;
+	if ((r = sd_event_now(m->d->event, CLOCK_MONOTONIC, &now)) < 0 ||
+	    (r = sd_event_source_set_time(m->purge_timer, now)) < 0)
+		return r;
+	return sd_event_source_set_enabled(m->purge_timer, SD_EVENT_ON);
+}
+
 static int
 open_database(struct matchd *m, struct daemon *d)
 {
@@ -245,6 +261,7 @@ matchd_start(struct daemon *d)
 	if ((r = reads_start(m)) < 0 || (r = hits_start(m)) < 0)
 		return r;
 	policy_set_resend(m->policy, hits_resend, m);
+	policy_set_purge(m->policy, purge_start, m);
 	daemon_status(d, "serving reads and control requests");
 	return 0;
 }

@@ -241,6 +241,15 @@ req_add_manifest(struct req *r, char ret[65])
 	return k;
 }
 
+int
+req_step(struct req *r, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : req_fail(r, -EIO, "internal", "database error");
+}
+
 static const char *
 get_str(const json_t *o, const char *key)
 {
@@ -377,22 +386,36 @@ op_login(struct req *r, json_t **ret)
 	return users_login(r, ret);
 }
 
+void
+policy_set_purge(struct policy *p, int (*fn)(void *userdata), void *userdata)
+{
+	p->purge = fn;
+	p->purge_data = userdata;
+}
+
 static int
 op_purge(struct req *r, json_t **ret)
 {
+	int64_t days = r->p->conf->storage.retention_days;
 	struct store_purge_stats st;
 	int k;
 
-	k = store_purge(r->p->store, r->p->conf->storage.retention_days, &st);
+	r->terms = json_pack("{s:I}", "retention_days", (json_int_t)days);
+	if (r->p->purge != NULL) {
+		/* alpr-matchd: its event loop must go on; the purge logs its counts when done. */
+		if ((k = r->p->purge(r->p->purge_data)) < 0)
+			return req_fail(r, k, "internal", "cannot start the purge: %s", strerror(-k));
+		*ret = json_pack("{s:I, s:b}", "retention_days", (json_int_t)days, "started", 1);
+		return *ret != NULL ? 0 : -ENOMEM;
+	}
+	k = store_purge(r->p->store, days, &st);
 	if (k < 0)
 		return req_fail(r, k, "internal", "purge failed: %s", strerror(-k));
 	*ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "retention_days", (json_int_t)r->p->conf->storage.retention_days,
+	    "retention_days", (json_int_t)days,
 	    "reads", (json_int_t)st.reads, "hits", (json_int_t)st.hits,
 	    "images", (json_int_t)st.images, "held", (json_int_t)st.held,
 	    "batches", (json_int_t)st.batches, "max_batch_usec", (json_int_t)st.max_batch_usec);
-	r->terms = json_pack("{s:I}", "retention_days",
-	    (json_int_t)r->p->conf->storage.retention_days);
 	r->count = (int64_t)st.reads;
 	return *ret != NULL ? 0 : -ENOMEM;
 }

@@ -112,6 +112,12 @@ struct policy_op_info {
 };
 /* The i-th operation (0, 1, ...) in ret; false past the last. */
 bool policy_op_info(size_t i, struct policy_op_info *ret);
+/*
+ * The purge op through fn, which starts the purge in the caller's event
+ * loop (alpr-matchd: in steps, the answer says it started); without it
+ * (alprctl --offline) the op purges to the end and answers the counts.
+ */
+void policy_set_purge(struct policy *p, int (*fn)(void *userdata), void *userdata);
 /* The same with the request's descriptor (hotlist.import's file), or -1; fd stays the caller's. */
 int policy_control_fd(struct policy *p, const json_t *request, int fd,
     const struct policy_peer *peer, policy_emit_fn emit, void *userdata);
