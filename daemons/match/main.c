@@ -30,8 +30,7 @@
 
 #define PURGE_INTERVAL_USEC (3600 * USEC_PER_SEC)	/* the retention purge, hourly */
 #define PURGE_FIRST_USEC (60 * USEC_PER_SEC)		/* and a minute after start */
-#define PURGE_STEP_GAP_USEC (10 * USEC_PER_MSEC)	/* reads get the lock between steps */
-#define PURGE_STEP_BUDGET_USEC (25 * USEC_PER_MSEC)
+#define PURGE_STEP_GAP_USEC (10 * USEC_PER_MSEC)	/* reads get stored between steps */
 
 
 struct reply_to {
@@ -127,52 +126,83 @@ static const struct ipc_ops control_ops = { .table = control_table,
 static const struct ipc_ops alert_ops = { .table = alert_table };
 
 /*
- * The retention purge (R8) runs here, in steps of about 25 ms with 10 ms
- * between them, so that reads keep being stored while it works and the
- * watchdog stays fed.  Counts go to the journal and the access log; plates
- * go nowhere.
+ * The retention purge (R8) runs here, in steps that hold the database for
+ * about STORE_STEP_BUDGET_USEC with 10 ms between them, so that reads keep
+ * being stored while it works and the watchdog stays fed: first the
+ * expired reads (store_purge_step), then the freed pages in slices
+ * (store_vacuum_step).  Counts go to the journal and the access log;
+ * plates go nowhere.
  */
+static void
+purge_done(struct matchd *m, int64_t days)
+{
+	struct policy_log e = { .user = "alpr-matchd", .peer_uid = -1, .op = "purge",
+		.outcome = "ok" };
+	char terms[64];
+	int r;
+
+	(void)store_trash_flush(m->store);
+	if (m->purge.reads > 0 || m->purge.images > 0) {
+		log_info("retention purge: removed reads=%llu hits=%llu images=%llu"
+		    " retention_days=%lld", (unsigned long long)m->purge.reads,
+		    (unsigned long long)m->purge.hits, (unsigned long long)m->purge.images,
+		    (long long)days);
+		snprintf(terms, sizeof(terms), "{\"retention_days\":%lld}", (long long)days);
+		e.terms = terms;
+		e.result_count = (int64_t)m->purge.reads;
+		if ((r = policy_log_append(m->store, &e)) < 0)
+			log_warn_r(r, "access log: cannot record the purge, ignoring");
+	}
+	m->purge_cutoff_usec = 0;
+	m->purge_vacuuming = false;
+}
+
 static int
 purge_tick(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct matchd *m = userdata;
 	int64_t days = m->d->conf->storage.retention_days;
-	struct policy_log e = { .user = "alpr-matchd", .peer_uid = -1, .op = "purge",
-		.outcome = "ok" };
-	char terms[64];
-	uint64_t next;
+	uint64_t next = usec + PURGE_STEP_GAP_USEC;
 	int r;
 
 	if (m->purge_cutoff_usec == 0) {
 		memset(&m->purge, 0, sizeof(m->purge));
 		m->purge_cutoff_usec = store_now(m->store) - days * USEC_PER_DAY;
 	}
-	r = store_purge_step(m->store, m->purge_cutoff_usec, PURGE_STEP_BUDGET_USEC, &m->purge);
-	if (r > 0) {
-		next = usec + PURGE_STEP_GAP_USEC;
-	} else {
-		if (r < 0)
+	if (!m->purge_vacuuming) {
+		r = store_purge_step(m->store, m->purge_cutoff_usec, STORE_STEP_BUDGET_USEC,
+		    &m->purge);
+		if (r < 0) {
 			log_warn_r(r, "retention purge step failed, retrying in an hour");
-		else if ((r = store_vacuum(m->store)) < 0)
+			purge_done(m, days);
+			next = usec + PURGE_INTERVAL_USEC;
+		} else if (r == 0)
+			m->purge_vacuuming = true;
+	} else if ((r = store_vacuum_step(m->store, STORE_STEP_BUDGET_USEC)) <= 0) {
+		if (r < 0)
 			log_warn_r(r, "retention purge: vacuum failed, ignoring");
-		(void)store_trash_flush(m->store);
-		if (m->purge.reads > 0 || m->purge.images > 0) {
-			log_info("retention purge: removed reads=%llu hits=%llu images=%llu"
-			    " retention_days=%lld", (unsigned long long)m->purge.reads,
-			    (unsigned long long)m->purge.hits, (unsigned long long)m->purge.images,
-			    (long long)days);
-			snprintf(terms, sizeof(terms), "{\"retention_days\":%lld}", (long long)days);
-			e.terms = terms;
-			e.result_count = (int64_t)m->purge.reads;
-			if ((r = policy_log_append(m->store, &e)) < 0)
-				log_warn_r(r, "access log: cannot record the purge, ignoring");
-		}
-		m->purge_cutoff_usec = 0;
+		purge_done(m, days);
 		next = usec + PURGE_INTERVAL_USEC;
 	}
 	(void)sd_event_source_set_time(es, next);
 	(void)sd_event_source_set_enabled(es, SD_EVENT_ON);
 	return 0;
+}
+
+/* The purge op on control.sock: starts a purge now, unless one is running. */
+static int
+purge_start(void *userdata)
+{
+	struct matchd *m = userdata;
+	uint64_t now;
+	int r;
+
+	if (m->purge_cutoff_usec != 0)
+		return 0;
+	if ((r = sd_event_now(m->d->event, CLOCK_MONOTONIC, &now)) < 0 ||
+	    (r = sd_event_source_set_time(m->purge_timer, now)) < 0)
+		return r;
+	return sd_event_source_set_enabled(m->purge_timer, SD_EVENT_ON);
 }
 
 static int
@@ -231,6 +261,7 @@ matchd_start(struct daemon *d)
 	if ((r = reads_start(m)) < 0 || (r = hits_start(m)) < 0)
 		return r;
 	policy_set_resend(m->policy, hits_resend, m);
+	policy_set_purge(m->policy, purge_start, m);
 	daemon_status(d, "serving reads and control requests");
 	return 0;
 }

@@ -28,6 +28,7 @@ struct matchd {
 	struct daemon *d;
 	sd_event_source *purge_timer;
 	int64_t purge_cutoff_usec;	/* 0: no purge running */
+	bool purge_vacuuming;		/* the reads are gone; freed pages go back */
 	struct store_purge_stats purge;
 	struct ipc_server *reads, *control;
 	struct ipc_client *alert;

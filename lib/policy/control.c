@@ -97,6 +97,28 @@ static const struct op {
 	{ "hotlist_age", OP_NO_SESSION | OP_NO_TRAINING | OP_NO_LOG, 0, op_hotlist_age },
 };
 
+bool
+policy_op_info(size_t i, struct policy_op_info *ret)
+{
+	const struct op *op;
+
+	if (i >= sizeof(ops) / sizeof(ops[0]))
+		return false;
+	op = &ops[i];
+	*ret = (struct policy_op_info){
+		.name = op->name,
+		.session = !(op->flags & OP_NO_SESSION),
+		.training = !(op->flags & (OP_NO_SESSION | OP_NO_TRAINING)),
+		.gate = op->flags & OP_GATE,
+		.soft_gate = op->flags & OP_SOFT_GATE,
+		.write = op->flags & OP_WRITE,
+		.root = op->flags & OP_ROOT,
+		.logged = !(op->flags & OP_NO_LOG),
+		.perms = op->perms,
+	};
+	return true;
+}
+
 int
 policy_new(struct store *store, const struct alpr_conf *conf, struct policy **ret)
 {
@@ -218,6 +240,15 @@ req_add_manifest(struct req *r, char ret[65])
 	sha256_hex(text, size, ret);
 	k = req_add_file(r, "MANIFEST.sha256", (unsigned char *)text, size);
 	return k;
+}
+
+int
+req_step(struct req *r, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : req_fail(r, -EIO, "internal", "database error");
 }
 
 static const char *
@@ -356,22 +387,36 @@ op_login(struct req *r, json_t **ret)
 	return users_login(r, ret);
 }
 
+void
+policy_set_purge(struct policy *p, int (*fn)(void *userdata), void *userdata)
+{
+	p->purge = fn;
+	p->purge_data = userdata;
+}
+
 static int
 op_purge(struct req *r, json_t **ret)
 {
+	int64_t days = r->p->conf->storage.retention_days;
 	struct store_purge_stats st;
 	int k;
 
-	k = store_purge(r->p->store, r->p->conf->storage.retention_days, &st);
+	r->terms = json_pack("{s:I}", "retention_days", (json_int_t)days);
+	if (r->p->purge != NULL) {
+		/* alpr-matchd: its event loop must go on; the purge logs its counts when done. */
+		if ((k = r->p->purge(r->p->purge_data)) < 0)
+			return req_fail(r, k, "internal", "cannot start the purge: %s", strerror(-k));
+		*ret = json_pack("{s:I, s:b}", "retention_days", (json_int_t)days, "started", 1);
+		return *ret != NULL ? 0 : -ENOMEM;
+	}
+	k = store_purge(r->p->store, days, &st);
 	if (k < 0)
 		return req_fail(r, k, "internal", "purge failed: %s", strerror(-k));
 	*ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "retention_days", (json_int_t)r->p->conf->storage.retention_days,
+	    "retention_days", (json_int_t)days,
 	    "reads", (json_int_t)st.reads, "hits", (json_int_t)st.hits,
 	    "images", (json_int_t)st.images, "held", (json_int_t)st.held,
 	    "batches", (json_int_t)st.batches, "max_batch_usec", (json_int_t)st.max_batch_usec);
-	r->terms = json_pack("{s:I}", "retention_days",
-	    (json_int_t)r->p->conf->storage.retention_days);
 	r->count = (int64_t)st.reads;
 	return *ret != NULL ? 0 : -ENOMEM;
 }

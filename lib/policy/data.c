@@ -185,10 +185,8 @@ op_hold_create(struct req *r, json_t **ret)
 	sqlite3_bind_text(st, 4, r->user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
 	sqlite3_bind_int64(st, 6, review);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	hold = sqlite3_last_insert_rowid(store_db(r->p->store));
 	if (store_prepare(r->p->store, "INSERT OR IGNORE INTO hold_reads (hold_id, read_rowid)"
 	    " SELECT ?, rowid FROM reads WHERE id = ?", &st) < 0)
@@ -229,10 +227,8 @@ op_hold_release(struct req *r, json_t **ret)
 	sqlite3_bind_int64(st, 1, store_now(r->p->store));
 	sqlite3_bind_text(st, 2, r->user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, id);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	if (sqlite3_changes(store_db(r->p->store)) == 0)
 		return req_fail(r, -ENOENT, "not-found", "no active hold %lld", (long long)id);
 	*ret = json_pack("{s:I, s:b}", "hold", (json_int_t)id, "released", 1);
@@ -685,10 +681,8 @@ op_share(struct req *r, json_t **ret)
 	sqlite3_bind_int64(st, 6, n);
 	sqlite3_bind_int64(st, 7, (int64_t)r->n_files);
 	sqlite3_bind_text(st, 8, manifest, -1, SQLITE_STATIC);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	*ret = json_pack("{s:s, s:s, s:I, s:I, s:s}", "ori", ori, "recipient", name,
 	    "reads", (json_int_t)n, "files", (json_int_t)r->n_files, "manifest_sha256", manifest);
 	return 0;
@@ -721,10 +715,8 @@ op_inspect_record(struct req *r, json_t **ret)
 	sqlite3_bind_text(st, 3, camera, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, result, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, notes, -1, SQLITE_STATIC);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	*ret = json_pack("{s:I, s:s, s:s}", "id",
 	    (json_int_t)sqlite3_last_insert_rowid(store_db(r->p->store)), "result", result,
 	    "action", strcmp(result, "pass") == 0 ? "none" :
@@ -809,10 +801,8 @@ op_deploy_record(struct req *r, json_t **ret)
 	sqlite3_bind_int(st, 6, aid);
 	sqlite3_bind_text(st, 7, aid ? approver : NULL, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, aid ? approver_role : NULL, -1, SQLITE_STATIC);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	*ret = json_pack("{s:I, s:s, s:b}", "id",
 	    (json_int_t)sqlite3_last_insert_rowid(store_db(r->p->store)), "mode", mode,
 	    "mutual_aid", aid);

@@ -180,10 +180,8 @@ op_hit_transition(struct req *r, json_t **ret)
 	sqlite3_bind_text(st, 6, disp, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, r->case_number, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, r->note, -1, SQLITE_STATIC);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	*ret = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)id,
 	    "from", policy_hit_state_name(from), "to", policy_hit_state_name(to),
 	    "user", r->user, "at_usec", (json_int_t)now);
@@ -370,10 +368,8 @@ op_hit_export(struct req *r, json_t **ret)
 	sqlite3_bind_text(st, 4, r->case_number, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (int64_t)r->n_files);
 	sqlite3_bind_text(st, 6, manifest, -1, SQLITE_STATIC);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	*ret = json_pack("{s:I, s:I, s:s}", "hit", (json_int_t)id, "files",
 	    (json_int_t)r->n_files, "manifest_sha256", manifest);
 	return 0;

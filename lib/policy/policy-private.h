@@ -9,6 +9,8 @@ struct policy {
 	const struct alpr_conf *conf;
 	int (*resend)(int64_t hit_id, void *userdata);	/* hit_resend: the daemon sends */
 	void *resend_data;
+	int (*purge)(void *userdata);	/* purge: the daemon runs it in steps */
+	void *purge_data;
 };
 
 /* A file of an answer, emitted as a sealed memfd once the access is logged. */
@@ -50,6 +52,8 @@ int req_refuse(struct req *r, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int req_fail(struct req *r, int err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Steps st once (INSERT, UPDATE, DELETE) and finalizes it: 0, or the answer's database error. */
+int req_step(struct req *r, sqlite3_stmt *st);
 int req_add_file(struct req *r, const char *name, unsigned char *data, size_t len);
 int req_add_file_copy(struct req *r, const char *name, const void *data, size_t len);
 /* Adds MANIFEST.sha256 over the files so far; its hash in ret (65 bytes). */

@@ -99,6 +99,26 @@ int policy_control(struct policy *p, const json_t *request, const struct policy_
     policy_emit_fn emit, void *userdata);
 /* hit_resend queues each hit through fn (alpr-matchd's HIT sender). */
 void policy_set_resend(struct policy *p, int (*fn)(int64_t hit_id, void *userdata), void *userdata);
+/* What policy_control() demands of each operation (for the tests that try each one). */
+struct policy_op_info {
+	const char *name;
+	bool session;		/* a user's session (else login, status and alertd's ops) */
+	bool training;		/* current training (R2) */
+	bool gate;		/* ALPR data: case number and allowed purpose (R3, R4) */
+	bool soft_gate;		/* the hit workflow: allowed purpose, case optional */
+	bool write;		/* one transaction with its log row */
+	bool root;		/* root may run it offline without a session */
+	bool logged;		/* an access-log row */
+	uint32_t perms;		/* any of these; 0: any authenticated user */
+};
+/* The i-th operation (0, 1, ...) in ret; false past the last. */
+bool policy_op_info(size_t i, struct policy_op_info *ret);
+/*
+ * The purge op through fn, which starts the purge in the caller's event
+ * loop (alpr-matchd: in steps, the answer says it started); without it
+ * (alprctl --offline) the op purges to the end and answers the counts.
+ */
+void policy_set_purge(struct policy *p, int (*fn)(void *userdata), void *userdata);
 /* The same with the request's descriptor (hotlist.import's file), or -1; fd stays the caller's. */
 int policy_control_fd(struct policy *p, const json_t *request, int fd,
     const struct policy_peer *peer, policy_emit_fn emit, void *userdata);

@@ -57,8 +57,9 @@ policy_user_name_valid(const char *name)
 	return i <= 32;
 }
 
+/* A new password: long enough, not too long, hashed into hash. */
 static int
-password_ok(struct req *r, const char *pw)
+password_new_hash(struct req *r, const char *pw, char hash[128])
 {
 	size_t n = pw != NULL ? strlen(pw) : 0;
 
@@ -67,6 +68,8 @@ password_ok(struct req *r, const char *pw)
 		    POLICY_PASSWORD_MIN);
 	if (n > 256)
 		return req_fail(r, -EINVAL, "invalid", "password too long");
+	if (policy_password_hash(pw, hash) < 0)
+		return req_fail(r, -ENOMEM, "internal", "cannot hash the password");
 	return 0;
 }
 
@@ -235,10 +238,8 @@ users_login(struct req *r, json_t **ret)
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, expires);
 	sqlite3_bind_int64(st, 5, r->peer->uid);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	/* Old sessions of anyone go when they expire. */
 	if (store_prepare(r->p->store, "DELETE FROM sessions WHERE expires_usec <= ?", &st) == 0) {
 		sqlite3_bind_int64(st, 1, now);
@@ -322,10 +323,8 @@ op_training_ack(struct req *r, json_t **ret)
 	sqlite3_bind_int64(st, 1, r->user_id);
 	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, store_now(r->p->store));
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	*ret = json_pack("{s:s, s:I}", "policy_version", version,
 	    "valid_until_usec", (json_int_t)(store_now(r->p->store) +
 	    r->p->conf->policy.training_valid_days * USEC_PER_DAY));
@@ -351,10 +350,8 @@ op_user_add(struct req *r, json_t **ret)
 		    " starting with a letter");
 	if (!policy_role_valid(role))
 		return req_fail(r, -EINVAL, "invalid", "unknown role \"%.32s\"", role);
-	if ((k = password_ok(r, pw)) < 0)
+	if ((k = password_new_hash(r, pw, hash)) < 0)
 		return k;
-	if (policy_password_hash(pw, hash) < 0)
-		return req_fail(r, -ENOMEM, "internal", "cannot hash the password");
 	if (store_prepare(r->p->store, "INSERT INTO users (name, full_name, role, badge, password,"
 	    " created_usec, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)", &st) < 0)
 		return req_fail(r, -EIO, "internal", "database error");
@@ -388,10 +385,8 @@ user_update(struct req *r, const char *sql, const char *what, json_t **ret)
 	if (store_prepare(r->p->store, sql, &st) < 0)
 		return req_fail(r, -EIO, "internal", "database error");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	if (sqlite3_changes(store_db(r->p->store)) == 0)
 		return req_fail(r, -ENOENT, "not-found", "no user \"%s\"", name);
 	/* A disabled account loses its sessions at once. */
@@ -442,19 +437,15 @@ op_user_passwd(struct req *r, json_t **ret)
 	if (strcmp(name, r->user) != 0 && !(r->perms & PERM_USERS))
 		return req_refuse(r, "permission", "only an administrator sets another user's"
 		    " password");
-	if ((k = password_ok(r, pw)) < 0)
+	if ((k = password_new_hash(r, pw, hash)) < 0)
 		return k;
-	if (policy_password_hash(pw, hash) < 0)
-		return req_fail(r, -ENOMEM, "internal", "cannot hash the password");
 	if (store_prepare(r->p->store, "UPDATE users SET password = ?, failed_logins = 0,"
 	    " locked_usec = NULL WHERE name = ?", &st) < 0)
 		return req_fail(r, -EIO, "internal", "database error");
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	k = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	if (k < 0)
-		return req_fail(r, k, "internal", "database error");
+	if ((k = req_step(r, st)) < 0)
+		return k;
 	if (sqlite3_changes(store_db(r->p->store)) == 0)
 		return req_fail(r, -ENOENT, "not-found", "no user \"%s\"", name);
 	*ret = json_pack("{s:s, s:b}", "name", name, "password_set", 1);

@@ -4,18 +4,35 @@
  * unless an active hold names them.  Runs in alpr-matchd from a timer and
  * in alprctl purge --offline.
  *
- * The purge shares the database with the insert path, so it works in
- * bounded steps: each step is one write transaction sized to hold the lock
- * for about budget_usec, and the batch size adapts to what the last step
- * cost.  secure_delete (store.c) zeroes what each step frees, and
- * store_vacuum() gives the pages back and truncates the WAL, so that a
- * purged plate is not left anywhere in the file's bytes.
+ * The purge shares the database with the insert path, which must never
+ * wait long for the write lock (issue: ~50 ms at most).  So:
+ *  - it works in bounded steps, each one write transaction whose batch
+ *    adapts to the time the lock was actually held (work and commit);
+ *  - a step commits with synchronous=NORMAL: no fsync under the lock.  A
+ *    power loss can at worst undo the last steps, whose reads were expired
+ *    and go again on the next run.  The WAL is then checkpointed (PASSIVE,
+ *    which syncs it first) outside the lock, before the step's image files
+ *    are unlinked.  Only if a long reader kept that checkpoint from copying
+ *    anything could a power loss bring back an expired read without its
+ *    images, to be purged again on the next run;
+ *  - the checkpoint also keeps the WAL short, so that an insert's commit
+ *    does not run into a large automatic checkpoint;
+ *  - freed pages go back in slices of the same budget (store_vacuum_step),
+ *    and the WAL is truncated last, after a PASSIVE checkpoint has copied
+ *    it, so that the blocking TRUNCATE has almost nothing left to do.
+ * secure_delete (store.c) zeroes what each step frees; vacuum and the WAL's
+ * truncation leave no purged plate anywhere in the file's bytes.
+ * store_purge() pauses between steps so that writers waiting for the lock
+ * (they poll every millisecond, store.c) get it in between; alpr-matchd
+ * runs the steps from its event loop with its own pauses.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/time.h"
@@ -24,6 +41,30 @@
 #define BATCH_MIN 16
 #define BATCH_MAX 16384
 #define BATCH_START 256
+#define VACUUM_MIN 16		/* pages */
+#define VACUUM_MAX 16384
+#define VACUUM_START 128
+#define STEP_PAUSE_USEC (5 * USEC_PER_MSEC)	/* store_purge(): writers get the lock */
+
+/* Copies the WAL into the file without taking the write lock; syncs both. */
+static int
+checkpoint(struct store *s, int mode)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, mode, NULL, NULL);
+
+	/* BUSY: a reader still uses part of the WAL; the rest was copied. */
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_error(s, rc);
+}
+
+/* Doubles or halves *size so that a transaction holds the lock about budget_usec. */
+static void
+adapt(int *size, int used, int64_t held_usec, int64_t budget_usec, int min, int max)
+{
+	if (held_usec < budget_usec / 2 && used == *size && *size < max)
+		*size *= 2;
+	else if (held_usec > budget_usec && *size > min)
+		*size /= 2;
+}
 
 static void
 free_pending(struct store *s)
@@ -90,7 +131,7 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	sqlite3_stmt *sel = NULL, *del_hits = NULL, *del_read = NULL, *ins_trash = NULL,
 	    *del_trash = NULL;
 	struct victim *v = NULL;
-	int64_t t0, dt, work;
+	int64_t t0, dt;
 	int batch, n = 0, i, r, rc;
 	uint64_t hits = 0;
 
@@ -111,6 +152,8 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	    (r = store_prepare(s, "DELETE FROM image_trash WHERE path = ?", &del_trash)) < 0)
 		goto out;
 
+	if ((r = store_set_sync(s, false)) < 0)
+		goto out;
 	if ((r = store_begin(s)) < 0)
 		goto out;
 	/* From here we hold the write lock: this is what the budget limits. */
@@ -155,12 +198,15 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 			goto fail;
 		}
 	}
-	work = time_monotonic_usec() - t0;
 	if ((r = store_commit(s)) < 0)
 		goto out;
 	dt = time_monotonic_usec() - t0;
+	(void)store_set_sync(s, true);
+	/* Outside the lock: the WAL synced (the commit is durable) and copied. */
+	if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+		goto out;
 
-	/* Committed: the files may go now, then their trash rows. */
+	/* Committed and durable: the files may go now, then their trash rows. */
 	for (i = 0; i < n; i++) {
 		if (v[i].crop != NULL) {
 			store_image_unlink(s, v[i].crop);
@@ -188,19 +234,14 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	acc->batches++;
 	if (dt > acc->max_batch_usec)
 		acc->max_batch_usec = dt;
-	/*
-	 * Size the batch on the work done under the lock; the commit's sync
-	 * costs the same for 16 rows or 16000 and is no reason to shrink.
-	 */
-	if (work < budget_usec / 2 && n == batch && batch < BATCH_MAX)
-		s->purge_batch = batch * 2;
-	else if (work > budget_usec && batch > BATCH_MIN)
-		s->purge_batch = batch / 2;
+	/* Sized on the whole time the lock was held, commit included (no sync in it). */
+	adapt(&s->purge_batch, n, dt, budget_usec, BATCH_MIN, BATCH_MAX);
 	r = n == batch ? 1 : 0;
 	goto out;
 fail:
 	store_rollback(s);
 out:
+	(void)store_set_sync(s, true);
 	for (i = 0; i < n; i++) {
 		free(v[i].crop);
 		free(v[i].context);
@@ -215,42 +256,65 @@ out:
 }
 
 int
-store_vacuum(struct store *s)
+store_vacuum_step(struct store *s, int64_t budget_usec)
 {
-	sqlite3_stmt *free_count = NULL, *vac = NULL, *ckpt = NULL;
-	int64_t left;
+	sqlite3_stmt *free_count = NULL, *vac = NULL;
+	char sql[64];
+	int64_t left = 0, t0, dt;
 	int r, rc;
 
-	if ((r = store_prepare(s, "PRAGMA freelist_count", &free_count)) < 0 ||
-	    (r = store_prepare(s, "PRAGMA incremental_vacuum(2000)", &vac)) < 0 ||
-	    (r = store_prepare(s, "PRAGMA wal_checkpoint(TRUNCATE)", &ckpt)) < 0)
+	if (s->vacuum_pages == 0)
+		s->vacuum_pages = VACUUM_START;
+	if ((r = store_prepare(s, "PRAGMA freelist_count", &free_count)) < 0)
 		goto out;
-	/* In slices of 2000 pages, each its own short transaction. */
-	for (;;) {
-		sqlite3_reset(free_count);
-		if (sqlite3_step(free_count) != SQLITE_ROW) {
-			r = -EIO;
-			goto out;
-		}
+	if (sqlite3_step(free_count) == SQLITE_ROW)
 		left = sqlite3_column_int64(free_count, 0);
-		sqlite3_reset(free_count);
-		if (left == 0)
-			break;
-		sqlite3_reset(vac);
-		while ((rc = sqlite3_step(vac)) == SQLITE_ROW)
-			;
-		if (rc != SQLITE_DONE) {
-			r = store_error(s, rc);
-			goto out;
-		}
+	sqlite3_reset(free_count);
+	if (left == 0) {
+		/*
+		 * Done: copy the WAL without blocking anyone, then truncate it
+		 * (this blocks writers, but only for what is left to copy).
+		 */
+		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) == 0)
+			r = checkpoint(s, SQLITE_CHECKPOINT_TRUNCATE);
+		goto out;
 	}
-	while ((rc = sqlite3_step(ckpt)) == SQLITE_ROW)
+	/* PRAGMA takes no parameters; the count is our own integer. */
+	snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%d)", s->vacuum_pages);
+	if ((r = store_prepare(s, sql, &vac)) < 0 || (r = store_set_sync(s, false)) < 0 ||
+	    (r = store_begin(s)) < 0)
+		goto out;
+	t0 = time_monotonic_usec();
+	while ((rc = sqlite3_step(vac)) == SQLITE_ROW)
 		;
-	r = rc == SQLITE_DONE ? 0 : store_error(s, rc);
+	if (rc != SQLITE_DONE) {
+		r = store_error(s, rc);
+		store_rollback(s);
+		goto out;
+	}
+	if ((r = store_commit(s)) < 0)
+		goto out;
+	dt = time_monotonic_usec() - t0;
+	(void)store_set_sync(s, true);
+	if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+		goto out;
+	adapt(&s->vacuum_pages, left < s->vacuum_pages ? (int)left : s->vacuum_pages, dt,
+	    budget_usec, VACUUM_MIN, VACUUM_MAX);
+	r = 1;
 out:
+	(void)store_set_sync(s, true);
 	sqlite3_finalize(free_count);
 	sqlite3_finalize(vac);
-	sqlite3_finalize(ckpt);
+	return r;
+}
+
+int
+store_vacuum(struct store *s)
+{
+	int r;
+
+	while ((r = store_vacuum_step(s, STORE_STEP_BUDGET_USEC)) > 0)
+		usleep(STEP_PAUSE_USEC);
 	return r;
 }
 
@@ -267,9 +331,8 @@ store_purge(struct store *s, int64_t retention_days, struct store_purge_stats *r
 		return -EINVAL;
 	cutoff = store_now(s) - retention_days * USEC_PER_DAY;
 	(void)store_trash_flush(s);
-	do
-		r = store_purge_step(s, cutoff, 25 * USEC_PER_MSEC, &st);
-	while (r > 0);
+	while ((r = store_purge_step(s, cutoff, STORE_STEP_BUDGET_USEC, &st)) > 0)
+		usleep(STEP_PAUSE_USEC);
 	/* The last step's trash rows: their files are gone already. */
 	free_pending(s);
 	(void)store_trash_flush(s);

@@ -259,7 +259,24 @@ static const char step4[] =
 	"CREATE INDEX hotlist_entries_active ON hotlist_entries(list_id, expiry_usec);"
 	"CREATE INDEX hits_undelivered ON hits(created_usec) WHERE delivered_usec IS NULL;";
 
-static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3, step4 };
+/*
+ * 5: indexes shaped on the two queries that must stay fast over millions
+ * of reads (make bench: tests/bench/store.sh).
+ *  - A plate lookup (plate = ? AND capture_usec BETWEEN ... ORDER BY
+ *    capture_usec): (plate, capture_usec) finds the rows and their order in
+ *    one range of the index, with no sort.  It replaces reads_plate, whose
+ *    every use (exact plate, GLOB prefix) it serves as well.
+ *  - An area canvass (capture_usec BETWEEN ... AND gps_fix = 1 AND lat and
+ *    lon BETWEEN ...): the time range of a partial index that carries lat
+ *    and lon, so the bounding box is tested in the index and only the reads
+ *    inside it are fetched from the table.
+ */
+static const char step5[] =
+	"CREATE INDEX reads_plate_time ON reads(plate, capture_usec);"
+	"DROP INDEX reads_plate;"
+	"CREATE INDEX reads_time_place ON reads(capture_usec, lat, lon) WHERE gps_fix = 1;";
+
+static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3, step4, step5 };
 
 static int
 user_version(sqlite3 *db)

@@ -12,12 +12,21 @@ struct store {
 	void *clock_data;
 	sqlite3_stmt *ins_read;	/* kept: matchd inserts all day */
 	sqlite3_stmt *find_read;
+	bool nosync;		/* STORE_OPEN_TEST_NOSYNC */
+	int64_t busy_since_usec;	/* busy_poll(): when this wait began */
+	int64_t lock_wait_usec;	/* in store_begin(), all told */
 	int purge_batch;	/* adapted to the time budget */
+	int vacuum_pages;	/* likewise, for store_vacuum_step() */
 	char **pending;		/* unlinked images whose trash rows remain */
 	size_t n_pending;
 };
 
 void store_image_unlink(struct store *s, const char *rel);
 void store_purge_forget(struct store *s);
+/*
+ * synchronous=FULL (true) or NORMAL for the next transactions of this
+ * connection (a no-op on a STORE_OPEN_TEST_NOSYNC store).
+ */
+int store_set_sync(struct store *s, bool full);
 
 #endif

@@ -85,10 +85,55 @@ exec(struct store *s, const char *sql)
 	return rc == SQLITE_OK ? 0 : store_error(s, rc);
 }
 
+/*
+ * BEGIN IMMEDIATE takes the write lock (waiting for it in busy_poll());
+ * what it waited is added up for store_lock_wait_usec().
+ */
 int
 store_begin(struct store *s)
 {
-	return exec(s, "BEGIN IMMEDIATE");
+	int64_t t0 = time_monotonic_usec();
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	s->lock_wait_usec += time_monotonic_usec() - t0;
+	return r;
+}
+
+int64_t
+store_lock_wait_usec(const struct store *s)
+{
+	return s->lock_wait_usec;
+}
+
+/*
+ * Waiting for another connection's lock: SQLite's own busy timeout sleeps
+ * up to 100 ms between tries, so a writer could sleep on long after a
+ * 10 ms purge step let go of the lock.  Polling every millisecond takes
+ * the lock within a millisecond of its release, up to BUSY_TIMEOUT_USEC.
+ */
+#define BUSY_TIMEOUT_USEC (5 * USEC_PER_SEC)
+#define BUSY_POLL_USEC 1000
+
+static int
+busy_poll(void *userdata, int tries)
+{
+	struct store *s = userdata;
+	int64_t now = time_monotonic_usec();
+
+	if (tries == 0)
+		s->busy_since_usec = now;
+	else if (now - s->busy_since_usec >= BUSY_TIMEOUT_USEC)
+		return 0;
+	usleep(BUSY_POLL_USEC);
+	return 1;
+}
+
+int
+store_set_sync(struct store *s, bool full)
+{
+	if (s->nosync)
+		return 0;
+	return exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 }
 
 int
@@ -241,11 +286,12 @@ store_open(const char *path, unsigned flags, struct store **ret)
 		r = s->db != NULL ? store_error(s, rc) : -ENOMEM;
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_handler(s->db, busy_poll, s);
 	sqlite3_extended_result_codes(s->db, 1);
 	if ((r = pragmas(s)) < 0)
 		goto fail;
-	if ((flags & STORE_OPEN_TEST_NOSYNC) && (r = exec(s, "PRAGMA synchronous = OFF")) < 0)
+	s->nosync = flags & STORE_OPEN_TEST_NOSYNC;
+	if (s->nosync && (r = exec(s, "PRAGMA synchronous = OFF")) < 0)
 		goto fail;
 	if ((r = store_migrate(s->db, STORE_SCHEMA_VERSION)) < 0)
 		goto fail;

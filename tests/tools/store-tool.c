@@ -6,8 +6,9 @@
  *   store-tool check DB       integrity_check and foreign_key_check, print
  *                             "ok N" (N reads) or fail
  *   store-tool seed DB        three reads of now (7ABC123 with a crop image,
- *                             8XYZ999, 5DEF456), a hit on the first, and
- *                             300 reads QQ00000..QQ00299
+ *                             8XYZ999, 5DEF456), a hit on the first,
+ *                             300 reads QQ00000..QQ00299, and two reads
+ *                             400 days old (OLD0001, OLD0002) for the purge
  */
 #include "config.h"
 
@@ -143,6 +144,16 @@ seed(const char *path)
 			many[i].capture_usec = time_realtime_usec() - 120 * USEC_PER_SEC;
 		}
 		if (store_reads_insert(s, many, 300, NULL) != 300) {
+			fprintf(stderr, "seed failed\n");
+			return 1;
+		}
+		/* Two past any retention period. */
+		for (i = 0; i < 2; i++) {
+			snprintf(many[i].id, sizeof(many[i].id), "%032x", 0x20000 + i);
+			snprintf(many[i].plate, sizeof(many[i].plate), "OLD%04d", i + 1);
+			many[i].capture_usec = time_realtime_usec() - 400 * USEC_PER_DAY;
+		}
+		if (store_reads_insert(s, many, 2, NULL) != 2) {
 			fprintf(stderr, "seed failed\n");
 			return 1;
 		}

@@ -787,6 +787,167 @@ test_inspections_deployments_report(void **state)
 	assert_non_null(strstr(md, "NOT COMPLIANT"));
 }
 
+/*
+ * Every operation policy_control() knows goes through the gate: the test
+ * pins which ops are open (no session), which skip training, which are
+ * ALPR data (case and purpose) or the hit workflow, so that a new op or a
+ * weakened flag fails here; then it tries each op without credentials,
+ * with a forged session, as root offline, untrained, without the role's
+ * permission, and (data ops) without a case, without or with a wrong
+ * purpose, with a prohibited one in the code or the note.  Each attempt
+ * must be refused with the right code and leave its refusal in the log.
+ */
+static bool
+in_list(const char *const *list, const char *name)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, name) == 0)
+			return true;
+	return false;
+}
+
+static int64_t
+refusals_logged(struct fx *f, const char *op, const char *want)
+{
+	char outcome[64];
+	sqlite3_stmt *st;
+	int64_t n;
+
+	snprintf(outcome, sizeof(outcome), "refused: %s", want);
+	assert_int_equal(store_prepare(f->s, "SELECT count(*) FROM access_log WHERE op = ?"
+	    " AND outcome = ?", &st), 0);
+	sqlite3_bind_text(st, 1, op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Calls op and checks that it is refused with code, and that the refusal is logged. */
+static void
+refused_and_logged(struct fx *f, const char *session, const char *op, const char *casenum,
+    const char *reason, const char *note, const char *want)
+{
+	int64_t before = refusals_logged(f, op, want);
+	json_t *b = call(f, session, op, casenum, reason, note, "{}");
+
+	if (ok(b) || strcmp(code(b), want) != 0)
+		fail_msg("%s (case %s, reason %s, note %s): expected refusal %s, got %s", op,
+		    casenum != NULL ? casenum : "-", reason != NULL ? reason : "-",
+		    note != NULL ? note : "-", want, json_dumps(b, 0));
+	if (refusals_logged(f, op, want) != before + 1)
+		fail_msg("%s: refusal %s not in the access log", op, want);
+}
+
+static void
+test_gate_every_op(void **state)
+{
+	static const char *const all_ops[] = { "status", "login", "logout", "whoami",
+		"training_ack", "user_add", "user_disable", "user_enable", "user_unlock",
+		"user_passwd", "user_list", "query", "hold_create", "hold_release", "hold_list",
+		"evidence_export", "share", "recipient_add", "recipient_list", "hit_get", "hit_list",
+		"hit_transition", "hit_export", "inspect_record", "inspect_list", "deploy_record",
+		"deploy_list", "audit_verify", "audit_report", "purge", "hotlist.import",
+		"hotlist.status", "hotlist.add", "hit_shown", "hit_resend", NULL };
+	static const char *const open_ops[] = { "status", "login", "hit_shown", "hit_resend",
+		NULL };
+	static const char *const untrained_ops[] = { "logout", "whoami", "training_ack",
+		"user_passwd", NULL };
+	static const char *const data_ops[] = { "query", "hold_create", "hold_release",
+		"evidence_export", "share", "hit_list", "hit_export", "hotlist.import",
+		"hotlist.add", NULL };
+	static const char *const hit_ops[] = { "hit_get", "hit_transition", NULL };
+	static const char forged[] =
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct fx *f = *state;
+	const char *roles[] = { "sworn", "analyst", "administrator", "auditor", "it",
+		"volunteer" };
+	const char *sessions[] = { f->deputy, f->analyst, f->admin, f->auditor, f->it,
+		f->volunteer };
+	struct policy_op_info info;
+	struct policy_verify v;
+	char rookie[65];
+	size_t i, j, n_all = 0;
+
+	add_user(f, "rookie", "sworn");
+	login(f, "rookie", rookie);		/* never trained */
+	while (all_ops[n_all] != NULL)
+		n_all++;
+	for (i = 0; policy_op_info(i, &info); i++) {
+		const char *op = info.name, *allowed = NULL, *denied = NULL;
+
+		/* The classification, pinned. */
+		if (!in_list(all_ops, op))
+			fail_msg("op %s is new: classify it in this test", op);
+		assert_int_equal(info.session, !in_list(open_ops, op));
+		assert_int_equal(info.training, info.session && !in_list(untrained_ops, op));
+		assert_int_equal(info.gate, in_list(data_ops, op));
+		assert_int_equal(info.soft_gate, in_list(hit_ops, op));
+		if (info.gate || info.soft_gate) {
+			assert_false(info.root);	/* root offline never sees ALPR data */
+			assert_true(info.perms != 0);
+			assert_true(info.logged);
+		}
+		if (!info.session) {
+			if (strcmp(op, "hit_shown") == 0 || strcmp(op, "hit_resend") == 0)
+				/* alpr-alertd's, and only its (peer role checked by matchd). */
+				refused_and_logged(f, NULL, op, NULL, NULL, NULL, "permission");
+			continue;
+		}
+		assert_true(info.logged);
+
+		/* Who: no session, a forged one, root offline (unless a set-up op). */
+		refused_and_logged(f, NULL, op, "24-001234", "investigation", NULL, "no-session");
+		refused_and_logged(f, forged, op, "24-001234", "investigation", NULL, "no-session");
+		if (!info.root)
+			refused_and_logged(f, "ROOT", op, "24-001234", "investigation", NULL,
+			    "no-session");
+		/* Training (R2). */
+		if (info.training)
+			refused_and_logged(f, rookie, op, "24-001234", "investigation", NULL,
+			    "training");
+		/* The role: someone without the permission, and someone with it. */
+		for (j = 0; j < sizeof(roles) / sizeof(roles[0]); j++) {
+			bool may = info.perms == 0 || (policy_role_perms(roles[j]) & info.perms);
+
+			if (may && allowed == NULL)
+				allowed = sessions[j];
+			if (!may && denied == NULL)
+				denied = sessions[j];
+		}
+		assert_non_null(allowed);
+		if (info.perms != 0) {
+			assert_non_null(denied);
+			refused_and_logged(f, denied, op, "24-001234", "investigation", NULL,
+			    "permission");
+		}
+		/* A prohibited purpose in the free text is refused by every op (R4). */
+		refused_and_logged(f, allowed, op, "24-001234", "investigation",
+		    "as ICE asked", "prohibited");
+		if (info.gate) {
+			/* R3: case number and an allowed purpose. */
+			refused_and_logged(f, allowed, op, NULL, "investigation", NULL, "case");
+			refused_and_logged(f, allowed, op, "x", "investigation", NULL, "case");
+			refused_and_logged(f, allowed, op, "24-001234", NULL, NULL, "purpose");
+			refused_and_logged(f, allowed, op, "24-001234", "curiosity", NULL, "purpose");
+		}
+		if (info.gate || info.soft_gate) {
+			refused_and_logged(f, allowed, op, "24-001234", "immigration", NULL,
+			    "prohibited");
+			refused_and_logged(f, allowed, op, "24-001234", "personal", NULL,
+			    "prohibited");
+			refused_and_logged(f, allowed, op, "x", "investigation", NULL, "case");
+			refused_and_logged(f, allowed, op, "24-001234", "curiosity", NULL,
+			    "purpose");
+		}
+	}
+	assert_int_equal(i, n_all);
+	/* All those refusals kept the chain whole. */
+	assert_int_equal(policy_log_verify(f->s, &v), 0);
+	assert_int_equal(v.first_bad, 0);
+}
+
 int
 main(void)
 {
@@ -795,6 +956,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_training, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_every_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hit_workflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holds_purge_evidence, setup, teardown),

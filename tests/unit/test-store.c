@@ -160,6 +160,8 @@ fill_version(sqlite3 *db, int v)
 		"INSERT INTO users (name, role, password, created_usec)"
 		" VALUES ('old', 'sworn', 'x', 1);",
 		"",
+		"INSERT INTO hotlists (name, source, version, imported_usec, format)"
+		" VALUES ('old', 'NCIC', 1, 1, 'csv');",
 	};
 	char *err = NULL;
 
@@ -197,6 +199,12 @@ test_upgrade_from_every_version(void **state)
 		assert_int_equal(query_int(db, "SELECT count(*) FROM hits"), from >= 1 ? 1 : 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM users"), from >= 2 ? 1 : 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM recipients"), 5);
+		assert_int_equal(query_int(db, "SELECT count(*) FROM hotlists"), from >= 4 ? 1 : 0);
+		/* 5: the query indexes, reads_plate replaced. */
+		assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type ="
+		    " 'index' AND name IN ('reads_plate_time', 'reads_time_place')"), 2);
+		assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name ="
+		    " 'reads_plate'"), 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 		assert_int_equal(query_int(db, "SELECT integrity_check = 'ok' FROM"
 		    " pragma_integrity_check"), 1);
