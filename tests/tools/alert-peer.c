@@ -261,6 +261,8 @@ cmd_hits(int argc, char **argv)
 	    on_timeout, NULL);
 	sd_event_loop(loop);
 	ipc_client_free(sd.cl);
+	json_decref(sd.images);
+	close(sd.fd);
 	return exit_code;
 }
 
