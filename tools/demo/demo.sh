@@ -135,7 +135,9 @@ for c in $cams; do
 	eval "prog_captured_$c=captured args_captured_$c=\"-c $c\""
 done
 daemons="matchd alertd ocrd$capturers"
+# shellcheck disable=SC2034  # read through eval in launch()
 prog_matchd=matchd prog_alertd=alertd prog_ocrd=ocrd
+# shellcheck disable=SC2034
 args_matchd="" args_alertd="" args_ocrd=""
 restarts=0
 FOLLOW_PID=""

@@ -279,14 +279,18 @@ def summary(args):
 		name = os.path.basename(path)[:-4]
 		if name != 'ocrd' and not name.startswith('captured'):
 			continue
+		# A daemon restarted by the supervisor logs its counts at each stop.
 		with open(path, errors='replace') as f:
 			for line in f:
 				m = CAPTURED_RE.search(line)
 				if m and name.startswith('captured'):
-					state['captured'][m.group(1)] = tuple(int(x) for x in m.groups()[1:])
+					old = state['captured'].get(m.group(1), (0, 0, 0))
+					state['captured'][m.group(1)] = tuple(
+						a + int(b) for a, b in zip(old, m.groups()[1:]))
 				m = OCRD_RE.search(line)
 				if m and name == 'ocrd':
-					state['ocrd'] = tuple(int(x) for x in m.groups())
+					old = state['ocrd'] or (0, 0, 0)
+					state['ocrd'] = tuple(a + int(b) for a, b in zip(old, m.groups()))
 	with lock:
 		alerts = list(state['alerts'])
 		lat = [a['latency_ms'] for a in alerts if a['latency_ms'] is not None]
