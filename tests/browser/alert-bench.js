@@ -63,7 +63,7 @@ function rss(pid) {
         '--timeout', '120'], (err) => (err ? reject(err) : resolve()));
     });
     await page.waitForFunction((n) => window.alprStats.latencies.length >= n &&
-      window.alprStats.latencies.every((l) => l.ms !== null), HITS, { timeout: 60000 });
+      window.alprStats.latencies.every((l) => l.ms !== null && l.painted !== null), HITS, { timeout: 60000 });
     const lat = await page.evaluate(() => window.alprStats.latencies);
     req.destroy();
     const after = rss(process.env.ALERT_PID);
@@ -71,11 +71,22 @@ function rss(pid) {
     const every = process.env.ALERT_INTERVAL || 10;
     console.log(`alertd hit-to-page latency, ${raw.length} hits, 1 per ${every} ms, at the SSE push` +
       ` (raw stream reader): p50 ${pct(raw, 50).toFixed(1)} ms, p99 ${pct(raw, 99).toFixed(1)} ms`);
-    const drawn = lat.map((l) => l.ms);
     console.log(`alertd hit-to-page latency, ${lat.length} hits, 1 per ${every} ms, SSE event in Chromium:` +
       ` p50 ${pct(sse, 50).toFixed(1)} ms, p99 ${pct(sse, 99).toFixed(1)} ms, max ${pct(sse, 100).toFixed(1)} ms`);
+    const drawn = lat.map((l) => l.ms);
+    const painted = lat.map((l) => l.painted);
     console.log(`alertd hit-to-page latency, ${lat.length} hits, 1 per ${every} ms, hit drawn on the page:` +
       ` p50 ${pct(drawn, 50).toFixed(1)} ms, p99 ${pct(drawn, 99).toFixed(1)} ms`);
+    console.log(`alertd hit-to-page latency, ${lat.length} hits, 1 per ${every} ms, frame with the hit painted:` +
+      ` p50 ${pct(painted, 50).toFixed(1)} ms, p99 ${pct(painted, 99).toFixed(1)} ms`);
+    /* Where the time goes after the event reached the page. */
+    const wait = lat.map((l) => l.frame - l.sse);
+    const draw = lat.map((l) => l.ms - l.frame);
+    const paint = lat.map((l) => l.painted - l.ms);
+    console.log(`  of which: event to frame start p50 ${pct(wait, 50).toFixed(1)} / p99 ${pct(wait, 99).toFixed(1)} ms,` +
+      ` page update p50 ${pct(draw, 50).toFixed(1)} / p99 ${pct(draw, 99).toFixed(1)} ms,` +
+      ` style, layout and paint p50 ${pct(paint, 50).toFixed(1)} / p99 ${pct(paint, 99).toFixed(1)} ms`);
+    console.log(`load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`alertd RSS: ${before.rss} KiB before, ${after.rss} KiB after ${lat.length} hits` +
       ` (peak ${after.hwm} KiB)`);
   } finally {

@@ -61,6 +61,15 @@ check "the deputy logs in over HTTP too" \
 check "the export brings matchd's report files" \
     sh -c "[ \"\$(curl -s -o '$T/exp' -w '%{http_code}' -c '$J' -b '$J' -H \"X-CSRF-Token: \$(curl -s -c '$J' -b '$J' $U/api/state | sed -n 's/.*\"csrf\":\"\\([0-9a-f]*\\)\".*/\\1/p')\" -d '{\"case\":\"24-000009\"}' $U/api/hit/$HIT/export)\" = 200 ] && grep -q '\"name\":\"hit.html\"' '$T/exp'"
 
+# matchd has the last word: through alprctl too, no action on a hit CLETS did not confirm.
+HIT2=$(sqlite3 "$T/state/alpr.db" "SELECT h.id FROM hits h JOIN reads r ON r.rowid = h.read_rowid WHERE r.plate = 'H50'")
+ALPR_PASSWORD="deputy password 1" $C login deputy >>"$T/setup.log" 2>&1
+check "matchd itself refuses an action on a hit CLETS did not confirm" sh -c \
+    "! $C --case 24-000009 --reason hit-verification hit transition '$HIT2' DISPOSED \
+    --disposition arrest >'$T/refused' 2>&1 && grep -q 'verified through CLETS' '$T/refused'"
+check "... and stores nothing" [ "$(sqlite3 "$T/state/alpr.db" "SELECT state FROM hits WHERE id = '$HIT2'")" = CLETS_NOT_CONFIRMED ]
+$C logout >>"$T/setup.log" 2>&1
+
 # The lockout is matchd's, shared with alprctl.
 rm -f "$J"
 for i in 1 2 3 4 5 6; do

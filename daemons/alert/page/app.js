@@ -356,7 +356,10 @@ function toggleNight() {
 
 /*
  * Hits arriving in a burst are drawn once per frame: the event handler
- * only files them, so the page never falls behind the stream.
+ * only files them, so the page never falls behind the stream.  The probe
+ * notes, for each hit, when its frame began (frame), when the page was
+ * updated (ms) and when that frame had been painted (painted: a message
+ * posted from the frame runs after its rendering steps).
  */
 let frame = 0;
 const drawnLater = [];
@@ -364,10 +367,18 @@ const drawnLater = [];
 function scheduleRender() {
   if (frame) return;
   frame = requestAnimationFrame(() => {
+    const t0 = now();
     frame = 0;
     render();
     const t = now();
-    for (const l of drawnLater.splice(0)) l.ms = t - l.cap;
+    const done = drawnLater.splice(0);
+    for (const l of done) { l.frame = t0 - l.cap; l.ms = t - l.cap; }
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      const tp = now();
+      for (const l of done) l.painted = tp - l.cap;
+    };
+    ch.port2.postMessage(0);
   });
 }
 
@@ -380,7 +391,7 @@ function onHit(ev) {
   const r = h.read || {};
   if (r.capture_usec) {
     /* sse: the event reached the page; ms: the page has drawn it. */
-    const l = { id: h.id, cap: r.capture_usec / 1000, sse: t - r.capture_usec / 1000, ms: null };
+    const l = { id: h.id, cap: r.capture_usec / 1000, sse: t - r.capture_usec / 1000, ms: null, painted: null };
     window.alprStats.latencies.push(l);
     drawnLater.push(l);
   }
