@@ -197,10 +197,16 @@ hit_parse(struct hit *hit)
 	if (json_unpack(entry, "{s:s, s?I, s?b}", "category", &category, "priority", &prio,
 	    "person", &person) < 0)
 		return -EBADMSG;
-	/* Optional fields must at least have the right type. */
+	/*
+	 * Optional fields must at least have the right type; null is
+	 * "absent" (matchd sends an entry without a description or source
+	 * as null, and such a hit must still be shown).
+	 */
 	if (((j = json_object_get(entry, "id")) != NULL && !json_is_integer(j)) ||
-	    ((j = json_object_get(entry, "source")) != NULL && !json_is_string(j)) ||
-	    ((j = json_object_get(entry, "description")) != NULL && !json_is_string(j)) ||
+	    ((j = json_object_get(entry, "source")) != NULL && !json_is_string(j) &&
+	    !json_is_null(j)) ||
+	    ((j = json_object_get(entry, "description")) != NULL && !json_is_string(j) &&
+	    !json_is_null(j)) ||
 	    ((j = json_object_get(read, "camera")) != NULL && !json_is_string(j)) ||
 	    ((j = json_object_get(read, "capture_usec")) != NULL && !json_is_integer(j)) ||
 	    ((j = json_object_get(read, "gps")) != NULL && !json_is_object(j)))
