@@ -15,6 +15,8 @@ struct store {
 	int purge_batch;	/* adapted to the time budget */
 	char **pending;		/* unlinked images whose trash rows remain */
 	size_t n_pending;
+	char *reserve;		/* <path>.reserve, NULL unless store_space_reserve() */
+	bool full;		/* the disk filled up: see store_space() */
 };
 
 void store_image_unlink(struct store *s, const char *rel);
