@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/time.h"
@@ -201,7 +202,60 @@ video_frame(struct replay *rp, bool *ret_end)
 	return f;
 }
 
-/* Emits the next frame; false once a pass ended without Loop=. */
+static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* The folder's file list and cached frames, dropped. */
+static void
+files_forget(struct replay *rp)
+{
+	size_t i;
+
+	if (rp->cache != NULL)
+		drop_cache(rp);
+	for (i = 0; i < rp->n_files; i++)
+		free(rp->files[i]);
+	free(rp->files);
+	free(rp->cache);
+	rp->files = NULL;
+	rp->cache = NULL;
+	rp->n_files = rp->pos = 0;
+}
+
+/*
+ * The folder went away under a running replay: the camera was unplugged.
+ * The files and cached frames are forgotten, the source is reported down
+ * (camera health), and the folder is looked for every REPLAY_RESCAN_USEC
+ * until it returns (on_rescan, which starts the replay again).
+ */
+static void
+folder_lost(struct replay *rp)
+{
+	char why[200];
+
+	files_forget(rp);
+	log_warnx("replay: %s is gone, looking for it every %d s", rp->dir,
+	    (int)(REPLAY_RESCAN_USEC / USEC_PER_SEC));
+	snprintf(why, sizeof(why), "%.150s: gone", rp->dir);
+	snprintf(rp->src.desc, sizeof(rp->src.desc), "images %.140s (none)", rp->dir);
+	rp->sink.state(rp->sink.userdata, false, why);
+	if (rp->rescan == NULL) {
+		if (sd_event_add_time_relative(rp->event, &rp->rescan, CLOCK_MONOTONIC,
+		    REPLAY_RESCAN_USEC, USEC_PER_MSEC * 100, on_rescan, rp) < 0)
+			log_warnx("replay: cannot arm the rescan timer, the source stays down");
+	} else {
+		(void)sd_event_source_set_time(rp->rescan,
+		    (uint64_t)(time_monotonic_usec() + REPLAY_RESCAN_USEC));
+		(void)sd_event_source_set_enabled(rp->rescan, SD_EVENT_ONESHOT);
+	}
+}
+
+static bool
+folder_gone(const struct replay *rp)
+{
+	return access(rp->dir, F_OK) < 0 && errno == ENOENT;
+}
+
+/* Emits the next frame; false once a pass ended without Loop= or the folder went away. */
 static bool
 emit_one(struct replay *rp)
 {
@@ -224,8 +278,17 @@ emit_one(struct replay *rp)
 				}
 				rp->pos = 0;
 				rp->bad_files = 0;
+				/* Cached frames would hide an unplugged folder: look once a pass. */
+				if (folder_gone(rp)) {
+					folder_lost(rp);
+					return false;
+				}
 			}
 			f = image_frame(rp, rp->pos++);
+		}
+		if (f == NULL && rp->n_files > 0 && folder_gone(rp)) {
+			folder_lost(rp);
+			return false;
 		}
 		if (f == NULL && rp->pos == rp->n_files && !rp->loop)
 			end = true;
@@ -276,16 +339,10 @@ static void
 replay_free(struct source *s)
 {
 	struct replay *rp = (struct replay *)s;
-	size_t i;
 
 	sd_event_source_disable_unref(rp->timer);
 	sd_event_source_disable_unref(rp->rescan);
-	if (rp->cache != NULL)
-		drop_cache(rp);
-	for (i = 0; i < rp->n_files; i++)
-		free(rp->files[i]);
-	free(rp->files);
-	free(rp->cache);
+	files_forget(rp);
 	cvw_video_free(rp->video);
 	free(rp->dir);
 	free(rp);
@@ -355,15 +412,7 @@ scan_folder(struct replay *rp)
 	int r;
 
 	if ((r = list_images(rp)) < 0) {
-		size_t i;
-
-		for (i = 0; i < rp->n_files; i++)
-			free(rp->files[i]);
-		free(rp->files);
-		free(rp->cache);
-		rp->files = NULL;
-		rp->cache = NULL;
-		rp->n_files = 0;
+		files_forget(rp);
 		if (r == -ENOMEM)
 			return r;
 		snprintf(why, sizeof(why), "%.150s: %s", rp->dir,

@@ -205,11 +205,41 @@ purge_start(void *userdata)
 	return sd_event_source_set_enabled(m->purge_timer, SD_EVENT_ON);
 }
 
+/*
+ * A full disk (lib/store keeps a reserve file and gives it up when a write
+ * finds no room): said once in the journal and the service status, and
+ * the status op says it to alprctl; checked every second until there is
+ * room again, then images are stored again.
+ */
+static int
+space_tick(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct matchd *m = userdata;
+	int r;
+
+	if (store_space(m->store) < 0 && (r = store_space_check(m->store)) < 0 && r != -ENOSPC)
+		log_warn_r(r, "storage: cannot check the free space, ignoring");
+	if (store_space(m->store) < 0 && !m->space_full) {
+		m->space_full = true;
+		log_warnx("storage: the disk is full; reads and hits are stored without their"
+		    " images until there is room");
+		daemon_status(m->d, "storage failing: disk full, storing reads without images");
+	} else if (store_space(m->store) == 0 && m->space_full) {
+		m->space_full = false;
+		log_info("storage: there is room again, storing images again (reads stored"
+		    " without images=%llu)", (unsigned long long)m->images_dropped);
+		daemon_status(m->d, "serving reads and control requests");
+	}
+	(void)sd_event_source_set_time(es, usec + USEC_PER_SEC);
+	(void)sd_event_source_set_enabled(es, SD_EVENT_ON);
+	return 0;
+}
+
 static int
 open_database(struct matchd *m, struct daemon *d)
 {
 	char *path = NULL;
-	int r;
+	int r, k;
 
 	if (d->conf->storage.database[0] != '\0')
 		path = strdup(d->conf->storage.database);
@@ -220,6 +250,8 @@ open_database(struct matchd *m, struct daemon *d)
 	r = store_open(path, STORE_OPEN_CREATE, &m->store);
 	if (r < 0)
 		log_warn_r(r, "database %s", path);
+	else if ((k = store_space_reserve(m->store)) < 0 && k != -ENOSPC)
+		log_warn_r(k, "storage: cannot make the reserve file %s.reserve, ignoring", path);
 	free(path);
 	if (r < 0)
 		return r;
@@ -241,6 +273,9 @@ matchd_start(struct daemon *d)
 		return r;
 	if ((r = sd_event_add_time_relative(d->event, &m->purge_timer, CLOCK_MONOTONIC,
 	    PURGE_FIRST_USEC, 0, purge_tick, m)) < 0)
+		return r;
+	if ((r = sd_event_add_time_relative(d->event, &m->space_timer, CLOCK_MONOTONIC, 0, 0,
+	    space_tick, m)) < 0)
 		return r;
 	if ((fd = daemon_listen(d, "match.sock")) < 0)
 		fatal_r(fd, "match.sock");
@@ -274,6 +309,7 @@ matchd_stop(struct daemon *d)
 	reads_stop(m);
 	hits_stop(m);
 	sd_event_source_unref(m->purge_timer);
+	sd_event_source_unref(m->space_timer);
 	ipc_client_free(m->alert);
 	ipc_server_free(m->control);
 	ipc_server_free(m->reads);

@@ -39,6 +39,11 @@ struct matchd {
 	struct pending_read *batch;
 	size_t n_batch;
 	sd_event_source *batch_timer;
+	uint64_t images_dropped;	/* reads stored without images: disk full */
+
+	/* main.c: the disk's state, watched while it is full */
+	sd_event_source *space_timer;
+	bool space_full;		/* as last logged */
 
 	/* hits.c */
 	struct hotlist_index *index;	/* NULL: no list loaded */

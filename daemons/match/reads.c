@@ -164,6 +164,22 @@ batch_close_all(struct matchd *m, const char *why)
 		}
 }
 
+/* Returns how many reads had images. */
+static size_t
+images_drop(struct matchd *m, struct store_read *rds, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (rds[i].crop != NULL || rds[i].context != NULL) {
+			rds[i].crop = rds[i].context = NULL;
+			rds[i].crop_len = rds[i].context_len = 0;
+			k++;
+		}
+	m->images_dropped += k;
+	return k;
+}
+
 /*
  * The group commit.  Reads first (one transaction), then their hits (a
  * second one), then the ACKs and the HITs.  A crash between the two
@@ -186,7 +202,12 @@ batch_commit(struct matchd *m)
 	(void)sd_event_source_set_enabled(m->batch_timer, SD_EVENT_OFF);
 	for (i = 0; i < n; i++)
 		rds[i] = m->batch[i].rd;
+	/* A full disk: the reads and their hits go on, their images do not. */
+	if (store_space(m->store) < 0)
+		images_drop(m, rds, n);
 	stored = r = store_reads_insert(m->store, rds, n, dup);
+	if (r == -ENOSPC && images_drop(m, rds, n) > 0)
+		stored = r = store_reads_insert(m->store, rds, n, dup);
 	if (r < 0) {
 		/* Not acknowledged: closing makes the senders resend. */
 		log_warn_r(r, "cannot store %zu reads, closing their connections", n);

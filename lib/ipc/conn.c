@@ -32,6 +32,12 @@
 #define BACKOFF_MIN_USEC 50000
 #define BACKOFF_MAX_USEC 2000000
 #define DEDUP_SLOTS 64		/* senders whose acknowledged seq a server remembers */
+/*
+ * A peer that connects and never says HELLO would hold one of the
+ * server's IPC_CONN_MAX slots for ever (a stuck or hostile client): it
+ * gets this long, then the connection is closed.
+ */
+#define HELLO_TIMEOUT_USEC (5 * 1000000ULL)
 
 struct out {
 	struct out *next;
@@ -49,6 +55,7 @@ struct outq {
 struct ipc_conn {
 	int fd;
 	sd_event_source *io, *closer;
+	sd_event_source *hello_timer;	/* until the peer's HELLO */
 	struct ipc_server *server;	/* exactly one of server, client */
 	struct ipc_client *client;
 	struct ipc_conn *next;		/* in the server's list */
@@ -386,6 +393,7 @@ dispatch(struct ipc_conn *c, struct ipc_msg *m)
 		if ((why = take_hello(c, m)) != NULL)
 			return why;
 		c->hello_done = true;
+		c->hello_timer = sd_event_source_disable_unref(c->hello_timer);
 		log_debug("%s: peer %s \"%s\" pid %d said HELLO", ep->name,
 		    ipc_role_name(c->peer_role), c->peer_name, (int)c->pid);
 		if (ep->ops->connected != NULL && ep->ops->connected(c, ep->userdata) < 0)
@@ -468,6 +476,16 @@ conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 }
 
 static int
+hello_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ipc_conn *c = userdata;
+
+	if (!c->hello_done)
+		ipc_conn_close(c, "no HELLO within 5 s");
+	return 0;
+}
+
+static int
 conn_new(struct endpoint *ep, int fd, struct ipc_conn **ret)
 {
 	struct ipc_conn *c;
@@ -485,6 +503,13 @@ conn_new(struct endpoint *ep, int fd, struct ipc_conn **ret)
 	}
 	r = sd_event_add_io(ep->event, &c->io, fd, EPOLLIN, conn_io, c);
 	if (r < 0) {
+		free(c);
+		return r;
+	}
+	r = sd_event_add_time_relative(ep->event, &c->hello_timer, CLOCK_MONOTONIC,
+	    HELLO_TIMEOUT_USEC, 0, hello_timeout, c);
+	if (r < 0) {
+		sd_event_source_disable_unref(c->io);
 		free(c);
 		return r;
 	}
@@ -521,6 +546,7 @@ conn_close_now(struct ipc_conn *c)
 	}
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->closer);
+	sd_event_source_disable_unref(c->hello_timer);
 	outq_clear(&c->q);
 	close(c->fd);
 	free(c);

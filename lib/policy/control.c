@@ -369,7 +369,7 @@ op_status(struct req *r, json_t **ret)
 {
 	struct store *s = r->p->store;
 
-	*ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I}",
+	*ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:s}",
 	    "reads", (json_int_t)count(s, "SELECT count(*) FROM reads"),
 	    "hits", (json_int_t)count(s, "SELECT count(*) FROM hits"),
 	    "users", (json_int_t)count(s, "SELECT count(*) FROM users"),
@@ -377,7 +377,9 @@ op_status(struct req *r, json_t **ret)
 	    "access_log", (json_int_t)count(s, "SELECT count(*) FROM access_log"),
 	    "schema", (json_int_t)STORE_SCHEMA_VERSION,
 	    "policy_version", r->p->conf->policy.policy_version,
-	    "retention_days", (json_int_t)r->p->conf->storage.retention_days);
+	    "retention_days", (json_int_t)r->p->conf->storage.retention_days,
+	    "storage", store_space(s) < 0 ?
+	    "failing: disk full, reads and hits stored without images" : "ok");
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 

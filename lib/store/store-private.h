@@ -19,6 +19,8 @@ struct store {
 	int vacuum_pages;	/* likewise, for store_vacuum_step() */
 	char **pending;		/* unlinked images whose trash rows remain */
 	size_t n_pending;
+	char *reserve;		/* <path>.reserve, NULL unless store_space_reserve() */
+	bool full;		/* the disk filled up: see store_space() */
 };
 
 void store_image_unlink(struct store *s, const char *rel);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -49,6 +50,7 @@ store_error(struct store *s, int rc)
 	case SQLITE_NOMEM:
 		return -ENOMEM;
 	case SQLITE_FULL:
+		store_space_lost(s);
 		return -ENOSPC;
 	case SQLITE_CONSTRAINT:
 		return -EEXIST;
@@ -62,6 +64,76 @@ store_error(struct store *s, int rc)
 	default:
 		return -EIO;
 	}
+}
+
+/* ---- a full disk: the reserve file (store.h) ---- */
+
+static int
+reserve_make(struct store *s)
+{
+	int fd, r;
+
+	fd = open(s->reserve, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	r = posix_fallocate(fd, 0, STORE_RESERVE_BYTES);
+	if (r == 0 && fsync(fd) < 0)
+		r = errno;
+	close(fd);
+	if (r != 0) {
+		(void)unlink(s->reserve);
+		return -r;
+	}
+	return 0;
+}
+
+int
+store_space_reserve(struct store *s)
+{
+	int r;
+
+	if (s->reserve == NULL && asprintf(&s->reserve, "%s.reserve", s->path) < 0) {
+		s->reserve = NULL;
+		return -ENOMEM;
+	}
+	if ((r = reserve_make(s)) < 0 && r == -ENOSPC)
+		s->full = true;
+	return r;
+}
+
+int
+store_space(const struct store *s)
+{
+	return s->full ? -ENOSPC : 0;
+}
+
+void
+store_space_lost(struct store *s)
+{
+	if (s->full)
+		return;
+	s->full = true;
+	if (s->reserve != NULL)
+		(void)unlink(s->reserve);
+	log_debug("store: disk full, reserve released");
+}
+
+int
+store_space_check(struct store *s)
+{
+	struct statvfs st;
+
+	if (!s->full)
+		return 0;
+	if (statvfs(s->path, &st) < 0)
+		return -errno;
+	/* The reserve and as much again, so that we do not flap at the edge. */
+	if ((uint64_t)st.f_bavail * st.f_frsize < 2 * (uint64_t)STORE_RESERVE_BYTES)
+		return -ENOSPC;
+	if (s->reserve != NULL && reserve_make(s) < 0)
+		return -ENOSPC;
+	s->full = false;
+	return 1;
 }
 
 int
@@ -317,6 +389,7 @@ store_free(struct store *s)
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s->images);
+	free(s->reserve);
 	free(s);
 	return NULL;
 }
@@ -591,6 +664,8 @@ store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bo
 fail:
 	store_rollback(s);
 fail_files:
+	if (r == -ENOSPC)
+		store_space_lost(s);
 	for (i = 0; i < n; i++) {
 		if (dup[i])
 			continue;

@@ -53,6 +53,23 @@ const char *store_images_dir(const struct store *s);
 void store_set_clock(struct store *s, store_clock_fn fn, void *userdata);
 int64_t store_now(const struct store *s);
 
+/*
+ * A full disk.  The daemon that owns the store keeps a reserve file of
+ * STORE_RESERVE_BYTES beside the database (<path>.reserve).  When a write
+ * finds the disk full (SQLITE_FULL, or ENOSPC writing an image), the
+ * reserve is deleted so that SQLite has room to roll back and to commit
+ * what is small, and the store stays "full" until store_space_check()
+ * finds room for the reserve and a margin again and makes a new one.
+ * store_space() is -ENOSPC while full: the caller stores reads and hits
+ * without their images then (alerts must not wait for the disk).
+ */
+#define STORE_RESERVE_BYTES (4 * 1024 * 1024)
+int store_space_reserve(struct store *s);
+int store_space(const struct store *s);
+/* Returns 1 if the store just left the full state, 0 if it is not full. */
+int store_space_check(struct store *s);
+void store_space_lost(struct store *s);
+
 /* Maps an SQLite result code to -errno (debug log of the message). */
 int store_error(struct store *s, int rc);
 /* Prepares sql (bound parameters only) on the store's connection. */
