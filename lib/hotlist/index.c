@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "base/time.h"
 #include "hotlist/hotlist.h"
@@ -196,21 +195,6 @@ usec_to_sec(int64_t usec)
 	return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
-/*
- * Large arrays ask for transparent huge pages: a 5-million-entry index is
- * a few hundred MB touched once at load and at random by every read, and
- * 4 KiB pages cost a fault each and a TLB miss per lookup.  Advice only.
- */
-static void
-advise_huge(void *p, size_t bytes)
-{
-	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
-
-	if (bytes >= (4u << 20) && end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-}
-
 static int
 grow(void **v, size_t *alloc, size_t need, size_t size)
 {
@@ -223,7 +207,7 @@ grow(void **v, size_t *alloc, size_t need, size_t size)
 		n *= 2;
 	if (!(p = realloc(*v, n * size)))
 		return -ENOMEM;
-	advise_huge(p, n * size);
+	hotlist_advise_huge(p, n * size);
 	*v = p;
 	*alloc = n;
 	return 0;
@@ -240,7 +224,7 @@ hotlist_index_reserve(struct hotlist_index *x, size_t n)
 		return 0;
 	if (!(p = realloc(x->recs, n * sizeof(*p))))
 		return -ENOMEM;
-	advise_huge(p, n * sizeof(*p));
+	hotlist_advise_huge(p, n * sizeof(*p));
 	x->recs = p;
 	x->alloc_recs = n;
 	return 0;
@@ -464,7 +448,7 @@ hotlist_index_finish(struct hotlist_index *x)
 		n *= 2;
 	if (!(x->buckets = malloc(n * sizeof(*x->buckets))))
 		return -ENOMEM;
-	advise_huge(x->buckets, n * sizeof(*x->buckets));
+	hotlist_advise_huge(x->buckets, n * sizeof(*x->buckets));
 	memset(x->buckets, 0xff, n * sizeof(*x->buckets));
 	x->mask = n - 1;
 	for (i = 0; i < x->n_recs; i++) {

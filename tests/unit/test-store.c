@@ -160,6 +160,9 @@ fill_version(sqlite3 *db, int v)
 		"INSERT INTO users (name, role, password, created_usec)"
 		" VALUES ('old', 'sworn', 'x', 1);",
 		"",
+		"INSERT INTO hotlists (name, source, version, imported_usec) VALUES ('l', 'l', 1, 1);"
+		"INSERT INTO hotlist_entries (list_id, plate, category, source)"
+		" VALUES (1, 'OLD1', 'bolo', 'l');",
 	};
 	char *err = NULL;
 
@@ -197,6 +200,10 @@ test_upgrade_from_every_version(void **state)
 		assert_int_equal(query_int(db, "SELECT count(*) FROM hits"), from >= 1 ? 1 : 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM users"), from >= 2 ? 1 : 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM recipients"), 5);
+		assert_int_equal(query_int(db, "SELECT count(*) FROM hotlist_entries"), from >= 4 ? 1 : 0);
+		/* 5: hits say what they matched; an older hit says nothing. */
+		assert_int_equal(query_int(db, "SELECT count(*) FROM hits WHERE match_candidate IS NULL"
+		    " AND match_differs IS NULL"), from >= 1 ? 1 : 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 		assert_int_equal(query_int(db, "SELECT integrity_check = 'ok' FROM"
 		    " pragma_integrity_check"), 1);
