@@ -12,46 +12,75 @@
 #include "hotlist/internal.h"
 #include "store/store.h"
 
-int
-hotlist_store_fill_index(struct store *s, int64_t now_usec, struct hotlist_index *idx)
+/*
+ * Category names as stored -> enum hotlist_category.  Lists have a
+ * handful of them, repeated millions of times: each is looked up once.
+ */
+struct cat_cache {
+	struct {
+		char name[32];
+		int category;
+	} names[16];
+	size_t n;
+};
+
+static int
+cat_lookup(struct cat_cache *c, const char *name)
+{
+	size_t i;
+	int cat;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->names[i].name, name) == 0)
+			return c->names[i].category;
+	cat = hotlist_category_from_name(name);
+	if (c->n < sizeof(c->names) / sizeof(c->names[0]) && strlen(name) < sizeof(c->names[0].name)) {
+		snprintf(c->names[c->n].name, sizeof(c->names[0].name), "%s", name);
+		c->names[c->n++].category = cat;
+	}
+	return cat;
+}
+
+/* One active version's entries, in rowid order through hotlist_entries_list. */
+static int
+fill_list(struct store *s, int64_t list_id, int64_t now_usec, struct hotlist_index *idx)
 {
 	sqlite3_stmt *st = NULL;
+	struct cat_cache cats = { .n = 0 };
 	int r, rc, cat;
 
-	r = store_prepare(s, "SELECT e.id, e.plate, e.state, e.category, e.source, e.priority,"
-	    " e.person, e.effective_usec, e.expiry_usec, e.wildcard, h.id"
-	    " FROM hotlist_entries e JOIN hotlists h ON h.id = e.list_id"
-	    " WHERE h.active = 1 AND (e.expiry_usec IS NULL OR e.expiry_usec = 0"
-	    " OR e.expiry_usec > ?)", &st);
+	r = store_prepare(s, "SELECT id, plate, state, category, source, priority, person,"
+	    " effective_usec, expiry_usec FROM hotlist_entries WHERE list_id = ?", &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, now_usec);
+	sqlite3_bind_int64(st, 1, list_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hotlist_entry e = { 0 };
 		const char *plate = (const char *)sqlite3_column_text(st, 1);
-		const char *state = (const char *)sqlite3_column_text(st, 2);
 		const char *category = (const char *)sqlite3_column_text(st, 3);
-		int priority = sqlite3_column_int(st, 5);
+		int n = sqlite3_column_bytes(st, 1), priority;
 
-		if (plate == NULL || strlen(plate) > HOTLIST_PATTERN_MAX || category == NULL)
+		e.expiry_usec = sqlite3_column_int64(st, 8);
+		if (e.expiry_usec != 0 && e.expiry_usec <= now_usec)
+			continue;	/* expired: never hits */
+		if (plate == NULL || n > HOTLIST_PATTERN_MAX || category == NULL)
 			continue;
 		/* An unknown or prohibited category never reaches the index. */
-		if ((cat = hotlist_category_from_name(category)) < 0)
+		if ((cat = cat_lookup(&cats, category)) < 0)
 			continue;
 		e.id = sqlite3_column_int64(st, 0);
-		strcpy(e.plate, plate);
-		if (state != NULL && strlen(state) == 2)
-			memcpy(e.state, state, 3);
+		memcpy(e.plate, plate, (size_t)n + 1);
+		if (sqlite3_column_bytes(st, 2) == 2)
+			memcpy(e.state, sqlite3_column_text(st, 2), 3);
 		e.category = (uint8_t)cat;
 		e.source = (const char *)sqlite3_column_text(st, 4);
+		priority = sqlite3_column_int(st, 5);
 		e.priority = (uint8_t)(priority < 1 ? 1 : priority > 100 ? 100 : priority);
 		if (sqlite3_column_int(st, 6))
 			e.flags |= HOTLIST_F_PERSON;
-		if (sqlite3_column_int(st, 9))
-			e.flags |= HOTLIST_F_WILDCARD;
 		e.effective_usec = sqlite3_column_int64(st, 7);
-		e.expiry_usec = sqlite3_column_int64(st, 8);
-		r = hotlist_index_add(idx, &e, (uint32_t)sqlite3_column_int64(st, 10));
+		/* The index tells a pattern from its text (hotlist_plate_normalize). */
+		r = hotlist_index_add(idx, &e, (uint32_t)list_id);
 		if (r < 0 && r != -EPERM && r != -EINVAL)
 			goto out;
 	}
@@ -59,6 +88,36 @@ hotlist_store_fill_index(struct store *s, int64_t now_usec, struct hotlist_index
 out:
 	sqlite3_finalize(st);
 	return r;
+}
+
+int
+hotlist_store_fill_index(struct store *s, int64_t now_usec, struct hotlist_index *idx)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t ids[256], total = 0;
+	size_t n = 0, i;
+	int r, rc;
+
+	/* Active versions only: old versions' rows stay in the table for their hits. */
+	if ((r = store_prepare(s, "SELECT id, entries FROM hotlists WHERE active = 1 ORDER BY id",
+	    &st)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < sizeof(ids) / sizeof(ids[0])) {
+		ids[n++] = sqlite3_column_int64(st, 0);
+		total += sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_error(s, rc);
+	if (rc == SQLITE_ROW)
+		return -E2BIG;	/* more active lists than sources the index names */
+	/* One allocation for the records: the versions say how many entries they hold. */
+	if (total > 0 && (r = hotlist_index_reserve(idx, (size_t)total)) < 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = fill_list(s, ids[i], now_usec, idx)) < 0)
+			return r;
+	return 0;
 }
 
 static int64_t
@@ -145,8 +204,8 @@ load_keys(struct store *s, int64_t list_id, size_t n_hint, struct hotlist_keyset
 {
 	struct hotlist_keyset *k = NULL;
 	sqlite3_stmt *st = NULL;
-	char last[32] = "";
-	int r, rc, cat = -1;
+	struct cat_cache cats = { .n = 0 };
+	int r, rc, cat;
 
 	if ((r = hotlist_keyset_new(n_hint, &k)) < 0)
 		return r;
@@ -163,12 +222,7 @@ load_keys(struct store *s, int64_t list_id, size_t n_hint, struct hotlist_keyset
 
 		if (plate == NULL || category == NULL || strlen(plate) > HOTLIST_PATTERN_MAX)
 			continue;
-		/* A list has a handful of category names: convert on a change only. */
-		if (strcmp(last, category) != 0) {
-			cat = hotlist_category_from_name(category);
-			snprintf(last, sizeof(last), "%s", category);
-		}
-		if (cat < 0)
+		if ((cat = cat_lookup(&cats, category)) < 0)
 			continue;
 		strcpy(e.plate, plate);
 		if (state != NULL && strlen(state) == 2)
