@@ -35,6 +35,7 @@
 #define NONE UINT32_MAX
 #define SOURCES_MAX 255
 #define RAW_HITS_MAX 1024
+#define PREFETCH_AHEAD 16	/* records hashed ahead while the index is built */
 #define ALPHA 37		/* gram alphabet: 0 unused, 1..36 the characters */
 
 struct rec {
@@ -451,16 +452,33 @@ hotlist_index_finish(struct hotlist_index *x)
 	hotlist_advise_huge(x->buckets, n * sizeof(*x->buckets));
 	memset(x->buckets, 0xff, n * sizeof(*x->buckets));
 	x->mask = n - 1;
-	for (i = 0; i < x->n_recs; i++) {
-		struct rec *rec = &x->recs[i];
+	/*
+	 * Each record goes to the head of a random bucket: a cache miss per
+	 * entry.  Hashes are computed PREFETCH_AHEAD records ahead (into
+	 * next, overwritten when the record is linked) and their buckets
+	 * prefetched, so the misses overlap.
+	 */
+	for (i = 0; i < x->n_recs + PREFETCH_AHEAD; i++) {
+		if (i < x->n_recs) {
+			struct rec *ahead = &x->recs[i];
 
-		if (rec->flags & HOTLIST_F_WILDCARD)
-			continue;
-		len = rec_len(rec);
-		canonicalize(x, rec->plate, len, canon);
-		h = plate_hash(canon, len) & x->mask;
-		rec->next = x->buckets[h];
-		x->buckets[h] = (uint32_t)i;
+			if (!(ahead->flags & HOTLIST_F_WILDCARD)) {
+				len = rec_len(ahead);
+				canonicalize(x, ahead->plate, len, canon);
+				h = plate_hash(canon, len) & x->mask;
+				ahead->next = (uint32_t)h;
+				__builtin_prefetch(&x->buckets[h], 1);
+			}
+		}
+		if (i >= PREFETCH_AHEAD) {
+			struct rec *rec = &x->recs[i - PREFETCH_AHEAD];
+
+			if (rec->flags & HOTLIST_F_WILDCARD)
+				continue;
+			h = rec->next;
+			rec->next = x->buckets[h];
+			x->buckets[h] = (uint32_t)(i - PREFETCH_AHEAD);
+		}
 	}
 	if ((r = build_grams(x)) < 0)
 		return r;
