@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,17 +63,46 @@ hits_load_index(struct matchd *m)
 	return 0;
 }
 
-static int
-insert_hit(struct matchd *m, sqlite3_stmt *st, int64_t read_rowid, const struct hotlist_hit *h)
+/*
+ * What the hit matched, as the alert shows it: the read's plate or
+ * candidate that met the entry (as the index compared it: upper case, no
+ * spaces or dashes) and its positions that differ from the entry, "[2,5]".
+ */
+static void
+hit_matched(const struct hotlist_read *hr, const struct hotlist_hit *h,
+    char candidate[HOTLIST_PATTERN_MAX + 1], char *differs, size_t size)
 {
+	size_t i, n;
+
+	candidate[0] = '\0';
+	if (h->candidate < hr->n_plates)
+		(void)hotlist_plate_normalize(hr->plates[h->candidate], false, candidate);
+	n = (size_t)snprintf(differs, size, "[");
+	for (i = 0; i < h->n_differs && n < size; i++)
+		n += (size_t)snprintf(differs + n, size - n, "%s%u", i ? "," : "", h->differs[i]);
+	if (n < size)
+		snprintf(differs + n, size - n, "]");
+}
+
+static int
+insert_hit(struct matchd *m, sqlite3_stmt *st, int64_t read_rowid, const struct hotlist_read *hr,
+    const struct hotlist_hit *h)
+{
+	char candidate[HOTLIST_PATTERN_MAX + 1], differs[4 * HOTLIST_PATTERN_MAX + 3];
 	int rc;
 
+	hit_matched(hr, h, candidate, differs, sizeof(differs));
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, read_rowid);	/* ?6 (retro) stays bound */
 	sqlite3_bind_text(st, 2, hotlist_match_type_name(h->type), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hotlist_state_check_name(h->state_check), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, store_now(m->store));
 	sqlite3_bind_int64(st, 5, h->entry_id);
+	if (candidate[0] != '\0')
+		sqlite3_bind_text(st, 7, candidate, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_text(st, 8, differs, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		return store_error(m->store, rc);
@@ -117,9 +147,9 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 	 */
 	r = store_prepare(m->store, "INSERT INTO hits (read_rowid, entry_id, list_name,"
 	    " entry_plate, entry_state, category, source, priority, person, description,"
-	    " match_type, state_check, retro, created_usec)"
+	    " match_type, state_check, retro, created_usec, match_candidate, match_differs)"
 	    " SELECT ?1, e.id, h.name, e.plate, e.state, e.category, e.source, e.priority,"
-	    " e.person, e.description, ?2, ?3, ?6, ?4"
+	    " e.person, e.description, ?2, ?3, ?6, ?4, ?7, ?8"
 	    " FROM hotlist_entries e JOIN hotlists h ON h.id = e.list_id WHERE e.id = ?5"
 	    " AND NOT EXISTS (SELECT 1 FROM hits x WHERE x.read_rowid = ?1 AND (x.entry_id = ?5"
 	    " OR (x.entry_plate = e.plate AND x.category = e.category)))", &st);
@@ -134,7 +164,7 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 		if (!hotlist_cooldown_check(m->cooldown, rd->plate, hits[i].entry_id,
 		    rd->capture_usec))
 			continue;
-		if ((r = insert_hit(m, st, read_rowid, &hits[i])) < 0) {
+		if ((r = insert_hit(m, st, read_rowid, &hr, &hits[i])) < 0) {
 			store_rollback(m->store);
 			*n_ids = 0;
 			goto out;
@@ -199,7 +229,7 @@ static int
 build_hit(struct matchd *m, int64_t hit_id, json_t **ret, int *ret_fd)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *hit = NULL, *rd, *gps, *cands, *images;
+	json_t *hit = NULL, *rd, *gps, *cands, *images, *differs;
 	char *buf = NULL;
 	size_t len = 0;
 	int r, rc;
@@ -209,7 +239,7 @@ build_hit(struct matchd *m, int64_t hit_id, json_t **ret, int *ret_fd)
 	    " h.match_type, h.state_check, h.retro, h.state, h.disposition,"
 	    " r.id, r.plate, r.state, r.confidence, r.state_confidence, r.candidates, r.camera,"
 	    " r.capture_usec, r.first_usec, r.last_usec, r.frames, r.gps_fix, r.lat, r.lon,"
-	    " r.speed, r.heading, r.crop_file, r.context_file"
+	    " r.speed, r.heading, r.crop_file, r.context_file, h.match_candidate, h.match_differs"
 	    " FROM hits h JOIN reads r ON r.rowid = h.read_rowid WHERE h.id = ?", &st);
 	if (r < 0)
 		return r;
@@ -223,6 +253,13 @@ build_hit(struct matchd *m, int64_t hit_id, json_t **ret, int *ret_fd)
 	    "lon", sqlite3_column_double(st, 28), "speed", sqlite3_column_double(st, 29),
 	    "heading", sqlite3_column_double(st, 30)) : json_pack("{s:b}", "fix", 0);
 	cands = json_loads((const char *)sqlite3_column_text(st, 20), 0, NULL);
+	/* A hit stored before schema step 5 says nothing of what differed. */
+	differs = sqlite3_column_text(st, 34) != NULL ?
+	    json_loads((const char *)sqlite3_column_text(st, 34), 0, NULL) : NULL;
+	if (!json_is_array(differs)) {
+		json_decref(differs);
+		differs = json_array();
+	}
 	rd = json_pack("{s:o, s:o, s:o, s:f, s:f, s:o, s:o, s:I, s:I, s:I, s:i, s:o}",
 	    "id", col_text(st, 15), "plate", col_text(st, 16), "state", col_text(st, 17),
 	    "confidence", sqlite3_column_double(st, 18),
@@ -233,14 +270,14 @@ build_hit(struct matchd *m, int64_t hit_id, json_t **ret, int *ret_fd)
 	    "last_usec", (json_int_t)sqlite3_column_int64(st, 24),
 	    "frames", sqlite3_column_int(st, 25), "gps", gps);
 	hit = json_pack("{s:I, s:o, s:{s:I, s:o, s:o, s:o, s:o, s:i, s:b, s:o, s:o},"
-	    " s:{s:o, s:[]}, s:o, s:b, s:o, s:o, s:o}",
+	    " s:{s:o, s:o, s:o}, s:o, s:b, s:o, s:o, s:o}",
 	    "hit", (json_int_t)sqlite3_column_int64(st, 0), "read", rd,
 	    "entry", "id", (json_int_t)sqlite3_column_int64(st, 1), "plate", col_text(st, 2),
 	    "state", col_text(st, 3), "category", col_text(st, 4), "source", col_text(st, 5),
 	    "priority", sqlite3_column_int(st, 6), "person", sqlite3_column_int(st, 7),
 	    "description", col_text(st, 8), "list", col_text(st, 9),
-	    "match", "type", col_text(st, 10), "differs",
-	    "state_check", col_text(st, 11), "retro", sqlite3_column_int(st, 12),
+	    "match", "type", col_text(st, 10), "differs", differs,
+	    "candidate", col_text(st, 33), "state_check", col_text(st, 11), "retro", sqlite3_column_int(st, 12),
 	    "workflow_state", col_text(st, 13), "disposition", col_text(st, 14),
 	    "images", images = json_object());
 	if (hit == NULL) {

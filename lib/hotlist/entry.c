@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hotlist/hotlist.h"
 #include "hotlist/internal.h"
@@ -144,6 +145,21 @@ hotlist_pool_intern(struct hotlist_pool *p, const char *s, size_t n)
 	p->slots[i] = (struct pool_slot){ copy, h, (uint32_t)n };
 	p->n_used++;
 	return copy;
+}
+
+/*
+ * Large arrays ask for transparent huge pages: a 5-million-entry index is
+ * a few hundred MB touched once at load and at random by every read, and
+ * 4 KiB pages cost a fault each and a TLB miss per lookup.  Advice only.
+ */
+void
+hotlist_advise_huge(void *p, size_t bytes)
+{
+	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+
+	if (bytes >= (4u << 20) && end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 /* ---- names --------------------------------------------------------- */
@@ -311,6 +327,20 @@ hotlist_format_name(int format)
 	if (format < 0 || format >= _HOTLIST_FMT_MAX)
 		return "invalid";
 	return format_names[format];
+}
+
+const char *
+hotlist_format_source(int format)
+{
+	static const char *const sources[_HOTLIST_FMT_MAX] = {
+		[HOTLIST_FMT_CADOJ_SVS] = "cadoj-svs",
+		[HOTLIST_FMT_CADOJ_SLR] = "cadoj-slr",
+		[HOTLIST_FMT_CADOJ_SFR] = "cadoj-sfr",
+		[HOTLIST_FMT_NCIC] = "ncic",
+		[HOTLIST_FMT_DELIMITED] = "local",
+	};
+
+	return format >= 0 && format < _HOTLIST_FMT_MAX ? sources[format] : "local";
 }
 
 int
@@ -542,12 +572,18 @@ hotlist_add(struct hotlist *l, const struct hotlist_entry *e)
 }
 
 /* ---- diff ------------------------------------------------------------
- * A hash set of the previous version's entry keys; each entry of the new
- * version either finds its key (unchanged, and the key is marked) or not
- * (added); unmarked keys left are removed.  Linear, one allocation. */
+ * A set of the previous version's entry keys (64-bit hashes of plate,
+ * state, category, case and expiry); each entry of the new version either
+ * finds its key (unchanged, and the key is marked) or not (added);
+ * unmarked keys left are removed.  Only the hashes are kept, so that the
+ * importer can diff five million entries streamed from the store and the
+ * file without holding either: two different keys with one hash (odds
+ * about 1 in 10^6 for two 5-million-entry versions) would move one entry
+ * from added to unchanged in the counts, which are provenance, never
+ * matching. */
 
-static uint64_t
-entry_key_hash(const struct hotlist_entry *e)
+uint64_t
+hotlist_entry_key(const struct hotlist_entry *e)
 {
 	uint64_t h = hotlist_hash_bytes(e->plate, strlen(e->plate));
 
@@ -556,67 +592,127 @@ entry_key_hash(const struct hotlist_entry *e)
 	h ^= (uint64_t)e->expiry_usec * UINT64_C(0xc2b2ae3d27d4eb4f);
 	if (e->case_no)
 		h ^= hotlist_hash_bytes(e->case_no, strlen(e->case_no)) * 7;
-	return h ? h : 1;
+	h &= ~UINT64_C(1);	/* bit 0 marks a key seen */
+	return h ? h : 2;
 }
 
-static bool
-entry_key_equal(const struct hotlist_entry *a, const struct hotlist_entry *b)
+struct hotlist_keyset {
+	uint64_t *slots;	/* 0: free; key | 1 once marked */
+	size_t n_slots, n_used;
+};
+
+int
+hotlist_keyset_new(size_t n, struct hotlist_keyset **ret)
 {
-	return strcmp(a->plate, b->plate) == 0 && strcmp(a->state, b->state) == 0 &&
-	    a->category == b->category && a->expiry_usec == b->expiry_usec &&
-	    strcmp(a->case_no ? a->case_no : "", b->case_no ? b->case_no : "") == 0;
+	struct hotlist_keyset *k = calloc(1, sizeof(*k));
+	size_t n_slots = 1024;
+
+	if (!k)
+		return -ENOMEM;
+	while (n_slots < 2 * n + 2)
+		n_slots *= 2;
+	if (!(k->slots = calloc(n_slots, sizeof(*k->slots)))) {
+		free(k);
+		return -ENOMEM;
+	}
+	hotlist_advise_huge(k->slots, n_slots * sizeof(*k->slots));
+	k->n_slots = n_slots;
+	*ret = k;
+	return 0;
+}
+
+void
+hotlist_keyset_free(struct hotlist_keyset *k)
+{
+	if (!k)
+		return;
+	free(k->slots);
+	free(k);
+}
+
+static size_t
+keyset_find(const struct hotlist_keyset *k, uint64_t key)
+{
+	size_t j;
+
+	for (j = (key >> 1) & (k->n_slots - 1); k->slots[j] &&
+	    (k->slots[j] & ~UINT64_C(1)) != key; j = (j + 1) & (k->n_slots - 1))
+		;
+	return j;
+}
+
+int
+hotlist_keyset_add(struct hotlist_keyset *k, uint64_t key)
+{
+	size_t j;
+
+	if (2 * (k->n_used + 1) > k->n_slots) {
+		struct hotlist_keyset bigger = { .n_slots = k->n_slots * 2 };
+
+		if (!(bigger.slots = calloc(bigger.n_slots, sizeof(*bigger.slots))))
+			return -ENOMEM;
+		hotlist_advise_huge(bigger.slots, bigger.n_slots * sizeof(*bigger.slots));
+		for (j = 0; j < k->n_slots; j++)
+			if (k->slots[j])
+				bigger.slots[keyset_find(&bigger, k->slots[j] & ~UINT64_C(1))] =
+				    k->slots[j];
+		free(k->slots);
+		k->slots = bigger.slots;
+		k->n_slots = bigger.n_slots;
+	}
+	j = keyset_find(k, key);
+	if (!k->slots[j]) {	/* a duplicate counts once */
+		k->slots[j] = key;
+		k->n_used++;
+	}
+	return 0;
+}
+
+bool
+hotlist_keyset_mark(struct hotlist_keyset *k, uint64_t key)
+{
+	size_t j = keyset_find(k, key);
+
+	if (!k->slots[j])
+		return false;
+	k->slots[j] |= 1;
+	return true;
+}
+
+size_t
+hotlist_keyset_unmarked(const struct hotlist_keyset *k)
+{
+	size_t j, n = 0;
+
+	for (j = 0; j < k->n_slots; j++)
+		n += k->slots[j] && !(k->slots[j] & 1);
+	return n;
 }
 
 int
 hotlist_diff(const struct hotlist *prev, const struct hotlist *next, size_t *ret_added,
     size_t *ret_removed, size_t *ret_unchanged)
 {
-	size_t n_slots = 16, i, j, added = 0, unchanged = 0, matched = 0;
-	struct slot {
-		uint64_t hash;
-		uint32_t entry;
-		uint32_t seen;
-	} *slots;
+	struct hotlist_keyset *k;
+	size_t i, added = 0, unchanged = 0;
+	int r;
 
-	while (n_slots < 2 * prev->n_entries + 2)
-		n_slots *= 2;
-	if (!(slots = calloc(n_slots, sizeof(*slots))))
-		return -ENOMEM;
-	for (i = 0; i < prev->n_entries; i++) {
-		uint64_t h = entry_key_hash(&prev->entries[i]);
-
-		for (j = h & (n_slots - 1); slots[j].hash; j = (j + 1) & (n_slots - 1))
-			if (slots[j].hash == h && entry_key_equal(&prev->entries[slots[j].entry],
-			    &prev->entries[i]))
-				break;
-		if (slots[j].hash)
-			continue;	/* a duplicate within prev counts once */
-		slots[j].hash = h;
-		slots[j].entry = (uint32_t)i;
-	}
-	for (i = 0; i < next->n_entries; i++) {
-		uint64_t h = entry_key_hash(&next->entries[i]);
-
-		for (j = h & (n_slots - 1); slots[j].hash; j = (j + 1) & (n_slots - 1))
-			if (slots[j].hash == h && entry_key_equal(&prev->entries[slots[j].entry],
-			    &next->entries[i]))
-				break;
-		if (!slots[j].hash)
-			added++;
-		else {
-			unchanged++;
-			if (!slots[j].seen) {
-				slots[j].seen = 1;
-				matched++;
-			}
+	if ((r = hotlist_keyset_new(prev->n_entries, &k)) < 0)
+		return r;
+	for (i = 0; i < prev->n_entries; i++)
+		if ((r = hotlist_keyset_add(k, hotlist_entry_key(&prev->entries[i]))) < 0) {
+			hotlist_keyset_free(k);
+			return r;
 		}
+	for (i = 0; i < next->n_entries; i++) {
+		if (hotlist_keyset_mark(k, hotlist_entry_key(&next->entries[i])))
+			unchanged++;
+		else
+			added++;
 	}
-	for (i = 0, j = 0; i < n_slots; i++)
-		if (slots[i].hash)
-			j++;
-	free(slots);
 	*ret_added = added;
-	*ret_removed = j - matched;
+	*ret_removed = hotlist_keyset_unmarked(k);
 	*ret_unchanged = unchanged;
+	hotlist_keyset_free(k);
 	return 0;
 }

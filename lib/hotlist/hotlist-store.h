@@ -22,6 +22,7 @@
  *   ALTER TABLE hotlists ADD COLUMN skipped INTEGER;
  *   ALTER TABLE hotlists ADD COLUMN excluded INTEGER;     -- immigration, R4
  *   CREATE INDEX hotlist_entries_active ON hotlist_entries(list_id, expiry_usec);
+ * (step 5 drops it again: entries are read by list_id in rowid order)
  * Entry category is stored by name (hotlist_category_name()).  Immigration
  * categories never reach the table: hotlist_store_import() refuses them
  * and the index refuses them again when loading.
@@ -46,15 +47,24 @@ struct hotlist_version {
 /*
  * Stores list as the new active version of list->source in one
  * transaction: the previous active version of that source is marked
- * inactive, counts against it are computed (hotlist_diff()), entries are
- * inserted with bound parameters.  All or nothing.  user is the importing
+ * inactive, counts against it are computed (as hotlist_diff() does),
+ * entries are inserted with one prepared statement.  All or nothing.  user is the importing
  * user's name (access log and provenance).
  */
 int hotlist_store_import(struct store *s, const struct hotlist *list, const char *user,
     struct hotlist_version *ret);
 
-/* The active version of source as a list (for the diff), or -ENOENT. */
-int hotlist_store_load_active(struct store *s, const char *source, struct hotlist **ret);
+/*
+ * The same streamed from the file's bytes as they parse (opts as for
+ * hotlist_parse_buffer(), on_entry unset): no list of entries is held,
+ * only the previous version's key hashes for the counts.  *ret_list is
+ * the list's provenance (source, file name, SHA-256, counts; no
+ * entries).  A bad file gives -EINVAL and *ret_error; the caller's
+ * transaction must then be rolled back, as on any error.
+ */
+int hotlist_store_import_buffer(struct store *s, const char *name, const char *buf, size_t len,
+    const struct hotlist_parse_opts *opts, const char *user, struct hotlist_version *ret,
+    struct hotlist **ret_list, char **ret_error, char **ret_report);
 
 /*
  * Feeds every entry of every active version not expired at now_usec to

@@ -137,7 +137,7 @@ struct hotlist_parse_opts {
 	 * When set, each good entry goes to on_entry instead of into the
 	 * list (list->n_entries still counts them), so an importer can stream
 	 * five million entries into the store without holding them.  Its
-	 * strings live as long as the list.  A negative return stops the
+	 * strings live until on_entry returns.  A negative return stops the
 	 * parse with that error; the caller then discards what it received.
 	 */
 	int (*on_entry)(const struct hotlist_entry *e, void *userdata);
@@ -179,6 +179,8 @@ bool hotlist_category_is_prohibited(int category);
 bool hotlist_text_is_prohibited(const char *category_text);
 int hotlist_default_priority(int category, const char *source);
 const char *hotlist_format_name(int format);
+/* The list source a format's lists get when the import names none. */
+const char *hotlist_format_source(int format);
 int hotlist_format_from_name(const char *name);
 bool hotlist_state_valid(const char *state);
 /*

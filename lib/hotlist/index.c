@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "base/time.h"
 #include "hotlist/hotlist.h"
@@ -36,6 +35,7 @@
 #define NONE UINT32_MAX
 #define SOURCES_MAX 255
 #define RAW_HITS_MAX 1024
+#define PREFETCH_AHEAD 16	/* records hashed ahead while the index is built */
 #define ALPHA 37		/* gram alphabet: 0 unused, 1..36 the characters */
 
 struct rec {
@@ -196,21 +196,6 @@ usec_to_sec(int64_t usec)
 	return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
-/*
- * Large arrays ask for transparent huge pages: a 5-million-entry index is
- * a few hundred MB touched once at load and at random by every read, and
- * 4 KiB pages cost a fault each and a TLB miss per lookup.  Advice only.
- */
-static void
-advise_huge(void *p, size_t bytes)
-{
-	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
-
-	if (bytes >= (4u << 20) && end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-}
-
 static int
 grow(void **v, size_t *alloc, size_t need, size_t size)
 {
@@ -223,7 +208,7 @@ grow(void **v, size_t *alloc, size_t need, size_t size)
 		n *= 2;
 	if (!(p = realloc(*v, n * size)))
 		return -ENOMEM;
-	advise_huge(p, n * size);
+	hotlist_advise_huge(p, n * size);
 	*v = p;
 	*alloc = n;
 	return 0;
@@ -240,7 +225,7 @@ hotlist_index_reserve(struct hotlist_index *x, size_t n)
 		return 0;
 	if (!(p = realloc(x->recs, n * sizeof(*p))))
 		return -ENOMEM;
-	advise_huge(p, n * sizeof(*p));
+	hotlist_advise_huge(p, n * sizeof(*p));
 	x->recs = p;
 	x->alloc_recs = n;
 	return 0;
@@ -464,19 +449,36 @@ hotlist_index_finish(struct hotlist_index *x)
 		n *= 2;
 	if (!(x->buckets = malloc(n * sizeof(*x->buckets))))
 		return -ENOMEM;
-	advise_huge(x->buckets, n * sizeof(*x->buckets));
+	hotlist_advise_huge(x->buckets, n * sizeof(*x->buckets));
 	memset(x->buckets, 0xff, n * sizeof(*x->buckets));
 	x->mask = n - 1;
-	for (i = 0; i < x->n_recs; i++) {
-		struct rec *rec = &x->recs[i];
+	/*
+	 * Each record goes to the head of a random bucket: a cache miss per
+	 * entry.  Hashes are computed PREFETCH_AHEAD records ahead (into
+	 * next, overwritten when the record is linked) and their buckets
+	 * prefetched, so the misses overlap.
+	 */
+	for (i = 0; i < x->n_recs + PREFETCH_AHEAD; i++) {
+		if (i < x->n_recs) {
+			struct rec *ahead = &x->recs[i];
 
-		if (rec->flags & HOTLIST_F_WILDCARD)
-			continue;
-		len = rec_len(rec);
-		canonicalize(x, rec->plate, len, canon);
-		h = plate_hash(canon, len) & x->mask;
-		rec->next = x->buckets[h];
-		x->buckets[h] = (uint32_t)i;
+			if (!(ahead->flags & HOTLIST_F_WILDCARD)) {
+				len = rec_len(ahead);
+				canonicalize(x, ahead->plate, len, canon);
+				h = plate_hash(canon, len) & x->mask;
+				ahead->next = (uint32_t)h;
+				__builtin_prefetch(&x->buckets[h], 1);
+			}
+		}
+		if (i >= PREFETCH_AHEAD) {
+			struct rec *rec = &x->recs[i - PREFETCH_AHEAD];
+
+			if (rec->flags & HOTLIST_F_WILDCARD)
+				continue;
+			h = rec->next;
+			rec->next = x->buckets[h];
+			x->buckets[h] = (uint32_t)(i - PREFETCH_AHEAD);
+		}
 	}
 	if ((r = build_grams(x)) < 0)
 		return r;

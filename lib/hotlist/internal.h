@@ -2,6 +2,7 @@
 #ifndef ALPR_HOTLIST_INTERNAL_H
 #define ALPR_HOTLIST_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,5 +18,18 @@ const char *hotlist_pool_intern(struct hotlist_pool *p, const char *s, size_t n)
 int hotlist_reserve(struct hotlist *l, size_t n);
 /* Appends an entry whose strings are already in l's pool. */
 int hotlist_append(struct hotlist *l, const struct hotlist_entry *e);
+
+/* MADV_HUGEPAGE on the whole pages of a large array (advice only). */
+void hotlist_advise_huge(void *p, size_t bytes);
+
+/* Entry keys for the diff (entry.c): see hotlist_diff(). */
+struct hotlist_keyset;
+uint64_t hotlist_entry_key(const struct hotlist_entry *e);
+int hotlist_keyset_new(size_t n, struct hotlist_keyset **ret);
+void hotlist_keyset_free(struct hotlist_keyset *k);
+int hotlist_keyset_add(struct hotlist_keyset *k, uint64_t key);
+/* True (and the key marked) if key is in k. */
+bool hotlist_keyset_mark(struct hotlist_keyset *k, uint64_t key);
+size_t hotlist_keyset_unmarked(const struct hotlist_keyset *k);
 
 #endif

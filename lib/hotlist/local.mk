@@ -6,7 +6,7 @@ lib_libalpr_la_SOURCES += lib/hotlist/hotlist.h lib/hotlist/internal.h lib/hotli
 check_PROGRAMS += tests/unit/test-hotlist-parse tests/unit/test-hotlist-match
 tests_unit_test_hotlist_parse_SOURCES = tests/unit/test-hotlist-parse.c
 tests_unit_test_hotlist_parse_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_unit_test_hotlist_parse_LDADD = $(TEST_LIBS)
+tests_unit_test_hotlist_parse_LDADD = $(TEST_LIBS) $(SQLITE_LIBS)
 tests_unit_test_hotlist_match_SOURCES = tests/unit/test-hotlist-match.c
 tests_unit_test_hotlist_match_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_hotlist_match_LDADD = $(TEST_LIBS)
@@ -16,7 +16,7 @@ TESTS += tests/unit/test-hotlist-parse tests/unit/test-hotlist-match
 check_PROGRAMS += tests/bench/bench-hotlist
 tests_bench_bench_hotlist_SOURCES = tests/bench/bench-hotlist.c
 tests_bench_bench_hotlist_CPPFLAGS = $(AM_CPPFLAGS)
-tests_bench_bench_hotlist_LDADD = $(ALPR_LIBS)
+tests_bench_bench_hotlist_LDADD = $(ALPR_LIBS) $(SQLITE_LIBS)
 BENCHES += tests/bench/bench-hotlist.sh
 EXTRA_DIST += tests/bench/bench-hotlist.sh
 

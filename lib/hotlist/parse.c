@@ -61,6 +61,13 @@ struct ctx {
 		int category;
 	} cats[8];
 	size_t n_cats;
+	/*
+	 * Streaming (opts->on_entry): a record's strings live here until its
+	 * entry was handed over, not in the pool, which would otherwise hold
+	 * every case number of a five-million-entry list.
+	 */
+	char rec_text[4 * (HOTLIST_TEXT_MAX + 1)];
+	size_t rec_used;
 };
 
 enum { REC_OK = 0, REC_SKIP = 1 };
@@ -312,9 +319,17 @@ parse_date_text(struct ctx *c, const char *s, size_t n, bool end_of_day, int64_t
 static const char *
 intern(struct ctx *c, const char *s, size_t n)
 {
+	char *copy;
+
 	if (n == 0)
 		return NULL;
-	return hotlist_pool_intern(c->list->pool, s, n);
+	if (!c->opts->on_entry || c->rec_used + n + 1 > sizeof(c->rec_text))
+		return hotlist_pool_intern(c->list->pool, s, n);
+	copy = c->rec_text + c->rec_used;
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	c->rec_used += n + 1;
+	return copy;
 }
 
 static void
@@ -347,6 +362,7 @@ emit(struct ctx *c, struct hotlist_entry *e)
 	if (c->opts->on_entry) {
 		int r = c->opts->on_entry(e, c->opts->userdata);
 
+		c->rec_used = 0;
 		if (r < 0)
 			return r == -EINVAL ? -EIO : r;	/* -EINVAL means a bad file here */
 		c->list->n_entries++;
@@ -1024,7 +1040,6 @@ hotlist_parse_buffer(const char *name, const char *buf, size_t len,
     const struct hotlist_parse_opts *opts, struct hotlist **ret, char **ret_error,
     char **ret_report)
 {
-	static const char *const cadoj_sources[] = { "cadoj-svs", "cadoj-slr", "cadoj-sfr" };
 	struct ctx c = { .name = name, .label = name, .opts = opts };
 	const char *slash;
 	size_t i;
@@ -1036,13 +1051,8 @@ hotlist_parse_buffer(const char *name, const char *buf, size_t len,
 		return r;
 	if (opts->codes)
 		c.codes = *opts->codes;
-	if (opts->source)
-		r = hotlist_new(opts->source, &c.list);
-	else if (opts->format <= HOTLIST_FMT_CADOJ_SFR)
-		r = hotlist_new(cadoj_sources[opts->format], &c.list);
-	else
-		r = hotlist_new(opts->format == HOTLIST_FMT_NCIC ? "ncic" : "local", &c.list);
-	if (r < 0)
+	if ((r = hotlist_new(opts->source ? opts->source : hotlist_format_source(opts->format),
+	    &c.list)) < 0)
 		return r;
 	c.list->format = opts->format;
 	slash = strrchr(name, '/');

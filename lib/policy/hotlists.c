@@ -70,22 +70,26 @@ op_hotlist_import(struct req *r, json_t **ret)
 	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
 	if (map == MAP_FAILED)
 		return req_fail(r, -errno, "internal", "cannot map the list file");
-	k = hotlist_parse_buffer(file_name != NULL ? file_name : "list", map, (size_t)sb.st_size,
-	    &o, &list, &err, &report);
+	(void)madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
+	/*
+	 * Parsed straight into the store, entry by entry, inside this
+	 * request's transaction: a bad record, a store error or a SHA-256
+	 * mismatch fails the op, and policy_control() rolls it all back.
+	 */
+	k = hotlist_store_import_buffer(r->p->store, file_name != NULL ? file_name : "list", map,
+	    (size_t)sb.st_size, &o, r->user, &v, &list, &err, &report);
 	munmap(map, (size_t)sb.st_size);
+	if (k == -EINVAL && err != NULL) {
+		k = req_fail(r, k, "invalid", "%s", err);
+		goto out;
+	}
 	if (k < 0) {
-		k = req_fail(r, k, "invalid", "%s", err != NULL ? err : "the list does not parse");
+		k = req_fail(r, k, "internal", "cannot store the list: %s", strerror(-k));
 		goto out;
 	}
 	if (strcmp(list->sha256_hex, sha) != 0) {
 		k = req_refuse(r, "sha256", "the file matchd read is not the one alprctl checked"
 		    " (SHA-256 differs)");
-		goto out;
-	}
-	if (file_name != NULL && list->file_name == NULL)
-		list->file_name = strdup(file_name);
-	if ((k = hotlist_store_import(r->p->store, list, r->user, &v)) < 0) {
-		k = req_fail(r, k, "internal", "cannot store the list: %s", strerror(-k));
 		goto out;
 	}
 	r->terms = json_pack("{s:s, s:s, s:s?}", "source", list->source, "sha256", list->sha256_hex,

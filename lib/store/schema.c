@@ -276,7 +276,22 @@ static const char step5[] =
 	"DROP INDEX reads_plate;"
 	"CREATE INDEX reads_time_place ON reads(capture_usec, lat, lon) WHERE gps_fix = 1;";
 
-static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3, step4, step5 };
+/*
+ * 6: what a hit matched: the read's plate or candidate that met the entry
+ * (match_candidate) and its positions that differ from the entry
+ * (match_differs, a JSON array), so the alert shows them.  The index on
+ * (list_id, expiry_usec) goes: loading and diffing read a list's entries
+ * by list_id, and through it they came in expiry order, a random walk
+ * over a table whose entries of one list lie in rowid order;
+ * hotlist_entries_list serves the foreign key and those reads.
+ */
+static const char step6[] =
+	"ALTER TABLE hits ADD COLUMN match_candidate TEXT;"
+	"ALTER TABLE hits ADD COLUMN match_differs TEXT;"
+	"DROP INDEX hotlist_entries_active;";
+
+static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3, step4, step5,
+	step6 };
 
 static int
 user_version(sqlite3 *db)

@@ -5,20 +5,28 @@
  * Prints "name value unit" figures.  Run by tests/bench/hotlist.sh; each
  * mode runs in its own process so the RSS figures are the mode's own.
  *
- *   bench-hotlist gen FILE N WILD    write a delimited list
+ *   bench-hotlist gen FILE N WILD [V] write a delimited list (V 2: 1% changed)
  *   bench-hotlist import FILE        parse it
+ *   bench-hotlist store-import DB FILE  import it into the store as alprctl
+ *                                    hotlist import does (parse, diff, insert, commit)
+ *   bench-hotlist store-load DB      build matchd's index from the store
  *   bench-hotlist match N WILD READS load N entries, match READS reads
  *   bench-hotlist retro N READS      N-entry list against READS reads
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/time.h"
-#include "hotlist/hotlist.h"
+#include "hotlist/hotlist-store.h"
+#include "store/store.h"
 
 static const char alnum[] = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
 static const char *const states[] = { "CA", "CA", "CA", "CA", "CA", "CA", "CA", "NV", "OR", "AZ" };
@@ -76,7 +84,7 @@ rss_mb(const char *key)
 }
 
 static int
-gen(const char *path, uint64_t n, uint64_t wild)
+gen(const char *path, uint64_t n, uint64_t wild, int version)
 {
 	FILE *f = fopen(path, "w");
 	char plate[16];
@@ -89,9 +97,10 @@ gen(const char *path, uint64_t n, uint64_t wild)
 		bool w = i < wild;
 
 		entry_plate(i, w, plate);
+		/* a next version: one entry in 100 has another case number */
 		fprintf(f, "%s;%s;%s;%s;%s%07llu\n", plate, w ? "" : states[i % 10],
 		    hotlist_category_name(cats[i % 5]), i % 3 ? "2030-01-01" : "",
-		    i % 4 ? "" : "C", (unsigned long long)i);
+		    version > 1 && i % 100 == 7 ? "D" : i % 4 ? "" : "C", (unsigned long long)i);
 	}
 	return fclose(f) == 0 ? 0 : 1;
 }
@@ -129,6 +138,107 @@ import(const char *path)
 	    (double)(t1 - t0) / 1e6, (double)(c1 - c0) / 1e6);
 	printf("import.rss %.0f MB peak (file mapped, entries streamed)\n", rss_mb("VmHWM:"));
 	hotlist_free(l);
+	return 0;
+}
+
+static int
+open_store(const char *db, struct store **ret)
+{
+	int r;
+
+	if ((r = store_open(db, STORE_OPEN_CREATE, ret)) < 0)
+		fprintf(stderr, "bench-hotlist: %s: %s\n", db, strerror(-r));
+	return r;
+}
+
+/*
+ * As lib/policy's hotlist.import runs it in alpr-matchd: the file mapped
+ * and parsed straight into one transaction (the diff against the active
+ * version, the version row, the entries), synchronous=FULL as in service.
+ */
+static int
+store_import(const char *db, const char *path)
+{
+	struct hotlist_parse_opts o = { .format = HOTLIST_FMT_DELIMITED, .source = "bench" };
+	struct hotlist_version v;
+	struct hotlist *l = NULL;
+	struct store *s = NULL;
+	struct stat sb;
+	char *err = NULL;
+	void *map;
+	int64_t t0, t1, t2, c0, c1;
+	int r, fd;
+
+	if (open_store(db, &s) < 0)
+		return 1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0 ||
+	    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		perror(path);
+		return 1;
+	}
+	t0 = time_monotonic_usec();
+	c0 = cpu_usec();
+	if ((r = store_begin(s)) < 0 || (r = hotlist_store_import_buffer(s, path, map,
+	    (size_t)sb.st_size, &o, "bench", &v, &l, &err, NULL)) < 0) {
+		fprintf(stderr, "bench-hotlist: import: %s\n", err ? err : strerror(-r));
+		return 1;
+	}
+	t1 = time_monotonic_usec();
+	c1 = cpu_usec();
+	if ((r = store_commit(s)) < 0) {
+		fprintf(stderr, "bench-hotlist: commit: %s\n", strerror(-r));
+		return 1;
+	}
+	t2 = time_monotonic_usec();
+	printf("store_import.version %lld: entries %zu, added %zu, removed %zu, unchanged %zu\n",
+	    (long long)v.version, v.n_entries, v.added, v.removed, v.unchanged);
+	printf("store_import.time %.3f s wall, %.3f s cpu (target < 10): parse+diff+insert"
+	    " %.3f s wall %.3f s cpu, commit %.3f s wall\n", (double)(t2 - t0) / 1e6,
+	    (double)(cpu_usec() - c0) / 1e6, (double)(t1 - t0) / 1e6, (double)(c1 - c0) / 1e6,
+	    (double)(t2 - t1) / 1e6);
+	printf("store_import.rss %.0f MB peak\n", rss_mb("VmHWM:"));
+	munmap(map, (size_t)sb.st_size);
+	close(fd);
+	hotlist_free(l);
+	store_free(s);
+	return 0;
+}
+
+/* alpr-matchd's start: the index from the store's active lists. */
+static int
+store_load(const char *db)
+{
+	struct hotlist_index_opts o = { .max_substitutions = 1 };
+	struct hotlist_index *x = NULL;
+	struct hotlist_index_stats st;
+	struct store *s = NULL;
+	int64_t t0, t1, t2, c0;
+	double base;
+	int r;
+
+	if (open_store(db, &s) < 0)
+		return 1;
+	base = rss_mb("VmRSS:");
+	t0 = time_monotonic_usec();
+	c0 = cpu_usec();
+	if ((r = hotlist_index_new(&o, &x)) < 0 ||
+	    (r = hotlist_store_fill_index(s, store_now(s), x)) < 0) {
+		fprintf(stderr, "bench-hotlist: load: %s\n", strerror(-r));
+		return 1;
+	}
+	t1 = time_monotonic_usec();
+	if ((r = hotlist_index_finish(x)) < 0)
+		return 1;
+	t2 = time_monotonic_usec();
+	hotlist_index_get_stats(x, &st);
+	printf("store_load.entries %zu (wildcards %zu)\n", st.n_entries, st.n_wildcards);
+	printf("store_load.time %.3f s wall, %.3f s cpu (target < 2): rows %.3f, build %.3f\n",
+	    (double)(t2 - t0) / 1e6, (double)(cpu_usec() - c0) / 1e6, (double)(t1 - t0) / 1e6,
+	    (double)(t2 - t1) / 1e6);
+	printf("store_load.rss %.0f MB (index and SQLite cache %.0f MB; target < 400)\n",
+	    rss_mb("VmRSS:"), rss_mb("VmRSS:") - base);
+	hotlist_index_free(x);
+	store_free(s);
 	return 0;
 }
 
@@ -307,16 +417,21 @@ retro(uint64_t n, uint64_t n_reads)
 int
 main(int argc, char **argv)
 {
-	if (argc == 5 && strcmp(argv[1], "gen") == 0)
-		return gen(argv[2], strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "gen") == 0)
+		return gen(argv[2], strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+		    argc == 6 ? atoi(argv[5]) : 1);
 	if (argc == 3 && strcmp(argv[1], "import") == 0)
 		return import(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "store-import") == 0)
+		return store_import(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "store-load") == 0)
+		return store_load(argv[2]);
 	if (argc == 5 && strcmp(argv[1], "match") == 0)
 		return load_and_match(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),
 		    strtoull(argv[4], NULL, 10));
 	if (argc == 4 && strcmp(argv[1], "retro") == 0)
 		return retro(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
-	fprintf(stderr, "usage: bench-hotlist gen FILE N WILD | import FILE | "
-	    "match N WILD READS | retro N READS\n");
+	fprintf(stderr, "usage: bench-hotlist gen FILE N WILD [V] | import FILE |"
+	    " store-import DB FILE | store-load DB | match N WILD READS | retro N READS\n");
 	return 2;
 }

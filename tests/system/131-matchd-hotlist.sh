@@ -8,7 +8,7 @@
 
 [ "$(id -u)" = 0 ] || skip_all "alprctl --offline set-up needs root"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
-plan 16
+plan 20
 matchd=$(bin alpr-matchd)
 ctl=$(bin alprctl)
 peer=$(bin match-peer)
@@ -69,4 +69,14 @@ check "a new version of the list" sh -c "$C --json hotlist import --format svs -
 	--reason investigation $T/svs2.txt | tr -d ' \n' | grep -q '\"version\":2,\"entries\":3,\"added\":0,\"removed\":3,\"unchanged\":3'"
 sleep 1
 check "carried-over entries raise no second hit" test "$(q 'SELECT count(*) FROM hits')" = 8
+
+# What matched: an entry one OCR confusion (O for 0) away from read H150.
+check "a manual entry H15O" $C hotlist add --plate H15O --category bolo --case 24-000003 \
+	--reason investigation --days 3
+wait_for 10 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' $db \"SELECT count(*) FROM hits WHERE match_type = 'ocr'\")\" = 1 ]"
+check "its retro hit is an OCR match" test "$(q "SELECT count(*) FROM hits WHERE match_type = 'ocr' AND retro = 1")" = 1
+check "the hit stores the candidate and the position that differs" \
+	test "$(q "SELECT match_candidate || ' ' || match_differs FROM hits WHERE match_type = 'ocr'")" = "H150 [3]"
+wait_for 10 grep -q " H15O " "$T/hits.txt"
+check "the HIT says what matched" grep -q " H15O H150 \[3\]$" "$T/hits.txt"
 [ "$n_fail" -eq 0 ]

@@ -9,7 +9,9 @@
  *        READ is acknowledged
  *   match-peer recv SOCK OUT
  *        serve alert.sock as alpr-alertd would: acknowledge every HIT
- *        that carries a memfd and append "HIT READ_ID ENTRY_PLATE" to OUT
+ *        that carries a memfd and append "HIT READ_ID ENTRY_PLATE CANDIDATE
+ *        DIFFERS" to OUT (what matched: the read's plate or candidate, and
+ *        its positions that differ from the entry, as JSON)
  *   match-peer control SOCK OP ARGS
  *        send one REQUEST {"op": OP, "args": ARGS} to control.sock with the
  *        role alert, as alpr-alertd would; print the reply; exit 0 if ok
@@ -93,13 +95,19 @@ cmd_send(const char *path, long first, long count, long hot_every)
 static int
 on_hit(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 {
-	const char *read_id, *plate;
+	const char *read_id, *plate, *candidate = NULL;
+	json_t *differs = NULL;
 	json_int_t hit;
+	char *d;
 
-	if (json_unpack(m->body, "{s:I, s:{s:s}, s:{s:s}}", "hit", &hit, "read", "id", &read_id,
-	    "entry", "plate", &plate) < 0)
+	if (json_unpack(m->body, "{s:I, s:{s:s}, s:{s:s}, s:{s?s, s:o}}", "hit", &hit, "read", "id",
+	    &read_id, "entry", "plate", &plate, "match", "candidate", &candidate,
+	    "differs", &differs) < 0 || !json_is_array(differs))
 		return -EINVAL;
-	fprintf(out, "%lld %s %s\n", (long long)hit, read_id, plate);
+	d = json_dumps(differs, JSON_COMPACT);
+	fprintf(out, "%lld %s %s %s %s\n", (long long)hit, read_id, plate,
+	    candidate != NULL ? candidate : "-", d != NULL ? d : "?");
+	free(d);
 	fflush(out);
 	return ipc_conn_ack(c, m->seq);
 }

@@ -20,7 +20,8 @@
 #include <cmocka.h>
 
 #include "base/time.h"
-#include "hotlist/hotlist.h"
+#include "hotlist/hotlist-store.h"
+#include "store/store.h"
 
 #define N_GOOD 3000
 
@@ -766,6 +767,95 @@ test_diff(void **state)
 	hotlist_free(b);
 }
 
+static int64_t
+count_rows(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	assert_int_equal(store_prepare(s, sql, &st), 0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * The importer alpr-matchd runs: a file parsed straight into the store,
+ * counted against the previous version; a bad record stores nothing.
+ */
+static void
+test_store_import(void **state)
+{
+	struct hotlist_parse_opts o = { .format = HOTLIST_FMT_DELIMITED, .source = "bolo" };
+	struct hotlist_version v;
+	struct hotlist *l = NULL;
+	struct store *s = NULL;
+	struct buf b = { 0 };
+	char dir[] = "/tmp/test-hotlist-XXXXXX", path[64], *err = NULL;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/alpr.db", dir);
+	assert_int_equal(store_open(path, STORE_OPEN_CREATE | STORE_OPEN_TEST_NOSYNC, &s), 0);
+	bprintf(&b, "plate;state;category;case\n");
+	for (i = 0; i < N_GOOD; i++)
+		bprintf(&b, "P%05zu;CA;stolen-vehicle;C%zu\n", i, i);
+	bprintf(&b, "AB*12;;bolo;\n");
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(hotlist_store_import_buffer(s, "v1.csv", b.s, b.len, &o, "tester", &v, &l,
+	    &err, NULL), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(v.version, 1);
+	assert_int_equal(v.n_entries, N_GOOD + 1);
+	assert_int_equal(v.added, N_GOOD + 1);
+	assert_string_equal(l->file_name, "v1.csv");
+	assert_int_equal(l->n_entries, N_GOOD + 1);
+	assert_null(l->entries);	/* streamed, not held */
+	hotlist_free(l);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_entries WHERE case_number"
+	    " = 'C17' AND plate = 'P00017' AND state = 'CA'"), 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_entries WHERE wildcard = 1"
+	    " AND case_number IS NULL AND state IS NULL"), 1);
+
+	/* v2: entry 0 gets another state (removed + added), one new, same plate twice. */
+	b.len = 0;
+	bprintf(&b, "plate;state;category;case\n");
+	bprintf(&b, "P00000;NV;stolen-vehicle;C0\n");
+	for (i = 1; i < N_GOOD; i++)
+		bprintf(&b, "P%05zu;CA;stolen-vehicle;C%zu\n", i, i);
+	bprintf(&b, "AB*12;;bolo;\nNEW1;CA;bolo;\nNEW1;OR;bolo;\n");
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(hotlist_store_import_buffer(s, "v2.csv", b.s, b.len, &o, "tester", &v, &l,
+	    &err, NULL), 0);
+	assert_int_equal(store_commit(s), 0);
+	hotlist_free(l);
+	assert_int_equal(v.version, 2);
+	assert_int_equal(v.n_entries, N_GOOD + 3);
+	assert_int_equal(v.added, 3);
+	assert_int_equal(v.removed, 1);
+	assert_int_equal(v.unchanged, N_GOOD);
+	assert_int_equal(count_rows(s, "SELECT added * 1000000 + removed * 1000 + unchanged"
+	    " FROM hotlists WHERE active = 1"), 3 * 1000000 + 1000 + N_GOOD);
+
+	/* v3 with a bad record at its end: an error naming it, nothing of v3 kept. */
+	bprintf(&b, "BAD!!;CA;bolo;\n");
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(hotlist_store_import_buffer(s, "v3.csv", b.s, b.len, &o, "tester", &v, &l,
+	    &err, NULL), -EINVAL);
+	store_rollback(s);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "v3.csv:3005:1:"));
+	free(err);
+	assert_int_equal(count_rows(s, "SELECT max(version) FROM hotlists WHERE active = 1"), 2);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_entries"), 2 * N_GOOD + 4);
+	store_free(s);
+	free(b.s);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -783,6 +873,7 @@ main(void)
 		cmocka_unit_test(test_delimited_immigration),
 		cmocka_unit_test(test_delimited_column_map),
 		cmocka_unit_test(test_on_entry),
+		cmocka_unit_test(test_store_import),
 		cmocka_unit_test(test_diff),
 	};
 

@@ -161,7 +161,10 @@ fill_version(sqlite3 *db, int v)
 		" VALUES ('old', 'sworn', 'x', 1);",
 		"",
 		"INSERT INTO hotlists (name, source, version, imported_usec, format)"
-		" VALUES ('old', 'NCIC', 1, 1, 'csv');",
+		" VALUES ('old', 'NCIC', 1, 1, 'csv');"
+		"INSERT INTO hotlist_entries (list_id, plate, category, source)"
+		" VALUES (1, 'OLD1', 'bolo', 'l');",
+		"",
 	};
 	char *err = NULL;
 
@@ -205,6 +208,10 @@ test_upgrade_from_every_version(void **state)
 		    " 'index' AND name IN ('reads_plate_time', 'reads_time_place')"), 2);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name ="
 		    " 'reads_plate'"), 0);
+		assert_int_equal(query_int(db, "SELECT count(*) FROM hotlist_entries"), from >= 4 ? 1 : 0);
+		/* 6: hits say what they matched; an older hit says nothing. */
+		assert_int_equal(query_int(db, "SELECT count(*) FROM hits WHERE match_candidate IS NULL"
+		    " AND match_differs IS NULL"), from >= 1 ? 1 : 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 		assert_int_equal(query_int(db, "SELECT integrity_check = 'ok' FROM"
 		    " pragma_integrity_check"), 1);

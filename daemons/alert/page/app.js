@@ -91,7 +91,9 @@ function waiting() {
 function renderPlate(h) {
   const box = $('plate');
   box.textContent = '';
-  const plate = (h.read && h.read.plate) || '';
+  // What met the entry: the read's plate or one of its candidates
+  // (match.candidate); differs are positions in it.
+  const plate = (h.match && h.match.candidate) || (h.read && h.read.plate) || '';
   const differs = new Set((h.match && h.match.differs) || []);
   for (let i = 0; i < plate.length; i++) {
     box.appendChild(el('span', plate[i], differs.has(i) ? 'diff' : null));
@@ -101,10 +103,12 @@ function renderPlate(h) {
 function matchText(h) {
   const m = h.match || {};
   const n = (m.differs || []).length;
-  if (m.type === 'exact' || !m.type) return 'Exact match';
-  if (m.type === 'ocr') return `OCR-tolerant match: ${n} character${n === 1 ? ' differs' : 's differ'} (highlighted)`;
-  if (m.type === 'wildcard') return 'Partial / wildcard hot-list entry';
-  return m.type;
+  const top = (h.read && h.read.plate) || '';
+  const alt = m.candidate && m.candidate !== top ? ` (alternative reading; camera read ${top})` : '';
+  if (m.type === 'exact' || !m.type) return `Exact match${alt}`;
+  if (m.type === 'ocr') return `OCR-tolerant match: ${n} character${n === 1 ? ' differs' : 's differ'} (highlighted)${alt}`;
+  if (m.type === 'wildcard') return `Partial / wildcard hot-list entry${alt}`;
+  return m.type + alt;
 }
 
 function gpsText(h) {
