@@ -17,8 +17,13 @@ struct store {
 	int64_t lock_wait_usec;	/* in store_begin(), all told */
 	int purge_batch;	/* adapted to the time budget */
 	int vacuum_pages;	/* likewise, for store_vacuum_step() */
-	char **pending;		/* unlinked images whose trash rows remain */
-	size_t n_pending;
+	/* Image names of purged reads (see purge.c), each in image_trash: */
+	struct store_names {
+		char **v;
+		size_t n;
+	} unsynced,		/* committed, kept until a checkpoint has synced the WAL */
+	    pending;		/* unlinked; their trash rows go in the next step */
+	int64_t purge_ckpt_usec;	/* the purge's last checkpoint */
 };
 
 void store_image_unlink(struct store *s, const char *rel);

@@ -613,6 +613,8 @@ store_trash_flush(struct store *s)
 	char *paths[256];
 	int r = 0, rc, n = 0, got, i;
 
+	/* Everything the purge still holds in its lists is in the trash too. */
+	store_purge_forget(s);
 	if ((r = store_prepare(s, "SELECT path FROM image_trash LIMIT 256", &sel)) < 0)
 		return r;
 	if ((r = store_prepare(s, "DELETE FROM image_trash WHERE path = ?", &del)) < 0)
