@@ -21,7 +21,8 @@
  *    does not run into a large automatic checkpoint;
  *  - freed pages go back in slices of the same budget (store_vacuum_step),
  *    and the WAL is truncated last, after a PASSIVE checkpoint has copied
- *    it, so that the blocking TRUNCATE has almost nothing left to do.
+ *    it, with a TRUNCATE that is tried without waiting (it would hold the
+ *    write lock while it waits for readers) until it gets through.
  * secure_delete (store.c) zeroes what each step frees; vacuum and the WAL's
  * truncation leave no purged plate anywhere in the file's bytes.
  * store_purge() pauses between steps so that writers waiting for the lock
@@ -48,6 +49,7 @@
 #define VACUUM_START 128
 #define STEP_PAUSE_USEC (5 * USEC_PER_MSEC)	/* store_purge(): writers get the lock */
 #define CHECKPOINT_EVERY_USEC (250 * USEC_PER_MSEC)
+#define TRUNCATE_TRIES 200
 
 /* Copies the WAL into the file without taking the write lock; syncs both. */
 static int
@@ -277,11 +279,23 @@ store_vacuum_step(struct store *s, int64_t budget_usec)
 	sqlite3_reset(free_count);
 	if (left == 0) {
 		/*
-		 * Done: copy the WAL without blocking anyone, then truncate it
-		 * (this blocks writers, but only for what is left to copy).
+		 * Done: copy the WAL without blocking anyone, then truncate it.
+		 * TRUNCATE takes the write lock and waits there for readers, so
+		 * it is tried without waiting, once a step, and only after
+		 * TRUNCATE_TRIES busy tries is it waited for.
 		 */
-		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) == 0)
-			r = checkpoint(s, SQLITE_CHECKPOINT_TRUNCATE);
+		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+			goto out;
+		store_set_busy_wait(s, false);
+		rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		store_set_busy_wait(s, true);
+		if (rc == SQLITE_BUSY && ++s->truncate_tries < TRUNCATE_TRIES) {
+			r = 1;
+			goto out;
+		}
+		s->truncate_tries = 0;
+		r = rc == SQLITE_BUSY ? checkpoint(s, SQLITE_CHECKPOINT_TRUNCATE) :
+		    rc == SQLITE_OK ? 0 : store_error(s, rc);
 		goto out;
 	}
 	/* PRAGMA takes no parameters; the count is our own integer. */

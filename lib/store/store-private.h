@@ -17,6 +17,7 @@ struct store {
 	int64_t lock_wait_usec;	/* in store_begin(), all told */
 	int purge_batch;	/* adapted to the time budget */
 	int vacuum_pages;	/* likewise, for store_vacuum_step() */
+	int truncate_tries;	/* store_vacuum_step(): WAL truncations found busy */
 	/* Image names of purged reads (see purge.c), each in image_trash: */
 	struct store_names {
 		char **v;
@@ -33,5 +34,7 @@ void store_purge_forget(struct store *s);
  * connection (a no-op on a STORE_OPEN_TEST_NOSYNC store).
  */
 int store_set_sync(struct store *s, bool full);
+/* With false, a busy lock fails at once (SQLITE_BUSY) instead of being waited for. */
+void store_set_busy_wait(struct store *s, bool wait);
 
 #endif

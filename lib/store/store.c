@@ -128,6 +128,12 @@ busy_poll(void *userdata, int tries)
 	return 1;
 }
 
+void
+store_set_busy_wait(struct store *s, bool wait)
+{
+	sqlite3_busy_handler(s->db, wait ? busy_poll : NULL, s);
+}
+
 int
 store_set_sync(struct store *s, bool full)
 {
