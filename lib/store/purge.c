@@ -45,7 +45,7 @@
 #define BATCH_MAX 16384
 #define BATCH_START 256
 #define VACUUM_MIN 16		/* pages */
-#define VACUUM_MAX 16384
+#define VACUUM_MAX 1024	/* a slice's cost grows faster than its size */
 #define VACUUM_START 128
 #define STEP_PAUSE_USEC (5 * USEC_PER_MSEC)	/* store_purge(): writers get the lock */
 #define CHECKPOINT_EVERY_USEC (250 * USEC_PER_MSEC)
@@ -315,8 +315,11 @@ store_vacuum_step(struct store *s, int64_t budget_usec)
 		goto out;
 	dt = time_monotonic_usec() - t0;
 	(void)store_set_sync(s, true);
-	if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
-		goto out;
+	if (time_monotonic_usec() - s->purge_ckpt_usec >= CHECKPOINT_EVERY_USEC) {
+		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+			goto out;
+		s->purge_ckpt_usec = time_monotonic_usec();
+	}
 	adapt(&s->vacuum_pages, left < s->vacuum_pages ? (int)left : s->vacuum_pages, dt,
 	    budget_usec, VACUUM_MIN, VACUUM_MAX);
 	r = 1;
