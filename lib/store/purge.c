@@ -10,16 +10,19 @@
  *    adapts to the time the lock was actually held (work and commit);
  *  - a step commits with synchronous=NORMAL: no fsync under the lock.  A
  *    power loss can at worst undo the last steps, whose reads were expired
- *    and go again on the next run.  The WAL is then checkpointed (PASSIVE,
- *    which syncs it first) outside the lock, before the step's image files
- *    are unlinked.  Only if a long reader kept that checkpoint from copying
- *    anything could a power loss bring back an expired read without its
- *    images, to be purged again on the next run;
- *  - the checkpoint also keeps the WAL short, so that an insert's commit
+ *    and go again on the next run.  Every 250 ms and after the last step
+ *    the WAL is checkpointed (PASSIVE, which syncs it first) outside the
+ *    lock, and only then are the image files of the steps before unlinked
+ *    (their names wait in image_trash meanwhile).  Only if a long reader
+ *    kept that checkpoint from copying anything could a power loss bring
+ *    back an expired read without its images, to be purged again on the
+ *    next run;
+ *  - the checkpoints also keep the WAL short, so that an insert's commit
  *    does not run into a large automatic checkpoint;
  *  - freed pages go back in slices of the same budget (store_vacuum_step),
  *    and the WAL is truncated last, after a PASSIVE checkpoint has copied
- *    it, so that the blocking TRUNCATE has almost nothing left to do.
+ *    it, with a TRUNCATE that is tried without waiting (it would hold the
+ *    write lock while it waits for readers) until it gets through.
  * secure_delete (store.c) zeroes what each step frees; vacuum and the WAL's
  * truncation leave no purged plate anywhere in the file's bytes.
  * store_purge() pauses between steps so that writers waiting for the lock
@@ -42,9 +45,11 @@
 #define BATCH_MAX 16384
 #define BATCH_START 256
 #define VACUUM_MIN 16		/* pages */
-#define VACUUM_MAX 16384
+#define VACUUM_MAX 1024	/* a slice's cost grows faster than its size */
 #define VACUUM_START 128
 #define STEP_PAUSE_USEC (5 * USEC_PER_MSEC)	/* store_purge(): writers get the lock */
+#define CHECKPOINT_EVERY_USEC (250 * USEC_PER_MSEC)
+#define TRUNCATE_TRIES 200
 
 /* Copies the WAL into the file without taking the write lock; syncs both. */
 static int
@@ -67,34 +72,36 @@ adapt(int *size, int used, int64_t held_usec, int64_t budget_usec, int min, int 
 }
 
 static void
-free_pending(struct store *s)
+names_free(struct store_names *l)
 {
 	size_t i;
 
-	for (i = 0; i < s->n_pending; i++)
-		free(s->pending[i]);
-	free(s->pending);
-	s->pending = NULL;
-	s->n_pending = 0;
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }
 
 /* Takes ownership of rel on success. */
 static int
-pending_add(struct store *s, char *rel)
+names_add(struct store_names *l, char *rel)
 {
-	char **p = realloc(s->pending, (s->n_pending + 1) * sizeof(*p));
+	char **p = realloc(l->v, (l->n + 1) * sizeof(*p));
 
 	if (p == NULL)
 		return -ENOMEM;
-	s->pending = p;
-	s->pending[s->n_pending++] = rel;
+	l->v = p;
+	l->v[l->n++] = rel;
 	return 0;
 }
 
+/* What is left in these lists is in image_trash: store_trash_flush() finishes it. */
 void
 store_purge_forget(struct store *s)
 {
-	free_pending(s);
+	names_free(&s->unsynced);
+	names_free(&s->pending);
 }
 
 struct victim {
@@ -158,8 +165,8 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 		goto out;
 	/* From here we hold the write lock: this is what the budget limits. */
 	t0 = time_monotonic_usec();
-	for (i = 0; i < (int)s->n_pending; i++) {
-		sqlite3_bind_text(del_trash, 1, s->pending[i], -1, SQLITE_STATIC);
+	for (i = 0; i < (int)s->pending.n; i++) {
+		sqlite3_bind_text(del_trash, 1, s->pending.v[i], -1, SQLITE_STATIC);
 		rc = sqlite3_step(del_trash);
 		sqlite3_reset(del_trash);
 		if (rc != SQLITE_DONE) {
@@ -202,31 +209,31 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 		goto out;
 	dt = time_monotonic_usec() - t0;
 	(void)store_set_sync(s, true);
-	/* Outside the lock: the WAL synced (the commit is durable) and copied. */
-	if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
-		goto out;
-
-	/* Committed and durable: the files may go now, then their trash rows. */
+	/* The trash rows deleted in this step are gone; this step's names wait for a sync. */
+	names_free(&s->pending);
 	for (i = 0; i < n; i++) {
-		if (v[i].crop != NULL) {
-			store_image_unlink(s, v[i].crop);
-			acc->images++;
-		}
-		if (v[i].context != NULL) {
-			store_image_unlink(s, v[i].context);
-			acc->images++;
-		}
+		if (v[i].crop != NULL && names_add(&s->unsynced, v[i].crop) == 0)
+			v[i].crop = NULL;
+		if (v[i].context != NULL && names_add(&s->unsynced, v[i].context) == 0)
+			v[i].context = NULL;
 	}
 	/*
-	 * Their trash rows go in the next step's transaction (or with
-	 * store_trash_flush() at the end), saving a commit per step.
+	 * Outside the lock, now and then (each one costs two syncs) and after
+	 * the last step: the checkpoint syncs the WAL, which makes the steps
+	 * since the last one durable, and copies it into the file.  Then their
+	 * files may go; their trash rows go in the next step's transaction (or
+	 * with store_trash_flush() at the end).
 	 */
-	free_pending(s);
-	for (i = 0; i < n; i++) {
-		if (v[i].crop != NULL && pending_add(s, v[i].crop) == 0)
-			v[i].crop = NULL;
-		if (v[i].context != NULL && pending_add(s, v[i].context) == 0)
-			v[i].context = NULL;
+	if (n < batch || time_monotonic_usec() - s->purge_ckpt_usec >= CHECKPOINT_EVERY_USEC) {
+		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+			goto out;
+		s->purge_ckpt_usec = time_monotonic_usec();
+		for (i = 0; i < (int)s->unsynced.n; i++) {
+			store_image_unlink(s, s->unsynced.v[i]);
+			acc->images++;
+		}
+		s->pending = s->unsynced;
+		s->unsynced = (struct store_names){ NULL, 0 };
 	}
 
 	acc->reads += (uint64_t)n;
@@ -272,11 +279,23 @@ store_vacuum_step(struct store *s, int64_t budget_usec)
 	sqlite3_reset(free_count);
 	if (left == 0) {
 		/*
-		 * Done: copy the WAL without blocking anyone, then truncate it
-		 * (this blocks writers, but only for what is left to copy).
+		 * Done: copy the WAL without blocking anyone, then truncate it.
+		 * TRUNCATE takes the write lock and waits there for readers, so
+		 * it is tried without waiting, once a step, and only after
+		 * TRUNCATE_TRIES busy tries is it waited for.
 		 */
-		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) == 0)
-			r = checkpoint(s, SQLITE_CHECKPOINT_TRUNCATE);
+		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+			goto out;
+		store_set_busy_wait(s, false);
+		rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		store_set_busy_wait(s, true);
+		if (rc == SQLITE_BUSY && ++s->truncate_tries < TRUNCATE_TRIES) {
+			r = 1;
+			goto out;
+		}
+		s->truncate_tries = 0;
+		r = rc == SQLITE_BUSY ? checkpoint(s, SQLITE_CHECKPOINT_TRUNCATE) :
+		    rc == SQLITE_OK ? 0 : store_error(s, rc);
 		goto out;
 	}
 	/* PRAGMA takes no parameters; the count is our own integer. */
@@ -296,8 +315,11 @@ store_vacuum_step(struct store *s, int64_t budget_usec)
 		goto out;
 	dt = time_monotonic_usec() - t0;
 	(void)store_set_sync(s, true);
-	if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
-		goto out;
+	if (time_monotonic_usec() - s->purge_ckpt_usec >= CHECKPOINT_EVERY_USEC) {
+		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+			goto out;
+		s->purge_ckpt_usec = time_monotonic_usec();
+	}
 	adapt(&s->vacuum_pages, left < s->vacuum_pages ? (int)left : s->vacuum_pages, dt,
 	    budget_usec, VACUUM_MIN, VACUUM_MAX);
 	r = 1;
@@ -333,8 +355,7 @@ store_purge(struct store *s, int64_t retention_days, struct store_purge_stats *r
 	(void)store_trash_flush(s);
 	while ((r = store_purge_step(s, cutoff, STORE_STEP_BUDGET_USEC, &st)) > 0)
 		usleep(STEP_PAUSE_USEC);
-	/* The last step's trash rows: their files are gone already. */
-	free_pending(s);
+	/* The last steps' trash rows (their files are gone already). */
 	(void)store_trash_flush(s);
 	if (r < 0)
 		return r;

@@ -17,8 +17,14 @@ struct store {
 	int64_t lock_wait_usec;	/* in store_begin(), all told */
 	int purge_batch;	/* adapted to the time budget */
 	int vacuum_pages;	/* likewise, for store_vacuum_step() */
-	char **pending;		/* unlinked images whose trash rows remain */
-	size_t n_pending;
+	int truncate_tries;	/* store_vacuum_step(): WAL truncations found busy */
+	/* Image names of purged reads (see purge.c), each in image_trash: */
+	struct store_names {
+		char **v;
+		size_t n;
+	} unsynced,		/* committed, kept until a checkpoint has synced the WAL */
+	    pending;		/* unlinked; their trash rows go in the next step */
+	int64_t purge_ckpt_usec;	/* the purge's last checkpoint */
 	char *reserve;		/* <path>.reserve, NULL unless store_space_reserve() */
 	bool full;		/* the disk filled up: see store_space() */
 };
@@ -30,5 +36,7 @@ void store_purge_forget(struct store *s);
  * connection (a no-op on a STORE_OPEN_TEST_NOSYNC store).
  */
 int store_set_sync(struct store *s, bool full);
+/* With false, a busy lock fails at once (SQLITE_BUSY) instead of being waited for. */
+void store_set_busy_wait(struct store *s, bool wait);
 
 #endif

@@ -200,6 +200,12 @@ busy_poll(void *userdata, int tries)
 	return 1;
 }
 
+void
+store_set_busy_wait(struct store *s, bool wait)
+{
+	sqlite3_busy_handler(s->db, wait ? busy_poll : NULL, s);
+}
+
 int
 store_set_sync(struct store *s, bool full)
 {
@@ -688,6 +694,8 @@ store_trash_flush(struct store *s)
 	char *paths[256];
 	int r = 0, rc, n = 0, got, i;
 
+	/* Everything the purge still holds in its lists is in the trash too. */
+	store_purge_forget(s);
 	if ((r = store_prepare(s, "SELECT path FROM image_trash LIMIT 256", &sel)) < 0)
 		return r;
 	if ((r = store_prepare(s, "DELETE FROM image_trash WHERE path = ?", &del)) < 0)

@@ -161,9 +161,10 @@ int store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 int store_purge(struct store *s, int64_t retention_days, struct store_purge_stats *ret);
 /*
  * One slice of giving freed pages back: an incremental_vacuum transaction
- * sized to hold the lock about budget_usec.  Returns 1 if pages remain;
- * when none do, checkpoints the WAL into the file, truncates it and
- * returns 0; or -errno.
+ * sized to hold the lock about budget_usec.  When no freed page is left,
+ * checkpoints the WAL into the file and truncates it (tried without
+ * waiting for other connections, once a call).  Returns 1 while there is
+ * more to do, 0 when done, or -errno.
  */
 int store_vacuum_step(struct store *s, int64_t budget_usec);
 /* store_vacuum_step() to the end, pausing between slices. */

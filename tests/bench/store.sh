@@ -17,5 +17,5 @@ trap 'rm -rf "$dir"' EXIT
 echo "# storage benchmark: $reads current reads + $expired expired (ALPR_BENCH_FULL=1 for 5M + 1M) in $dir"
 # The machine's load says how far to trust the figures.
 echo "store: load_before $(cut -d' ' -f1-3 /proc/loadavg)"
-"$b/tests/tools/store-bench" "$dir" "$reads" "$expired" | sed 's/^/store: /'
+"$b/tests/tools/store-bench" "$dir" "$reads" "$expired" | sed -u 's/^/store: /'
 echo "store: load_after $(cut -d' ' -f1-3 /proc/loadavg)"

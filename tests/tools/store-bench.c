@@ -288,6 +288,7 @@ main(int argc, char **argv)
 
 	if (argc != 4)
 		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* each figure as soon as it is measured */
 	snprintf(db, sizeof(db), "%s/bench.db", argv[1]);
 	reads = strtoull(argv[2], NULL, 10);
 	expired = strtoull(argv[3], NULL, 10);
