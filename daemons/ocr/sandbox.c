@@ -44,8 +44,12 @@ static const int allowed[] = {
 	/* leaving (abort() raises with tgkill, allowed below for ourselves only) */
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 #ifdef __SANITIZE_ADDRESS__
-	/* the sanitizer build (make check-asan): ASan's runtime at exit */
-	SCMP_SYS(sigaltstack),
+	/*
+	 * The sanitizer build (make check-asan) only: the runtime's alternate
+	 * signal stack at exit, and UBSan's vptr check, which probes whether
+	 * memory is readable by writing it into a pipe.
+	 */
+	SCMP_SYS(sigaltstack), SCMP_SYS(pipe2), SCMP_SYS(pipe),
 #endif
 };
 
