@@ -64,7 +64,12 @@ ocr_sandbox_enter(void)
 	 * the filter forbids: load it now.
 	 */
 	tzset();
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+	/*
+	 * Killing the process needs seccomp(2)'s action query; where that is
+	 * refused, killing the thread is the same here (a worker has one).
+	 */
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL &&
+	    (ctx = seccomp_init(SCMP_ACT_KILL_THREAD)) == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && r >= 0; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
