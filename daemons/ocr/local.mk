@@ -2,10 +2,11 @@
 # the same binary, hence RECOGNIZE_LIBS; jpeg.cpp makes the C++ driver link it.
 sbin_PROGRAMS += alpr-ocrd
 alpr_ocrd_SOURCES = daemons/ocr/ocrd.h daemons/ocr/main.c daemons/ocr/frames.c \
-	daemons/ocr/worker.c daemons/ocr/tracker.c daemons/ocr/reads.c daemons/ocr/jpeg.cpp
+	daemons/ocr/worker.c daemons/ocr/tracker.c daemons/ocr/reads.c daemons/ocr/jpeg.cpp \
+	daemons/ocr/sandbox.c
 alpr_ocrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize $(SYSTEMD_CFLAGS) \
-	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS)
-alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS)
+	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS) $(SECCOMP_CFLAGS)
+alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS)
 
 # Tests: the capture and match ends of alpr-ocrd in one test peer, and the
 # scenarios that drive real alpr-ocrd processes with it.
@@ -14,8 +15,9 @@ tests_tools_frame_peer_SOURCES = tests/tools/frame-peer.c
 nodist_EXTRA_tests_tools_frame_peer_SOURCES = dummy.cxx
 tests_tools_frame_peer_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize
 tests_tools_frame_peer_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS)
-dist_check_SCRIPTS += tests/system/070-ocrd.sh
-TESTS += tests/system/070-ocrd.sh
+dist_check_SCRIPTS += tests/system/070-ocrd.sh tests/system/140-ocrd-sandbox.sh \
+	tests/system/ocrd-lib.sh
+TESTS += tests/system/070-ocrd.sh tests/system/140-ocrd-sandbox.sh
 BENCHES += tests/bench/bench-ocrd.sh
 EXTRA_DIST += tests/bench/bench-ocrd.sh
 
@@ -33,3 +35,13 @@ tests_fuzz_fuzz_ocr_SOURCES = tests/fuzz/fuzz-ocr.c tests/fuzz/replay.c daemons/
 tests_fuzz_fuzz_ocr_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
 	-I$(top_srcdir)/daemons/ocr
 tests_fuzz_fuzz_ocr_LDADD = $(ALPR_LIBS)
+
+# The workers' seccomp filter: forbidden syscalls kill, the recognizer runs.
+check_PROGRAMS += tests/unit/test-ocr-sandbox
+tests_unit_test_ocr_sandbox_SOURCES = tests/unit/test-ocr-sandbox.c tests/unit/rec-test.h \
+	daemons/ocr/sandbox.c
+nodist_EXTRA_tests_unit_test_ocr_sandbox_SOURCES = dummy.cxx
+tests_unit_test_ocr_sandbox_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
+	-I$(top_srcdir)/daemons/ocr $(SECCOMP_CFLAGS)
+tests_unit_test_ocr_sandbox_LDADD = $(TEST_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS)
+TESTS += tests/unit/test-ocr-sandbox

@@ -9,6 +9,7 @@
  *   reads.c    one READ per closed track: JPEGs in a sealed memfd, reliable
  *              send to alpr-matchd
  *   jpeg.cpp   the JPEG encoder (OpenCV) behind a C call
+ *   sandbox.c  the workers' seccomp filter
  *
  * The main process never decodes or reads frame content: the pixels are
  * looked at only by the workers (recognition) and by the JPEG encoder
@@ -84,6 +85,12 @@ uint64_t pool_dropped(const struct pool *p);
 uint64_t pool_done(const struct pool *p);
 /* Kills the worker with the frame in flight for longer than the timeout. */
 void pool_tick(struct pool *p, int64_t now_usec);
+
+/*
+ * sandbox.c: the worker's seccomp filter (an allow-list; any other syscall
+ * kills the process).  Once entered, it cannot be left.
+ */
+int ocr_sandbox_enter(void);
 
 /* The worker process: never returns. */
 void worker_main(int sock, const struct alpr_conf *conf) __attribute__((noreturn));

@@ -13,9 +13,10 @@
  *   past OCR_JOB_TIMEOUT_USEC or answers nonsense is killed and started
  *   again with a backoff; its frame is dropped, the daemon carries on.
  *
- * - The worker (worker_main) loads the models once, then loops: receive a
- *   job, copy the frame out of its memfd, rec_run(), reply.  It keeps only its
- *   socket and stderr, and dies with its parent (PR_SET_PDEATHSIG).
+ * - The worker (worker_main) loads the models once, enters its seccomp
+ *   filter (sandbox.c), then loops: receive a job, copy the frame out of its
+ *   memfd, rec_run(), reply.  It keeps only its socket and stderr, and dies with
+ *   its parent (PR_SET_PDEATHSIG).
  *
  * Frames wait in one FIFO shared by the workers, capped at
  * OCR_QUEUE_PER_WORKER per worker: when it is full the oldest queued frame
@@ -130,6 +131,13 @@ worker_main(int sock, const struct alpr_conf *conf)
 	if ((r = rec_new(conf->ocr.model_dir, &opt, &ctx)) < 0) {
 		log_warn_r(r, "worker: cannot load models from \"%s\"", conf->ocr.model_dir);
 		_exit(78);
+	}
+	/* jansson seeds its hash tables from /dev/urandom on first use: now */
+	json_object_seed(0);
+	/* From here on hostile pixels: only the job loop's syscalls (sandbox.c). */
+	if ((r = ocr_sandbox_enter()) < 0) {
+		log_warn_r(r, "worker: cannot enter the seccomp sandbox");
+		_exit(71);
 	}
 	for (;;) {
 		static uint8_t buf[IPC_MSG_MAX];

@@ -23,9 +23,15 @@
  * on a busy machine multiplies the wall time of a read many times over.
  * The recognizer is single-threaded by design (a worker per core), so ask
  * for one thread in the calling thread (an OpenMP ICV is per thread).
+ * Tesseract's network layers name their thread count in the pragma
+ * (num_threads), which overrides that; only OMP_THREAD_LIMIT, read when
+ * libgomp loads, or no active parallel level at all, keeps them on one
+ * thread.  The latter also keeps alpr-ocrd's workers free of threads,
+ * which their seccomp filter forbids (daemons/ocr/sandbox.c).
  * Weak: resolved from the libgomp libtesseract pulls in, if any.
  */
 extern "C" void omp_set_num_threads(int) __attribute__((weak));
+extern "C" void omp_set_max_active_levels(int) __attribute__((weak));
 
 namespace rec {
 
@@ -163,6 +169,8 @@ state_reader::ocr(const cv::Mat &band)
 		img = img.clone();
 	if (omp_set_num_threads)
 		omp_set_num_threads(1);
+	if (omp_set_max_active_levels)
+		omp_set_max_active_levels(0);
 	TessBaseAPISetImage(t, img.data, img.cols, img.rows, 1, (int)img.step);
 	txt = TessBaseAPIGetUTF8Text(t);
 	if (!txt)

@@ -7,30 +7,11 @@
 # with SIGKILL is replaced; a receiver killed with SIGKILL mid-stream loses
 # no read and gets none twice.
 . "${top_srcdir:-.}/tests/system/lib.sh"
-MODELS=${ALPR_MODEL_DIR:-$top_srcdir/models}
-[ -f "$MODELS/glyph-cnn.onnx" ] || skip_all "no recognizer models in $MODELS"
+. "$top_srcdir/tests/system/ocrd-lib.sh"
 plan 17
 
-PEER=$(bin frame-peer)
-OCRD=$(bin alpr-ocrd)
-READS=$T/reads.txt
-# Plates the recognizer reads: rendered by tools/train/render_test_plates.py.
-# The list names them by absolute path so the test runs from any build dir.
-for p in 58294 tr5823; do
-	grep "^$p.png" "$top_srcdir/tests/data/plates/plates.txt" |
-		sed "s|^|$top_srcdir/tests/data/plates/|"
-done > "$T/plates.txt"
-write_conf <<EOC
-[ocr]
-Workers=2
-ModelDirectory=$MODELS
-TrackCloseFrames=6
-TrackCloseMs=5000
-EOC
-start recv "$PEER" recv "$RUN/match.sock" "$READS"
-start ocrd "$OCRD" -d ${OCRD_VERBOSE:+-v} -f "$T/alpr.conf"
+ocrd_start
 check "alpr-ocrd listens on ocr.sock" wait_for 20 test -S "$RUN/ocr.sock"
-nreads() { [ -f "$READS" ] && wc -l < "$READS" || echo 0; }
 workers() { pgrep -P "$pid_ocrd" | wc -l; }
 check "two worker processes" wait_for 10 sh -c "test \$(pgrep -P $pid_ocrd | wc -l) -eq 2"
 

@@ -18,11 +18,7 @@
 
 #include <cmocka.h>
 
-#include "recognize.h"
-
-#ifndef TOP_SRCDIR
-#define TOP_SRCDIR "."
-#endif
+#include "rec-test.h"
 #define PLATES_DIR TOP_SRCDIR "/tests/data/plates"
 
 static struct rec_ctx *ctx;
@@ -31,13 +27,8 @@ static char tmpdir[] = "/tmp/test-recognize.XXXXXX";
 static int
 setup(void **state)
 {
-	struct rec_options opt;
-	const char *dir = getenv("ALPR_MODEL_DIR");
-
 	(void)state;
-	rec_global_set_threads(1);
-	rec_options_init(&opt);
-	if (rec_new(dir && *dir ? dir : TOP_SRCDIR "/models", &opt, &ctx) < 0)
+	if (rec_test_new(&ctx) < 0)
 		return -1;
 	if (!mkdtemp(tmpdir))
 		return -1;

@@ -10,7 +10,7 @@ dist_man_MANS += man/alpr-recognize.1
 
 # Unit tests of the recognizer (rendered plates, hostile files).
 check_PROGRAMS += tests/unit/test-recognize
-tests_unit_test_recognize_SOURCES = tests/unit/test-recognize.c
+tests_unit_test_recognize_SOURCES = tests/unit/test-recognize.c tests/unit/rec-test.h
 nodist_EXTRA_tests_unit_test_recognize_SOURCES = dummy.cxx
 tests_unit_test_recognize_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize
 tests_unit_test_recognize_LDADD = $(RECOGNIZE_LIBS) $(CMOCKA_LIBS)
