@@ -91,17 +91,8 @@ frame_seal(struct frame *f, uint8_t *pixels)
 const uint8_t *
 frame_pixels(struct frame *f)
 {
-	uint8_t *p;
-
-	if (f->copy == NULL && f->fd >= 0) {
-		if ((p = malloc(f->size)) == NULL)
-			return NULL;
-		if (ipc_memfd_read(f->fd, p, f->size) < 0) {
-			free(p);
-			return NULL;
-		}
-		f->copy = p;
-	}
+	if (f->copy == NULL && f->fd >= 0)
+		f->copy = ipc_memfd_copy(f->fd, f->size);
 	return f->copy;
 }
 

@@ -43,17 +43,8 @@ frame_unref(struct frame *f)
 const uint8_t *
 frame_pixels(struct frame *f)
 {
-	uint8_t *p;
-
-	if (f->copy == NULL) {
-		if ((p = malloc(f->size)) == NULL)
-			return NULL;
-		if (ipc_memfd_read(f->fd, p, f->size) < 0) {
-			free(p);
-			return NULL;
-		}
-		f->copy = p;
-	}
+	if (f->copy == NULL)
+		f->copy = ipc_memfd_copy(f->fd, f->size);
 	return f->copy;
 }
 

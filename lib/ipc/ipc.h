@@ -141,6 +141,8 @@ int ipc_memfd_from(const char *name, const void *data, size_t size);
  * (-EIO if the file is shorter).
  */
 int ipc_memfd_read(int fd, void *buf, size_t size);
+/* The same into a new malloc()ed buffer, or NULL with errno set. */
+void *ipc_memfd_copy(int fd, size_t size);
 /* 0 if fd is a memfd sealed against writing and resizing; its size in *ret_size. */
 int ipc_memfd_check(int fd, size_t *ret_size);
 

@@ -313,6 +313,22 @@ ipc_memfd_read(int fd, void *buf, size_t size)
 	return 0;
 }
 
+void *
+ipc_memfd_copy(int fd, size_t size)
+{
+	void *p;
+	int r;
+
+	if ((p = malloc(size)) == NULL)
+		return NULL;
+	if ((r = ipc_memfd_read(fd, p, size)) < 0) {
+		free(p);
+		errno = -r;
+		return NULL;
+	}
+	return p;
+}
+
 static const char *const role_names[] = { "capture", "ocr", "match", "alert", "ctl", "test" };
 
 const char *
