@@ -52,17 +52,15 @@ fuzz:
 
 # The whole test suite again under AddressSanitizer and UBSan, in a copy
 # of the tracked tree (automake refuses a second build of a configured tree).
-# Memory errors and undefined behaviour fail the run.  Leak detection is off
-# by default for now: the first full run found small leaks at exit in test
-# tools and at daemon teardown (issue notes); ASAN_OPTIONS=detect_leaks=1
-# turns it on.  verify_asan_link_order=0 lets the LD_PRELOAD V4L2 fake of
-# 074-capture-v4l2 load before the ASan runtime.
+# Memory errors, leaks (LeakSanitizer, at each process's exit) and
+# undefined behaviour fail the run.  verify_asan_link_order=0 lets the
+# LD_PRELOAD V4L2 fake of 074-capture-v4l2 load before the ASan runtime.
 check-asan:
 	rm -rf build/asan && mkdir -p build/asan
 	cd $(top_srcdir) && git ls-files -z | xargs -0 tar -c | tar -x -C build/asan
 	cd build/asan && ./bootstrap >/dev/null 2>&1 && \
 	./configure --quiet --enable-sanitizers $(CHECK_ASAN_FLAGS) && \
-	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:verify_asan_link_order=0} \
+	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:verify_asan_link_order=0} \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) check
 

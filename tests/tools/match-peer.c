@@ -183,6 +183,9 @@ cmd_control(const char *path, const char *op, const char *args)
 	(void)sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0, NULL,
 	    NULL);
 	sd_event_loop(e);
+	ipc_client_free(cl);
+	sd_event_unref(e);
+	json_decref(request);
 	return status;
 }
 
@@ -192,8 +195,10 @@ bad_connected(struct ipc_conn *c, void *userdata)
 	json_t *b = json_pack("{s:s, s:s, s:s, s:f, s:I}", "id", "0123456789abcdef0123456789abcdef",
 	    "camera", "front", "plate", "NOT A PLATE", "confidence", 0.9,
 	    "capture_usec", (json_int_t)time_now_usec(CLOCK_REALTIME));
+	int r = ipc_conn_send(c, IPC_MSG_READ, IPC_F_RELIABLE, 1, b, -1);
 
-	return ipc_conn_send(c, IPC_MSG_READ, IPC_F_RELIABLE, 1, b, -1);
+	json_decref(b);
+	return r;
 }
 
 static void
@@ -219,6 +224,8 @@ cmd_badread(const char *path)
 	(void)sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0, NULL,
 	    NULL);
 	sd_event_loop(e);
+	ipc_client_free(cl);
+	sd_event_unref(e);
 	return status;
 }
 
