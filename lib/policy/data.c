@@ -551,7 +551,6 @@ static int
 recipient_check(struct req *r, const char *ori, const char *type)
 {
 	size_t i;
-	bool type_ok = false;
 
 	if (ori == NULL || strlen(ori) != 9)
 		return req_refuse(r, "recipient", "an ORI has 9 characters");
@@ -562,10 +561,7 @@ recipient_check(struct req *r, const char *ori, const char *type)
 		return req_refuse(r, "recipient", "refused: %s is not a California agency; ALPR"
 		    " information is shared only with California public agencies (policy"
 		    " IV.A.1.e.i, III.F)", ori);
-	for (i = 0; type != NULL && agency_types[i] != NULL; i++)
-		if (strcmp(agency_types[i], type) == 0)
-			type_ok = true;
-	if (!type_ok)
+	if (!policy_word_in(agency_types, type))
 		return req_refuse(r, "recipient", "refused: agency type \"%s\" is not a California"
 		    " state or local public agency (federal and out-of-state agencies are"
 		    " excluded, policy III.F)", type != NULL ? type : "?");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "policy/hit.h"
+#include "policy/policy-private.h"
 
 static const char *const hit_states[HIT_STATE_MAX] = {
 	[HIT_NEW] = "NEW",
@@ -66,12 +67,7 @@ static const char *const dispositions[] = { "no-action", "stop", "arrest", "cita
 bool
 policy_disposition_valid(const char *d)
 {
-	size_t i;
-
-	for (i = 0; d != NULL && dispositions[i] != NULL; i++)
-		if (strcmp(dispositions[i], d) == 0)
-			return true;
-	return false;
+	return policy_word_in(dispositions, d);
 }
 
 bool

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/policy.h"
+#include "policy/policy-private.h"
 
 /*
  * Roles of IV.B.1 (sworn, crime analysts, dispatchers, IT, records,
@@ -79,14 +79,18 @@ static const char *const purposes[] = {
 };
 
 bool
-policy_purpose_allowed(const char *purpose)
+policy_word_in(const char *const *v, const char *s)
 {
-	size_t i;
-
-	for (i = 0; purpose != NULL && purposes[i] != NULL; i++)
-		if (strcmp(purposes[i], purpose) == 0)
+	for (; s != NULL && *v != NULL; v++)
+		if (strcmp(*v, s) == 0)
 			return true;
 	return false;
+}
+
+bool
+policy_purpose_allowed(const char *purpose)
+{
+	return policy_word_in(purposes, purpose);
 }
 
 const char *const *
