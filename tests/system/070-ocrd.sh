@@ -20,14 +20,7 @@ check "hostile frames refused, connection kept" "$PEER" bad "$RUN/ocr.sock"
 check "daemon logged the refusal" loggrep ocrd "frame from .* refused"
 check "daemon still up" alive ocrd
 
-# Three cars pass, one after the other, 12 frames each at 5 frames/s.
-"$PEER" cars "$RUN/ocr.sock" "$T/plates.txt" 3 12 14 5 > "$T/cars.txt" 2>> "$T/cars.log"
-check "three reads for three cars" wait_for 30 sh -c "test \$(wc -l < '$READS') -ge 3"
-sleep 2
-diag "reads: $(cut -d' ' -f2,3,4 "$READS" | tr '\n' ';')"
-check "exactly three reads" test "$(nreads)" -eq 3
-check "each read has the car's plate" test "$(cut -d' ' -f2 "$READS" | tr '\n' ' ')" = \
-	"$(cut -d' ' -f3 "$T/cars.txt" | tr '\n' ' ')"
+cars_pass 3 three 30
 check "reads aggregate several frames and carry JPEG crop and context" \
 	awk '$3 < 2 || $4 != "jpeg" || $7 != "fix" { exit 1 }' "$READS"
 # READ's confidences are 0..1 (doc/protocol.md), the scale alpr-matchd

@@ -25,3 +25,16 @@ EOC
 	start ocrd "$OCRD" -d ${OCRD_VERBOSE:+-v} -f "$T/alpr.conf"
 }
 nreads() { [ -f "$READS" ] && wc -l < "$READS" || echo 0; }
+
+# cars_pass N WORDS SECONDS: N cars pass, one after the other, 12 frames each
+# at 5 frames/s; checks that they give N reads ("WORDS" names the number),
+# exactly, each with its car's plate.
+cars_pass() {
+	"$PEER" cars "$RUN/ocr.sock" "$T/plates.txt" "$1" 12 14 5 > "$T/cars.txt" 2>> "$T/cars.log"
+	check "$2 reads for $2 cars" wait_for "$3" sh -c "test \$(wc -l < '$READS') -ge $1"
+	sleep 2
+	diag "reads: $(cut -d' ' -f2,3,4 "$READS" | tr '\n' ';')"
+	check "exactly $2 reads" test "$(nreads)" -eq "$1"
+	check "each read has the car's plate" test "$(cut -d' ' -f2 "$READS" | tr '\n' ' ')" = \
+		"$(cut -d' ' -f3 "$T/cars.txt" | tr '\n' ' ')"
+}
