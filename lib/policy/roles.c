@@ -79,15 +79,6 @@ static const char *const purposes[] = {
 };
 
 bool
-policy_word_in(const char *const *v, const char *s)
-{
-	for (; s != NULL && *v != NULL; v++)
-		if (strcmp(*v, s) == 0)
-			return true;
-	return false;
-}
-
-bool
 policy_purpose_allowed(const char *purpose)
 {
 	return policy_word_in(purposes, purpose);
