@@ -25,7 +25,7 @@ tests_tools_ipc_peer_SOURCES = tests/tools/ipc-peer.c
 tests_tools_ipc_peer_CPPFLAGS = $(TEST_CPPFLAGS) $(SQLITE_CFLAGS)
 tests_tools_ipc_peer_LDADD = $(ALPR_LIBS) $(SQLITE_LIBS)
 
-dist_check_SCRIPTS += tests/system/lib.sh
+dist_check_SCRIPTS += tests/system/lib.sh tests/system/wait.sh
 SYSTEM_TESTS = tests/system/010-daemons.sh tests/system/020-malformed.sh \
 	tests/system/030-notify.sh tests/system/040-reliable.sh tests/system/050-man.sh \
 	tests/system/060-journal.sh

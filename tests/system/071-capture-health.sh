@@ -63,7 +63,7 @@ for cam in black blurred scene grey white short; do
 done
 # Two health intervals after the replay runs.
 for cam in black blurred scene grey white short; do
-	wait_for "$T/$cam.log" "replay starts" 60
+	wait_log "$T/$cam.log" "replay starts" 60
 done
 sleep 3.5
 for cam in black blurred scene; do

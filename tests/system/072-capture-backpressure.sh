@@ -28,7 +28,7 @@ PIDS="$PIDS $!"
 sleep 0.3
 start_captured "$T/alpr.conf" front "$T/run" "$T/captured.log"
 CPID=$!
-wait_for "$T/captured.log" "replay starts" 60
+wait_log "$T/captured.log" "replay starts" 60
 sleep 2
 rss1=$(awk '/^VmRSS/ {print $2}' /proc/$CPID/status)
 "$PEER" inspect "$T/run/capture-front.sock" jpeg > "$T/i1"

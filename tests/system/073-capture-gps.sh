@@ -72,9 +72,9 @@ PIDS="$PIDS $PEER_PID"
 sleep 0.3
 start_captured "$T/alpr.conf" front "$T/run" "$T/captured.log"
 CPID=$!
-wait_for "$T/out.json" '"fix":true' 60
+wait_log "$T/out.json" '"fix":true' 60
 ok $? "frames get GPS fixes from gpsd"
-wait_for "$T/out.json" '"gps":"fix"' 10
+wait_log "$T/out.json" '"gps":"fix"' 10
 sleep 0.5
 stop_gpsfake
 T_KILL=$(now_usec)

@@ -49,11 +49,11 @@ start_captured "$T/alpr.conf" cam0 "$T/run" "$T/captured.log" LD_PRELOAD="$FAKE"
 	FAKE_V4L2_DEVICE="$T/video-fake" FAKE_V4L2_UNPLUG="$T/unplugged" \
 	FAKE_V4L2_LOG="$T/fake.log" FAKE_V4L2_FREEZE="$T/frozen"
 CPID=$!
-wait_for "$T/captured.log" "streaming" 60
+wait_log "$T/captured.log" "streaming" 60
 sleep 2
 T_UNPLUG=$(now_usec)
 touch "$T/unplugged"
-wait_for "$T/captured.log" "health: down" 10
+wait_log "$T/captured.log" "health: down" 10
 sleep 2
 T_REPLUG=$(now_usec)
 rm -f "$T/unplugged"
@@ -66,7 +66,7 @@ done
 sleep 1.5
 # A hung camera: no error, just no frame.
 touch "$T/frozen"
-wait_for "$T/captured.log" "health: down (.*no frame" 15
+wait_log "$T/captured.log" "health: down (.*no frame" 15
 frozen=$?
 rm -f "$T/frozen"
 n=0

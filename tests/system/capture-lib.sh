@@ -49,16 +49,10 @@ start_captured() {
 	PIDS="$PIDS $!"
 }
 
-# wait_for FILE PATTERN SECONDS: true once the file holds the pattern.
-wait_for() {
-	n=0
-	while [ $n -lt $(($3 * 10)) ]; do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		n=$((n + 1))
-	done
-	return 1
-}
+. "$top_srcdir/tests/system/wait.sh"
+
+# wait_log FILE PATTERN SECONDS: true once the file holds the pattern.
+wait_log() { wait_for "$3" grep -q -- "$2" "$1"; }
 
 ok() {
 	if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fi

@@ -7,18 +7,6 @@
 # sleep, so that the scenarios hold on a loaded 2-core machine.
 . "$(dirname "$0")/lib.sh"
 
-# wait_for SECONDS command...: lib.sh's, but by the clock: under heavy
-# load each poll takes long, and counting polls would stretch the deadline.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while :; do
-		"$@" > /dev/null 2>&1 && return 0
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.1
-	done
-}
-
 MATCHD=$(bin alpr-matchd)
 ALERTD=$(bin alpr-alertd)
 OCRD=$(bin alpr-ocrd)

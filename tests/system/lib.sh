@@ -57,16 +57,7 @@ stop() {
 
 alive() { eval "p=\$pid_$1"; kill -0 "$p" 2>/dev/null; }
 
-# wait_for SECONDS command...: polls every 50 ms.
-wait_for() {
-	t=$(( $1 * 20 )); shift
-	while [ $t -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-		t=$((t - 1))
-	done
-	return 1
-}
+. "$top_srcdir/tests/system/wait.sh"
 
 # loggrep NAME PATTERN: the daemon's log has a line matching PATTERN.
 loggrep() { grep -q -- "$2" "$T/$1.log"; }
