@@ -15,7 +15,12 @@ $FRAMES -m "$T/frames:scene:40:320:240" "$T/drive.avi:video:20:320:240" \
 head -c 5000 /dev/urandom > "$T/bad/frame-0001b.png"
 printf '\211PNG\r\n\032\n' > "$T/bad/frame-0000b.png"
 PORT=$(free_port)
+# The receivers here check completeness and order, not back-pressure
+# (072 does): a queue deep enough for every frame, so that a receiver
+# starved of CPU on a loaded machine delays frames instead of losing them.
 cat > "$T/alpr.conf" <<CONF
+[capture]
+QueueFrames=64
 [gps]
 Host=127.0.0.1
 Port=$PORT
