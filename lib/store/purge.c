@@ -50,15 +50,40 @@
 #define STEP_PAUSE_USEC (5 * USEC_PER_MSEC)	/* store_purge(): writers get the lock */
 #define CHECKPOINT_EVERY_USEC (250 * USEC_PER_MSEC)
 #define TRUNCATE_TRIES 200
+#define COPY_PASSES 4		/* before the WAL's truncation */
 
-/* Copies the WAL into the file without taking the write lock; syncs both. */
+/*
+ * Copies the WAL into the file without taking the write lock (PASSIVE),
+ * syncing both: passes times at most, until a pass finds nothing new.
+ * Another connection's checkpoint makes ours busy at once (SQLite does
+ * not wait for that lock): retried every millisecond for up to
+ * COPY_WAIT_USEC.  *synced: a pass of ours synced the WAL (a reader may
+ * still have kept part of it from being copied).
+ */
+#define COPY_WAIT_USEC (20 * USEC_PER_MSEC)
+
 static int
-checkpoint(struct store *s, int mode)
+wal_copy(struct store *s, int passes, bool *synced)
 {
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, mode, NULL, NULL);
+	int64_t until = time_monotonic_usec() + COPY_WAIT_USEC;
+	int rc, log = 0, done = 0, last = -1;
 
-	/* BUSY: a reader still uses part of the WAL; the rest was copied. */
-	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_error(s, rc);
+	*synced = false;
+	while (passes > 0) {
+		rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (rc == SQLITE_BUSY && time_monotonic_usec() < until) {
+			usleep(1000);
+			continue;
+		}
+		if (rc != SQLITE_OK)
+			return rc == SQLITE_BUSY ? 0 : store_error(s, rc);
+		*synced = true;
+		if (done != log || done == last)
+			break;		/* a reader holds the rest, or nothing came in */
+		last = done;
+		passes--;
+	}
+	return 0;
 }
 
 /* Doubles or halves *size so that a transaction holds the lock about budget_usec. */
@@ -147,6 +172,15 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	batch = s->purge_batch;
 	if ((v = calloc((size_t)batch, sizeof(*v))) == NULL)
 		return -ENOMEM;
+	/*
+	 * No automatic checkpoint in the purge's own commits (nor in the vacuum
+	 * slices'): the steps copy the WAL every CHECKPOINT_EVERY_USEC, outside
+	 * the lock.  The automatic one ran inside store_commit(), so adapt()
+	 * counted it as lock time (up to 190 ms of a "step" on the bench) and
+	 * halved the steps, and it took the checkpoint lock from the other
+	 * writers'.
+	 */
+	store_autocheckpoint(s, false);
 	if ((r = store_prepare(s, "SELECT rowid, crop_file, context_file FROM reads r"
 	    " WHERE capture_usec < ?1 AND NOT EXISTS (SELECT 1 FROM hold_reads hr"
 	    "  JOIN holds h ON h.id = hr.hold_id"
@@ -225,15 +259,19 @@ store_purge_step(struct store *s, int64_t cutoff_usec, int64_t budget_usec,
 	 * with store_trash_flush() at the end).
 	 */
 	if (n < batch || time_monotonic_usec() - s->purge_ckpt_usec >= CHECKPOINT_EVERY_USEC) {
-		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+		bool synced;
+
+		if ((r = wal_copy(s, 1, &synced)) < 0)
 			goto out;
 		s->purge_ckpt_usec = time_monotonic_usec();
-		for (i = 0; i < (int)s->unsynced.n; i++) {
+		for (i = 0; synced && i < (int)s->unsynced.n; i++) {
 			store_image_unlink(s, s->unsynced.v[i]);
 			acc->images++;
 		}
-		s->pending = s->unsynced;
-		s->unsynced = (struct store_names){ NULL, 0 };
+		if (synced) {
+			s->pending = s->unsynced;
+			s->unsynced = (struct store_names){ NULL, 0 };
+		}
 	}
 
 	acc->reads += (uint64_t)n;
@@ -249,6 +287,7 @@ fail:
 	store_rollback(s);
 out:
 	(void)store_set_sync(s, true);
+	store_autocheckpoint(s, true);
 	for (i = 0; i < n; i++) {
 		free(v[i].crop);
 		free(v[i].context);
@@ -272,6 +311,7 @@ store_vacuum_step(struct store *s, int64_t budget_usec)
 
 	if (s->vacuum_pages == 0)
 		s->vacuum_pages = VACUUM_START;
+	store_autocheckpoint(s, false);
 	if ((r = store_prepare(s, "PRAGMA freelist_count", &free_count)) < 0)
 		goto out;
 	if (sqlite3_step(free_count) == SQLITE_ROW)
@@ -284,18 +324,22 @@ store_vacuum_step(struct store *s, int64_t budget_usec)
 		 * it is tried without waiting, once a step, and only after
 		 * TRUNCATE_TRIES busy tries is it waited for.
 		 */
-		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+		bool synced;
+
+		if ((r = wal_copy(s, COPY_PASSES, &synced)) < 0)
 			goto out;
-		store_set_busy_wait(s, false);
+		store_set_busy_wait(s, 0);
 		rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-		store_set_busy_wait(s, true);
+		store_set_busy_wait(s, -1);
 		if (rc == SQLITE_BUSY && ++s->truncate_tries < TRUNCATE_TRIES) {
 			r = 1;
 			goto out;
 		}
 		s->truncate_tries = 0;
-		r = rc == SQLITE_BUSY ? checkpoint(s, SQLITE_CHECKPOINT_TRUNCATE) :
-		    rc == SQLITE_OK ? 0 : store_error(s, rc);
+		if (rc == SQLITE_BUSY)
+			rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+			    NULL, NULL);
+		r = rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_error(s, rc);
 		goto out;
 	}
 	/* PRAGMA takes no parameters; the count is our own integer. */
@@ -316,7 +360,9 @@ store_vacuum_step(struct store *s, int64_t budget_usec)
 	dt = time_monotonic_usec() - t0;
 	(void)store_set_sync(s, true);
 	if (time_monotonic_usec() - s->purge_ckpt_usec >= CHECKPOINT_EVERY_USEC) {
-		if ((r = checkpoint(s, SQLITE_CHECKPOINT_PASSIVE)) < 0)
+		bool synced;
+
+		if ((r = wal_copy(s, 1, &synced)) < 0)
 			goto out;
 		s->purge_ckpt_usec = time_monotonic_usec();
 	}
@@ -325,6 +371,7 @@ store_vacuum_step(struct store *s, int64_t budget_usec)
 	r = 1;
 out:
 	(void)store_set_sync(s, true);
+	store_autocheckpoint(s, true);
 	sqlite3_finalize(free_count);
 	sqlite3_finalize(vac);
 	return r;

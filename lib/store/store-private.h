@@ -14,6 +14,7 @@ struct store {
 	sqlite3_stmt *find_read;
 	bool nosync;		/* STORE_OPEN_TEST_NOSYNC */
 	int64_t busy_since_usec;	/* busy_poll(): when this wait began */
+	int64_t busy_timeout_usec;	/* and how long it may last */
 	int64_t lock_wait_usec;	/* in store_begin(), all told */
 	int purge_batch;	/* adapted to the time budget */
 	int vacuum_pages;	/* likewise, for store_vacuum_step() */
@@ -25,10 +26,16 @@ struct store {
 	} unsynced,		/* committed, kept until a checkpoint has synced the WAL */
 	    pending;		/* unlinked; their trash rows go in the next step */
 	int64_t purge_ckpt_usec;	/* the purge's last checkpoint */
+	int autockpt_mark;	/* the WAL's length at our last automatic checkpoint */
 	char *reserve;		/* <path>.reserve, NULL unless store_space_reserve() */
 	bool full;		/* the disk filled up: see store_space() */
 };
 
+/* SQLite's default: a commit that leaves this many WAL frames checkpoints. */
+#define STORE_AUTOCHECKPOINT_PAGES 1000
+
+/* Our automatic checkpoint (store.c) on, or off (another wal hook may take its place). */
+void store_autocheckpoint(struct store *s, bool on);
 void store_image_unlink(struct store *s, const char *rel);
 void store_purge_forget(struct store *s);
 /*
@@ -36,7 +43,10 @@ void store_purge_forget(struct store *s);
  * connection (a no-op on a STORE_OPEN_TEST_NOSYNC store).
  */
 int store_set_sync(struct store *s, bool full);
-/* With false, a busy lock fails at once (SQLITE_BUSY) instead of being waited for. */
-void store_set_busy_wait(struct store *s, bool wait);
+/*
+ * How long a busy lock is waited for: usec, 0 to fail at once (SQLITE_BUSY),
+ * -1 for the default (5 s).
+ */
+void store_set_busy_wait(struct store *s, int64_t usec);
 
 #endif

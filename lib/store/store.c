@@ -194,16 +194,17 @@ busy_poll(void *userdata, int tries)
 
 	if (tries == 0)
 		s->busy_since_usec = now;
-	else if (now - s->busy_since_usec >= BUSY_TIMEOUT_USEC)
+	else if (now - s->busy_since_usec >= s->busy_timeout_usec)
 		return 0;
 	usleep(BUSY_POLL_USEC);
 	return 1;
 }
 
 void
-store_set_busy_wait(struct store *s, bool wait)
+store_set_busy_wait(struct store *s, int64_t usec)
 {
-	sqlite3_busy_handler(s->db, wait ? busy_poll : NULL, s);
+	s->busy_timeout_usec = usec < 0 ? BUSY_TIMEOUT_USEC : usec;
+	sqlite3_busy_handler(s->db, usec != 0 ? busy_poll : NULL, s);
 }
 
 int
@@ -310,6 +311,36 @@ pragmas(struct store *s)
 	return r;
 }
 
+/*
+ * SQLite's automatic checkpoint runs in a commit that leaves the WAL at
+ * STORE_AUTOCHECKPOINT_PAGES frames or more.  That counts from the WAL's
+ * start, and while two processes write in turn (alpr-matchd's inserts and
+ * `alprctl --offline purge`) the WAL seldom starts again: every commit
+ * would then checkpoint, two more syncs each.  This one checkpoints when
+ * the WAL has grown by that much since this connection last did, which is
+ * the same as SQLite's when the WAL starts again after each checkpoint.
+ */
+static int
+autocheckpoint_hook(void *userdata, sqlite3 *db, const char *name, int frames)
+{
+	struct store *s = userdata;
+
+	if (frames < s->autockpt_mark)
+		s->autockpt_mark = 0;	/* the WAL started again */
+	if (frames - s->autockpt_mark < STORE_AUTOCHECKPOINT_PAGES)
+		return SQLITE_OK;
+	s->autockpt_mark = frames;
+	(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+void
+store_autocheckpoint(struct store *s, bool on)
+{
+	s->autockpt_mark = 0;
+	sqlite3_wal_hook(s->db, on ? autocheckpoint_hook : NULL, s);
+}
+
 int
 store_open(const char *path, unsigned flags, struct store **ret)
 {
@@ -364,7 +395,8 @@ store_open(const char *path, unsigned flags, struct store **ret)
 		r = s->db != NULL ? store_error(s, rc) : -ENOMEM;
 		goto fail;
 	}
-	sqlite3_busy_handler(s->db, busy_poll, s);
+	store_set_busy_wait(s, -1);
+	store_autocheckpoint(s, true);
 	sqlite3_extended_result_codes(s->db, 1);
 	if ((r = pragmas(s)) < 0)
 		goto fail;
@@ -738,3 +770,4 @@ store_image_unlink(struct store *s, const char *rel)
 {
 	image_unlink(s, rel);
 }
+

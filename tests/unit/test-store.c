@@ -467,6 +467,87 @@ test_purge_respects_shorter_retention(void **state)
 	assert_int_equal(store_read_exists(f->s, rd[1].id), 1);
 }
 
+/*
+ * The purge as `alprctl --offline purge` runs it beside alpr-matchd: a
+ * second connection stores reads between the purge's steps and vacuum
+ * slices (each connection runs its own checkpoints, the purge's none in
+ * its commits).  Held reads and the new ones stay, the expired ones go
+ * with their images, and the WAL ends truncated with no purged plate in it.
+ */
+static void
+test_purge_beside_a_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct store_purge_stats st = { 0 };
+	static const char jpeg[] = "\xff\xd8 OLDIMAGE \xff\xd9";
+	struct store_read *rd, batch[16];
+	struct store *w;
+	char path[256], wal[160], plate[16];
+	unsigned i, n = 4000, added = 0;
+	struct stat sb;
+	int r, k;
+
+	open_store(f);
+	assert_int_equal(store_open(f->db, 0, &w), 0);
+	store_set_clock(w, fake_clock, f);
+	assert_non_null(rd = calloc(n, sizeof(*rd)));
+	for (i = 0; i < n; i++) {
+		snprintf(plate, sizeof(plate), i < 3000 ? "PURGE%04u" : "KEEP%04u", i);
+		make_read(&rd[i], i + 1, plate, i < 3000 ? NOW - 400 * DAY : NOW - DAY);
+		if (i < 10) {
+			rd[i].crop = jpeg;
+			rd[i].crop_len = sizeof(jpeg);
+		}
+	}
+	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
+	assert_int_equal(sqlite3_exec(store_db(f->s),
+	    "INSERT INTO holds (kind, case_number, justification, created_by, created_usec,"
+	    " review_usec) VALUES ('evidence', 'CASE-1', 'evidence', 'u', 1, 2);"
+	    "INSERT INTO hold_reads SELECT 1, rowid FROM reads WHERE plate = 'PURGE0004';",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_vacuum(f->s), 0);
+
+	do {
+		r = store_purge_step(f->s, NOW - 365 * DAY, STORE_STEP_BUDGET_USEC, &st);
+		assert_true(r >= 0);
+		for (k = 0; k < 16; k++)
+			make_read(&batch[k], 100000 + added + (unsigned)k, "NEW1", NOW);
+		assert_int_equal(store_reads_insert(w, batch, 16, NULL), 16);
+		added += 16;
+	} while (r > 0);
+	assert_true(store_trash_flush(f->s) >= 0);
+	while ((r = store_vacuum_step(f->s, STORE_STEP_BUDGET_USEC)) > 0) {
+		for (k = 0; k < 16; k++)
+			make_read(&batch[k], 100000 + added + (unsigned)k, "NEW1", NOW);
+		assert_int_equal(store_reads_insert(w, batch, 16, NULL), 16);
+		added += 16;
+	}
+	assert_int_equal(r, 0);
+
+	assert_int_equal(st.reads, 2999);
+	assert_true(st.batches >= 2);
+	assert_int_equal(store_reads_count(w), 1000 + 1 + (int64_t)added);
+	assert_int_equal(store_read_exists(w, rd[4].id), 1);	/* held */
+	for (i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "%s/images/%.2s/%s-crop.jpg", f->dir, rd[i].id,
+		    rd[i].id);
+		assert_int_equal(access(path, F_OK), i == 4 ? 0 : -1);
+	}
+	assert_int_equal(query_int(store_db(w), "SELECT count(*) FROM image_trash"), 0);
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	for (i = 0; i < 3000; i += 97) {
+		if (i == 4)
+			continue;
+		snprintf(plate, sizeof(plate), "PURGE%04u", i);
+		assert_false(file_contains(f->db, plate));
+	}
+	assert_true(file_contains(f->db, "PURGE0004"));
+	store_free(w);
+	free(rd);
+}
+
 static void
 test_trash_after_crash(void **state)
 {
@@ -502,6 +583,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_respects_shorter_retention, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_purge_beside_a_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trash_after_crash, setup, teardown),
 	};
 
