@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hotlist/hotlist-store.h"
@@ -92,28 +93,53 @@ out:
 
 /*
  * One version's entries from its chunks: each chunk's records BLOB read
- * whole and checked, its entries fed to the index (the texts are not read).
+ * whole into one reused buffer (incremental BLOB I/O: no allocation per
+ * chunk) and checked, its entries fed to the index; the texts are not read.
  */
 static int
 fill_chunks(struct store *s, int64_t list_id, int64_t first_entry, int64_t now_usec,
     struct hotlist_index *idx)
 {
 	sqlite3_stmt *st = NULL;
+	sqlite3_blob *blob = NULL;
+	unsigned char *buf = NULL;
+	size_t alloc = 0;
 	int r, rc;
 
-	r = store_prepare(s, "SELECT first, records FROM hotlist_chunks WHERE list_id = ?"
-	    " ORDER BY first", &st);
+	r = store_prepare(s, "SELECT id, first FROM hotlist_chunks WHERE list_id = ? ORDER BY first",
+	    &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, list_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hotlist_chunk c;
-		int64_t first = sqlite3_column_int64(st, 0);
-		const void *blob = sqlite3_column_blob(st, 1);
+		int64_t first = sqlite3_column_int64(st, 1);
+		size_t len;
 		uint32_t i;
 
-		if ((r = hotlist_chunk_open(blob, (size_t)sqlite3_column_bytes(st, 1), NULL, 0,
-		    &c)) < 0)
+		rc = blob == NULL ? sqlite3_blob_open(store_db(s), "main", "hotlist_chunks", "records",
+		    sqlite3_column_int64(st, 0), 0, &blob) :
+		    sqlite3_blob_reopen(blob, sqlite3_column_int64(st, 0));
+		if (rc != SQLITE_OK) {
+			r = store_error(s, rc);
+			goto out;
+		}
+		len = (size_t)sqlite3_blob_bytes(blob);
+		if (len > alloc) {
+			unsigned char *p = realloc(buf, len);
+
+			if (p == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = p;
+			alloc = len;
+		}
+		if ((rc = sqlite3_blob_read(blob, buf, (int)len, 0)) != SQLITE_OK) {
+			r = store_error(s, rc);
+			goto out;
+		}
+		if ((r = hotlist_chunk_open(buf, len, NULL, 0, &c)) < 0)
 			goto out;
 		for (i = 0; i < c.n; i++) {
 			struct hotlist_entry e;
@@ -130,7 +156,9 @@ fill_chunks(struct store *s, int64_t list_id, int64_t first_entry, int64_t now_u
 	}
 	r = rc == SQLITE_DONE ? 0 : store_error(s, rc);
 out:
+	sqlite3_blob_close(blob);
 	sqlite3_finalize(st);
+	free(buf);
 	return r;
 }
 
@@ -268,6 +296,7 @@ struct importer {
 	struct hotlist_version v;
 	int64_t prev_id;
 	int64_t first_entry;
+	uint64_t keys[HOTLIST_CHUNK_RECORDS];	/* of the chunk being filled */
 	int error;			/* first error of a streamed entry */
 };
 
@@ -304,6 +333,7 @@ texts_blob(sqlite3_stmt *st, int col)
 static int
 load_chunk_keys(struct store *s, int64_t list_id, struct hotlist_keyset *k)
 {
+	uint64_t keys[HOTLIST_CHUNK_RECORDS];
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
@@ -325,10 +355,12 @@ load_chunk_keys(struct store *s, int64_t list_id, struct hotlist_keyset *k)
 			struct hotlist_entry e;
 
 			if ((r = hotlist_chunk_entry(&c, i, &e)) < 0 ||
-			    (r = hotlist_chunk_texts(&c, i, &off, &e)) < 0 ||
-			    (r = hotlist_keyset_add(k, hotlist_entry_key(&e))) < 0)
+			    (r = hotlist_chunk_texts(&c, i, &off, &e)) < 0)
 				goto out;
+			keys[i] = hotlist_entry_key(&e);
 		}
+		if ((r = hotlist_keyset_add_many(k, keys, c.n)) < 0)
+			goto out;
 	}
 	r = rc == SQLITE_DONE ? 0 : store_error(s, rc);
 out:
@@ -437,12 +469,16 @@ static int
 import_flush(struct importer *im)
 {
 	const void *rec, *txt;
-	size_t rlen, tlen;
+	size_t rlen, tlen, m;
 	uint32_t n = hotlist_chunk_writer_count(im->cw);
 	int r, rc;
 
 	if (n == 0)
 		return 0;
+	/* The chunk's entries against the previous version, all at once. */
+	m = im->prev != NULL ? hotlist_keyset_mark_many(im->prev, im->keys, n) : 0;
+	im->v.unchanged += m;
+	im->v.added += n - m;
 	if ((r = hotlist_chunk_finish(im->cw, &rec, &rlen, &txt, &tlen)) < 0)
 		return r;
 	sqlite3_reset(im->ins_chunk);
@@ -472,11 +508,9 @@ import_entry(struct importer *im, const struct hotlist_entry *e)
 	}
 	if (r < 0)
 		return r;
+	if (im->prev != NULL)
+		im->keys[hotlist_chunk_writer_count(im->cw) - 1] = hotlist_entry_key(e);
 	im->v.n_entries++;
-	if (im->prev != NULL && hotlist_keyset_mark(im->prev, hotlist_entry_key(e)))
-		im->v.unchanged++;
-	else
-		im->v.added++;
 	return 0;
 }
 
