@@ -89,8 +89,14 @@ insert_hit(struct matchd *m, sqlite3_stmt *st, int64_t read_rowid, const struct 
     const struct hotlist_hit *h)
 {
 	char candidate[HOTLIST_PATTERN_MAX + 1], differs[4 * HOTLIST_PATTERN_MAX + 3];
-	int rc;
+	struct hotlist_stored_entry se;
+	int r, rc;
 
+	/* The entry is copied: lists are replaced, the hit stays as it was. */
+	if ((r = hotlist_store_entry(m->store, h->entry_id, &se)) == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
 	hit_matched(hr, h, candidate, differs, sizeof(differs));
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, read_rowid);	/* ?6 (retro) stays bound */
@@ -103,6 +109,17 @@ insert_hit(struct matchd *m, sqlite3_stmt *st, int64_t read_rowid, const struct 
 	else
 		sqlite3_bind_null(st, 7);
 	sqlite3_bind_text(st, 8, differs, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, se.list_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, se.e.plate, -1, SQLITE_STATIC);
+	if (se.e.state[0] != '\0')
+		sqlite3_bind_text(st, 11, se.e.state, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 11);
+	sqlite3_bind_text(st, 12, hotlist_category_name(se.e.category), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, se.e.source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 14, se.e.priority);
+	sqlite3_bind_int(st, 15, (se.e.flags & HOTLIST_F_PERSON) != 0);
+	sqlite3_bind_text(st, 16, se.e.description, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		return store_error(m->store, rc);
@@ -141,18 +158,15 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 	if ((n = hotlist_index_match(m->index, &hr, hits, 16)) <= 0)
 		return n;
 	/*
-	 * The entry is copied: lists are replaced, the hit stays as it was.
 	 * A read has one hit per entry, and an entry carried over into a new
 	 * version of its list (same plate and category) is the same entry.
 	 */
 	r = store_prepare(m->store, "INSERT INTO hits (read_rowid, entry_id, list_name,"
 	    " entry_plate, entry_state, category, source, priority, person, description,"
 	    " match_type, state_check, retro, created_usec, match_candidate, match_differs)"
-	    " SELECT ?1, e.id, h.name, e.plate, e.state, e.category, e.source, e.priority,"
-	    " e.person, e.description, ?2, ?3, ?6, ?4, ?7, ?8"
-	    " FROM hotlist_entries e JOIN hotlists h ON h.id = e.list_id WHERE e.id = ?5"
-	    " AND NOT EXISTS (SELECT 1 FROM hits x WHERE x.read_rowid = ?1 AND (x.entry_id = ?5"
-	    " OR (x.entry_plate = e.plate AND x.category = e.category)))", &st);
+	    " SELECT ?1, ?5, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?2, ?3, ?6, ?4, ?7, ?8"
+	    " WHERE NOT EXISTS (SELECT 1 FROM hits x WHERE x.read_rowid = ?1 AND (x.entry_id = ?5"
+	    " OR (x.entry_plate = ?10 AND x.category = ?12)))", &st);
 	if (r < 0)
 		return r;
 	if ((r = store_begin(m->store)) < 0)
@@ -424,15 +438,9 @@ hits_retro_start(struct matchd *m, int64_t min_entry)
 int64_t
 hits_next_entry_id(struct matchd *m)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t id = 1;
+	int64_t id = hotlist_store_next_entry_id(m->store);
 
-	if (store_prepare(m->store, "SELECT ifnull(max(id), 0) + 1 FROM hotlist_entries", &st) < 0)
-		return 1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
+	return id > 0 ? id : 1;
 }
 
 int

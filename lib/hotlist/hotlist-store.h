@@ -23,6 +23,11 @@
  *   ALTER TABLE hotlists ADD COLUMN excluded INTEGER;     -- immigration, R4
  *   CREATE INDEX hotlist_entries_active ON hotlist_entries(list_id, expiry_usec);
  * (step 5 drops it again: entries are read by list_id in rowid order)
+ * Step 7: hotlists.first_entry and the table hotlist_chunks (list_id,
+ * first, records, texts): an imported version's entries are packed in
+ * chunks of 1,024 (lib/hotlist/chunk.c), entry n of the version has the
+ * id first_entry + n.  hotlist_entries keeps manual entries and the
+ * versions imported before step 7.
  * Entry category is stored by name (hotlist_category_name()).  Immigration
  * categories never reach the table: hotlist_store_import() refuses them
  * and the index refuses them again when loading.
@@ -76,6 +81,30 @@ int hotlist_store_fill_index(struct store *s, int64_t now_usec, struct hotlist_i
 /* One manual entry (alprctl hotlist add) into the source "manual" list. */
 int hotlist_store_add_manual(struct store *s, const struct hotlist_entry *e, const char *user,
     int64_t *ret_entry_id);
+
+/*
+ * The next entry id: manual rows and chunked versions draw ids from one
+ * growing sequence, so that the entries a change brings have ids at or
+ * above the value read before it (retro-match).
+ */
+int64_t hotlist_store_next_entry_id(struct store *s);
+
+/* One stored entry with its strings, whichever form its version is in. */
+struct hotlist_stored_entry {
+	struct hotlist_entry e;		/* strings point into the buffers below */
+	int64_t list_id;
+	char list_name[HOTLIST_TEXT_MAX + 1];
+	char source[HOTLIST_TEXT_MAX + 1];
+	char case_no[HOTLIST_TEXT_MAX + 1];
+	char reason[HOTLIST_TEXT_MAX + 1];
+	char description[HOTLIST_TEXT_MAX + 1];
+};
+
+/*
+ * The entry behind a hit's entry_id: -ENOENT if there is none, -EBADMSG
+ * if its chunk is damaged.
+ */
+int hotlist_store_entry(struct store *s, int64_t entry_id, struct hotlist_stored_entry *ret);
 
 /* Active versions, newest first, for alprctl hotlist status. */
 int hotlist_store_versions(struct store *s, struct hotlist_version **ret, char ***ret_sources,

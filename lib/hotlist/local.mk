@@ -1,6 +1,6 @@
 # lib/hotlist: hot-list parsers and the matching index (uses lib/base).
 lib_libalpr_la_SOURCES += lib/hotlist/hotlist.h lib/hotlist/internal.h lib/hotlist/entry.c \
-	lib/hotlist/parse.c lib/hotlist/index.c lib/hotlist/cooldown.c \
+	lib/hotlist/parse.c lib/hotlist/index.c lib/hotlist/cooldown.c lib/hotlist/chunk.c \
 	lib/hotlist/hotlist-store.h lib/hotlist/store.c
 
 check_PROGRAMS += tests/unit/test-hotlist-parse tests/unit/test-hotlist-match

@@ -302,6 +302,42 @@ add_image(struct req *r, const char *rel)
 	return k;
 }
 
+/*
+ * What the hit matched (schema step 6; NULL on older hits): the read's
+ * plate or candidate that met the entry, the positions in it that differ
+ * from the entry, and the candidate with those characters in brackets,
+ * "H15[0]", for people.
+ */
+static void
+hit_match_json(json_t *o, const char *candidate, const char *differs)
+{
+	json_t *pos = differs != NULL ? json_loads(differs, 0, NULL) : NULL, *p;
+	char marked[64];	/* 3 bytes for each of up to 15 characters */
+	size_t i, n = 0, k;
+
+	if (candidate == NULL) {
+		json_decref(pos);
+		return;
+	}
+	json_object_set_new(o, "match_candidate", json_string(candidate));
+	if (!json_is_array(pos)) {
+		json_decref(pos);
+		return;
+	}
+	for (i = 0; candidate[i] != '\0' && n + 4 < sizeof(marked); i++) {
+		bool differ = false;
+
+		json_array_foreach(pos, k, p)
+			if (json_integer_value(p) == (json_int_t)i)
+				differ = true;
+		n += (size_t)snprintf(marked + n, sizeof(marked) - n, differ ? "[%c]" : "%c",
+		    candidate[i]);
+	}
+	marked[n] = '\0';
+	json_object_set_new(o, "match_differs", pos);
+	json_object_set_new(o, "match_marked", json_string(marked));
+}
+
 static json_t *
 hit_json(struct store *s, sqlite3_stmt *h)
 {
@@ -320,6 +356,8 @@ hit_json(struct store *s, sqlite3_stmt *h)
 		return NULL;
 	if (sqlite3_column_int(h, 6))
 		json_object_set_new(o, "reminder", json_string(POLICY_PERSON_REMINDER));
+	hit_match_json(o, (const char *)sqlite3_column_text(h, 14),
+	    (const char *)sqlite3_column_text(h, 15));
 	if (store_prepare(s, "SELECT at_usec, user, from_state, to_state, disposition, case_number,"
 	    " note FROM hit_events WHERE hit_id = ? ORDER BY id", &ev) == 0) {
 		sqlite3_bind_int64(ev, 1, sqlite3_column_int64(h, 0));
@@ -334,11 +372,6 @@ hit_json(struct store *s, sqlite3_stmt *h)
 	json_object_set_new(o, "events", events);
 	return o;
 }
-
-#define HIT_COLUMNS "h.id, h.list_name, h.entry_plate, h.category, h.source, h.priority," \
-	" h.person, h.description, h.match_type, h.state_check, h.created_usec, h.state," \
-	" h.disposition, h.disposition_case"
-#define HIT_NCOLUMNS 14
 
 /* Exposed to hits.c through this declaration. */
 json_t *policy_hit_json(struct store *s, sqlite3_stmt *h);

@@ -16,11 +16,9 @@
 #include "base/time.h"
 #include "policy/policy-private.h"
 
-#define HIT_SELECT "SELECT h.id, h.list_name, h.entry_plate, h.category, h.source, h.priority," \
-	" h.person, h.description, h.match_type, h.state_check, h.created_usec, h.state," \
-	" h.disposition, h.disposition_case, " READ_COLUMNS \
+#define HIT_SELECT "SELECT " HIT_COLUMNS ", " READ_COLUMNS \
 	" FROM hits h JOIN reads r ON r.rowid = h.read_rowid"
-#define HIT_READ_AT 14
+#define HIT_READ_AT HIT_NCOLUMNS
 
 json_t *policy_hit_json(struct store *s, sqlite3_stmt *h);
 

@@ -124,6 +124,11 @@ int op_audit_report(struct req *r, json_t **ret);
 /* Small helpers over SQLite rows. */
 json_t *row_text(sqlite3_stmt *st, int i);
 json_t *read_row_json(sqlite3_stmt *st, int first);	/* READ_COLUMNS at first */
+/* A hit's columns as policy_hit_json() takes them (data.c, hits.c). */
+#define HIT_COLUMNS "h.id, h.list_name, h.entry_plate, h.category, h.source, h.priority," \
+	" h.person, h.description, h.match_type, h.state_check, h.created_usec, h.state," \
+	" h.disposition, h.disposition_case, h.match_candidate, h.match_differs"
+#define HIT_NCOLUMNS 16
 #define READ_COLUMNS "r.id, r.plate, r.state, r.confidence, r.candidates, r.camera," \
 	" r.capture_usec, r.gps_fix, r.lat, r.lon, r.speed, r.heading, r.crop_file, r.context_file"
 #define READ_NCOLUMNS 14

@@ -290,8 +290,27 @@ static const char step6[] =
 	"ALTER TABLE hits ADD COLUMN match_differs TEXT;"
 	"DROP INDEX hotlist_entries_active;";
 
+/*
+ * 7: an imported hot-list version's entries packed in chunks of 1,024
+ * (lib/hotlist/chunk.c) instead of one row each: the import writes a
+ * BLOB per chunk, alpr-matchd's load reads them in bulk.  Entry n of a
+ * version has the id first_entry + n; manual entries and the versions
+ * imported before this step stay rows of hotlist_entries, their ids from
+ * the same sequence.
+ */
+static const char step7[] =
+	"ALTER TABLE hotlists ADD COLUMN first_entry INTEGER;"
+	"CREATE INDEX hotlists_first_entry ON hotlists(first_entry) WHERE first_entry IS NOT NULL;"
+	"CREATE TABLE hotlist_chunks ("
+	" id INTEGER PRIMARY KEY,"
+	" list_id INTEGER NOT NULL REFERENCES hotlists(id) ON DELETE CASCADE,"
+	" first INTEGER NOT NULL,"
+	" records BLOB NOT NULL,"
+	" texts BLOB NOT NULL,"
+	" UNIQUE (list_id, first));";
+
 static const char *const steps[STORE_SCHEMA_VERSION] = { step1, step2, step3, step4, step5,
-	step6 };
+	step6, step7 };
 
 static int
 user_version(sqlite3 *db)

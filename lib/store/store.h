@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 #define STORE_ID_LEN 32		/* a read id: 32 hex digits */
 #define STORE_PLATE_MAX 16
 

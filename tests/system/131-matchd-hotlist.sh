@@ -8,7 +8,7 @@
 
 [ "$(id -u)" = 0 ] || skip_all "alprctl --offline set-up needs root"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
-plan 20
+plan 21
 matchd=$(bin alpr-matchd)
 ctl=$(bin alprctl)
 peer=$(bin match-peer)
@@ -21,6 +21,7 @@ C="$ctl -f $T/alpr.conf"
 q() { sqlite3 -cmd '.timeout 5000' "$db" "$1"; }
 
 ALPR_PASSWORD="admin password 1" $C --offline user add admin --role administrator >"$T/setup.log" 2>&1
+ALPR_PASSWORD="deputy password 1" $C --offline user add deputy --role sworn >>"$T/setup.log" 2>&1
 start recv "$peer" recv "$RUN/alert.sock" "$T/hits.txt"
 start matchd "$matchd" -d -f "$T/alpr.conf"
 wait_for 10 test -S "$RUN/control.sock"
@@ -36,7 +37,7 @@ check "import without a session is refused" sh -c \
 	"XDG_RUNTIME_DIR=$T/none $C hotlist import --format svs --case 24-000001 --reason investigation $T/svs.txt >/dev/null 2>&1; [ \$? -ne 0 ]"
 check "import with a prohibited purpose is refused" sh -c \
 	"! $C hotlist import --format svs --case 24-000001 --reason immigration $T/svs.txt >/dev/null 2>&1"
-check "nothing stored by the refused imports" test "$(q 'SELECT count(*) FROM hotlist_entries')" = 0
+check "nothing stored by the refused imports" test "$(q 'SELECT (SELECT count(*) FROM hotlist_entries) + (SELECT count(*) FROM hotlist_chunks) + (SELECT count(*) FROM hotlists)')" = 0
 check "alprctl hotlist import" $C hotlist import --format svs --case 24-000001 \
 	--reason investigation "$T/svs.txt"
 check "the list is stored as version 1 with 6 entries" \
@@ -79,4 +80,12 @@ check "the hit stores the candidate and the position that differs" \
 	test "$(q "SELECT match_candidate || ' ' || match_differs FROM hits WHERE match_type = 'ocr'")" = "H150 [3]"
 wait_for 10 grep -q " H15O " "$T/hits.txt"
 check "the HIT says what matched" grep -q " H15O H150 \[3\]$" "$T/hits.txt"
+# A deputy (the role that views hits) sees it in alprctl.
+mkdir -m 0700 "$T/xdg-deputy"
+D="env XDG_RUNTIME_DIR=$T/xdg-deputy $C"
+ALPR_PASSWORD="deputy password 1" $D login deputy >>"$T/setup.log" 2>&1
+$D training ack >>"$T/setup.log" 2>&1
+hit=$(q "SELECT id FROM hits WHERE match_type = 'ocr'")
+check "alprctl hit show gives the candidate with the differing character marked" sh -c \
+	"$D hit show $hit --case 24-000003 --reason hit-verification | grep -qx 'match_marked: H15\[0\]'"
 [ "$n_fail" -eq 0 ]

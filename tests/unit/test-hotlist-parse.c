@@ -793,6 +793,8 @@ test_store_import(void **state)
 	struct store *s = NULL;
 	struct buf b = { 0 };
 	char dir[] = "/tmp/test-hotlist-XXXXXX", path[64], *err = NULL;
+	struct hotlist_stored_entry se;
+	int64_t first1, first2;
 	size_t i;
 
 	(void)state;
@@ -814,10 +816,28 @@ test_store_import(void **state)
 	assert_int_equal(l->n_entries, N_GOOD + 1);
 	assert_null(l->entries);	/* streamed, not held */
 	hotlist_free(l);
-	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_entries WHERE case_number"
-	    " = 'C17' AND plate = 'P00017' AND state = 'CA'"), 1);
-	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_entries WHERE wildcard = 1"
-	    " AND case_number IS NULL AND state IS NULL"), 1);
+	/* Packed in chunks of 1,024, not rows; entry n has the id first_entry + n. */
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_entries"), 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_chunks"), (N_GOOD + 1024) / 1024);
+	first1 = count_rows(s, "SELECT first_entry FROM hotlists WHERE version = 1");
+	assert_int_equal(first1, 1);
+	assert_int_equal(hotlist_store_next_entry_id(s), first1 + N_GOOD + 1);
+	assert_int_equal(hotlist_store_entry(s, first1 + 17, &se), 0);
+	assert_string_equal(se.e.plate, "P00017");
+	assert_string_equal(se.e.state, "CA");
+	assert_string_equal(se.e.case_no, "C17");
+	assert_string_equal(se.e.source, "bolo");
+	assert_string_equal(se.list_name, "bolo");
+	assert_int_equal(se.e.category, HOTLIST_CAT_STOLEN_VEHICLE);
+	assert_int_equal(hotlist_store_entry(s, first1 + 1500, &se), 0);	/* second chunk */
+	assert_string_equal(se.e.plate, "P01500");
+	assert_string_equal(se.e.case_no, "C1500");
+	assert_int_equal(hotlist_store_entry(s, first1 + N_GOOD, &se), 0);
+	assert_string_equal(se.e.plate, "AB*12");
+	assert_true(se.e.flags & HOTLIST_F_WILDCARD);
+	assert_null(se.e.case_no);
+	assert_string_equal(se.e.state, "");
+	assert_int_equal(hotlist_store_entry(s, first1 + N_GOOD + 1, &se), -ENOENT);
 
 	/* v2: entry 0 gets another state (removed + added), one new, same plate twice. */
 	b.len = 0;
@@ -838,6 +858,33 @@ test_store_import(void **state)
 	assert_int_equal(v.unchanged, N_GOOD);
 	assert_int_equal(count_rows(s, "SELECT added * 1000000 + removed * 1000 + unchanged"
 	    " FROM hotlists WHERE active = 1"), 3 * 1000000 + 1000 + N_GOOD);
+	/* v2's ids follow v1's, whose entries stay found for their hits. */
+	first2 = count_rows(s, "SELECT first_entry FROM hotlists WHERE version = 2");
+	assert_int_equal(first2, first1 + N_GOOD + 1);
+	assert_int_equal(hotlist_store_entry(s, first2, &se), 0);
+	assert_string_equal(se.e.state, "NV");
+	assert_int_equal(hotlist_store_entry(s, first1, &se), 0);
+	assert_string_equal(se.e.state, "CA");
+	assert_int_equal(hotlist_store_entry(s, first2 + N_GOOD + 2, &se), 0);
+	assert_string_equal(se.e.plate, "NEW1");
+	assert_string_equal(se.e.state, "OR");
+	/* The load reads the active version only, ids as stored. */
+	{
+		struct hotlist_index *idx;
+		struct hotlist_index_stats is;
+		struct hotlist_hit h[4];
+		struct hotlist_read rd = { .plates = { "P00017" }, .n_plates = 1, .now_usec = 1 };
+
+		assert_int_equal(hotlist_index_new(NULL, &idx), 0);
+		assert_int_equal(hotlist_store_fill_index(s, 1, idx), 0);
+		assert_int_equal(hotlist_index_finish(idx), 0);
+		hotlist_index_get_stats(idx, &is);
+		assert_int_equal(is.n_entries, N_GOOD + 3);
+		assert_int_equal(is.n_wildcards, 1);
+		assert_int_equal(hotlist_index_match(idx, &rd, h, 4), 1);
+		assert_int_equal(h[0].entry_id, first2 + 17);
+		hotlist_index_free(idx);
+	}
 
 	/* v3 with a bad record at its end: an error naming it, nothing of v3 kept. */
 	bprintf(&b, "BAD!!;CA;bolo;\n");
@@ -849,7 +896,27 @@ test_store_import(void **state)
 	assert_non_null(strstr(err, "v3.csv:3005:1:"));
 	free(err);
 	assert_int_equal(count_rows(s, "SELECT max(version) FROM hotlists WHERE active = 1"), 2);
-	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_entries"), 2 * N_GOOD + 4);
+	assert_int_equal(count_rows(s, "SELECT sum(entries) FROM hotlists"), 2 * N_GOOD + 4);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_chunks"), 2 * ((N_GOOD + 1024) / 1024));
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists"), 2);
+
+	/* A damaged chunk: the load fails (matchd keeps its index), the entry is not made up. */
+	{
+		sqlite3_stmt *st;
+		struct hotlist_index *idx;
+
+		/* One byte of the first record's plate field, the length kept. */
+		assert_int_equal(store_prepare(s, "UPDATE hotlist_chunks SET records = substr(records,"
+		    " 1, 40) || X'41' || substr(records, 42) WHERE first = 0 AND list_id ="
+		    " (SELECT id FROM hotlists WHERE version = 2)", &st), 0);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		assert_int_equal(hotlist_index_new(NULL, &idx), 0);
+		assert_int_equal(hotlist_store_fill_index(s, 1, idx), -EBADMSG);
+		hotlist_index_free(idx);
+		assert_int_equal(hotlist_store_entry(s, first2 + 17, &se), -EBADMSG);
+		assert_int_equal(hotlist_store_entry(s, first1 + 17, &se), 0);
+	}
 	store_free(s);
 	free(b.s);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);

@@ -21,6 +21,7 @@
 
 #include "base/time.h"
 #include "conf/conf.h"
+#include "hotlist/hotlist-store.h"
 #include "store/store.h"
 
 #define DAY USEC_PER_DAY
@@ -165,7 +166,12 @@ fill_version(sqlite3 *db, int v)
 		"INSERT INTO hotlist_entries (list_id, plate, category, source)"
 		" VALUES (1, 'OLD1', 'bolo', 'l');",
 		"",
+		"INSERT INTO hits (read_rowid, entry_id, entry_plate, category, created_usec,"
+		" match_candidate, match_differs) VALUES (1, 1, 'OLD1', 'bolo', 2, '0LD1', '[0]');",
 	};
+
+	_Static_assert(sizeof(fill) / sizeof(fill[0]) == STORE_SCHEMA_VERSION,
+	    "fill[]: data for each schema version before the current one");
 	char *err = NULL;
 
 	if (sqlite3_exec(db, fill[v], NULL, NULL, &err) != SQLITE_OK)
@@ -199,7 +205,8 @@ test_upgrade_from_every_version(void **state)
 		db = store_db(f->s);
 		assert_int_equal(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM reads"), from >= 1 ? 1 : 0);
-		assert_int_equal(query_int(db, "SELECT count(*) FROM hits"), from >= 1 ? 1 : 0);
+		assert_int_equal(query_int(db, "SELECT count(*) FROM hits"), from >= 6 ? 2 :
+		    from >= 1 ? 1 : 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM users"), from >= 2 ? 1 : 0);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM recipients"), 5);
 		assert_int_equal(query_int(db, "SELECT count(*) FROM hotlists"), from >= 4 ? 1 : 0);
@@ -212,6 +219,30 @@ test_upgrade_from_every_version(void **state)
 		/* 6: hits say what they matched; an older hit says nothing. */
 		assert_int_equal(query_int(db, "SELECT count(*) FROM hits WHERE match_candidate IS NULL"
 		    " AND match_differs IS NULL"), from >= 1 ? 1 : 0);
+		/*
+		 * 7: a version from before is still rows: its entry keeps its id,
+		 * is found for a hit and loaded; new ids come after it.
+		 */
+		assert_int_equal(query_int(db, "SELECT count(*) FROM hotlist_chunks"), 0);
+		assert_int_equal(query_int(db, "SELECT count(*) FROM hotlists WHERE first_entry"
+		    " IS NULL"), from >= 4 ? 1 : 0);
+		assert_int_equal(hotlist_store_next_entry_id(f->s), from >= 4 ? 2 : 1);
+		if (from >= 4) {
+			struct hotlist_stored_entry se;
+			struct hotlist_index *idx;
+			struct hotlist_index_stats is;
+
+			assert_int_equal(hotlist_store_entry(f->s, 1, &se), 0);
+			assert_string_equal(se.e.plate, "OLD1");
+			assert_string_equal(se.list_name, "old");
+			assert_int_equal(se.e.category, HOTLIST_CAT_BOLO);
+			assert_int_equal(hotlist_index_new(NULL, &idx), 0);
+			assert_int_equal(hotlist_store_fill_index(f->s, 10, idx), 0);
+			assert_int_equal(hotlist_index_finish(idx), 0);
+			hotlist_index_get_stats(idx, &is);
+			assert_int_equal(is.n_entries, 1);
+			hotlist_index_free(idx);
+		}
 		assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 		assert_int_equal(query_int(db, "SELECT integrity_check = 'ok' FROM"
 		    " pragma_integrity_check"), 1);
