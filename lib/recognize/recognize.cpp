@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -192,6 +193,26 @@ grow(const cv::Rect &b, const cv::Size &img)
 enum { REREAD_BOXES = 2 };
 static const float RECROP_H = 2.8f, RECROP_M = 1.6f;
 
+/* The calling thread's CPU time in ms, for rec_result.stage_ms. */
+static double
+cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Adds the time since *t to stage k and restarts *t. */
+static void
+stage_end(struct rec_result *res, int k, double *t)
+{
+	double now = cpu_ms();
+
+	res->stage_ms[k] += (float)(now - *t);
+	*t = now;
+}
+
 static void
 guess_state(rec_ctx *ctx, const cv::Mat &plate, const rec::plate_read &rd,
 	    struct rec_plate *p)
@@ -211,15 +232,19 @@ static int
 run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 {
 	rec::plate_read rd;
+	double t = cpu_ms();
 
 	memset(res, 0, sizeof(*res));
 	if (flags & REC_CROP) {
 		if (ctx->reader.read(img, ctx->opt.top_n, rd)) {
 			fill_plate(&res->plates[0], rd,
 				   cv::Rect(0, 0, img.cols, img.rows), 0);
+			stage_end(res, REC_STAGE_READ, &t);
 			guess_state(ctx, img, rd, &res->plates[0]);
+			stage_end(res, REC_STAGE_STATE, &t);
 			res->n_plates = 1;
-		}
+		} else
+			stage_end(res, REC_STAGE_READ, &t);
 		return 0;
 	}
 
@@ -233,6 +258,7 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 	std::vector<scored> reads;
 
 	ctx->detector.detect(img, ctx->opt.detect_boxes, boxes);
+	stage_end(res, REC_STAGE_DETECT, &t);
 	for (const rec::det_box &d : boxes) {
 		cv::Rect g = grow(d.box, img.size());
 		if (g.width < 16 || g.height < 8)
@@ -288,13 +314,17 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 		fill_plate(&res->plates[res->n_plates], s.rd,
 			   refine(s.det.box, s.grown, s.rd, img.size()),
 			   s.det.score);
-		if (res->n_plates == 0)
+		if (res->n_plates == 0) {
+			stage_end(res, REC_STAGE_READ, &t);
 			guess_state(ctx, img(s.grown), s.rd,
 				    &res->plates[res->n_plates]);
+			stage_end(res, REC_STAGE_STATE, &t);
+		}
 		res->n_plates++;
 		if (res->n_plates >= ctx->opt.max_plates)
 			break;
 	}
+	stage_end(res, REC_STAGE_READ, &t);
 	return 0;
 }
 

@@ -53,9 +53,18 @@ struct rec_plate {
 	struct rec_candidate candidates[REC_MAX_CANDIDATES];
 };
 
+/* Stages of rec_run(), for rec_result.stage_ms */
+enum {
+	REC_STAGE_DETECT,	/* finding plate boxes in the frame */
+	REC_STAGE_READ,		/* rectifying, segmenting and reading boxes */
+	REC_STAGE_STATE,	/* Tesseract reading the state name */
+	REC_STAGES
+};
+
 struct rec_result {
 	int	n_plates;		/* best first */
 	struct rec_plate plates[REC_MAX_PLATES];
+	float	stage_ms[REC_STAGES];	/* the calling thread's CPU time */
 };
 
 struct rec_options {
