@@ -2,8 +2,9 @@
  * detect.cpp - two-stage plate detector.  Mirrors tools/train/detfeat.py.
  *
  * Stage 1: frame shrunk to 640 px wide, local contrast normalisation,
- * channels (grey, |dx|, |dy|) averaged over 2x2 cells, a 13-level pyramid,
- * a linear 10x5-cell window scored by filter2D, local maxima.
+ * channels (grey, |dx|, |dy|) averaged over 2x2 cells, a pyramid of the
+ * model's sizes, a linear 10x5-cell window scored by filter2D, local
+ * maxima.
  * Stage 2: HOG of each box at 64x32 scored by logistic regression; the
  * final score is the sum of both.  Runs inside rec_run()'s fence.
  */

@@ -213,19 +213,26 @@ stage_end(struct rec_result *res, int k, double *t)
 	*t = now;
 }
 
+/*
+ * The state of plate i of res, read by Tesseract; its time goes to the
+ * state stage (what ran before it since *t to reading).
+ */
 static void
-guess_state(rec_ctx *ctx, const cv::Mat &plate, const rec::plate_read &rd,
-	    struct rec_plate *p)
+guess_state(rec_ctx *ctx, unsigned flags, const cv::Mat &plate,
+	    const rec::plate_read &rd, struct rec_result *res, int i, double *t)
 {
+	struct rec_plate *p = &res->plates[i];
 	std::string code;
 	float conf;
 
-	if (!ctx->have_state)
+	if (!ctx->have_state || (flags & REC_NO_STATE))
 		return;
-	if (!ctx->state.guess(plate, rd.top, rd.bottom, code, conf))
-		return;
-	snprintf(p->state, sizeof(p->state), "%s", code.c_str());
-	p->state_confidence = conf;
+	stage_end(res, REC_STAGE_READ, t);
+	if (ctx->state.guess(plate, rd.top, rd.bottom, code, conf)) {
+		snprintf(p->state, sizeof(p->state), "%s", code.c_str());
+		p->state_confidence = conf;
+	}
+	stage_end(res, REC_STAGE_STATE, t);
 }
 
 static int
@@ -239,12 +246,10 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 		if (ctx->reader.read(img, ctx->opt.top_n, rd)) {
 			fill_plate(&res->plates[0], rd,
 				   cv::Rect(0, 0, img.cols, img.rows), 0);
-			stage_end(res, REC_STAGE_READ, &t);
-			guess_state(ctx, img, rd, &res->plates[0]);
-			stage_end(res, REC_STAGE_STATE, &t);
+			guess_state(ctx, flags, img, rd, res, 0, &t);
 			res->n_plates = 1;
-		} else
-			stage_end(res, REC_STAGE_READ, &t);
+		}
+		stage_end(res, REC_STAGE_READ, &t);
 		return 0;
 	}
 
@@ -314,12 +319,8 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 		fill_plate(&res->plates[res->n_plates], s.rd,
 			   refine(s.det.box, s.grown, s.rd, img.size()),
 			   s.det.score);
-		if (res->n_plates == 0) {
-			stage_end(res, REC_STAGE_READ, &t);
-			guess_state(ctx, img(s.grown), s.rd,
-				    &res->plates[res->n_plates]);
-			stage_end(res, REC_STAGE_STATE, &t);
-		}
+		if (res->n_plates == 0)
+			guess_state(ctx, flags, img(s.grown), s.rd, res, 0, &t);
 		res->n_plates++;
 		if (res->n_plates >= ctx->opt.max_plates)
 			break;
@@ -338,7 +339,7 @@ rec_run(struct rec_ctx *ctx, const uint8_t *grey, int width, int height,
 	if (!ctx || !grey || !ret_result || width <= 0 || height <= 0 ||
 	    stride < (size_t)width)
 		return -EINVAL;
-	if (flags & ~(unsigned)REC_CROP)
+	if (flags & ~(unsigned)(REC_CROP | REC_NO_STATE))
 		return -EINVAL;
 	if (width > REC_MAX_SIDE || height > REC_MAX_SIDE ||
 	    (long)width * height > REC_MAX_PIXELS)

@@ -32,6 +32,8 @@ extern "C" {
 /* rec_run() flags */
 enum {
 	REC_CROP = 1 << 0,	/* input is a tight plate crop: skip detection */
+	REC_NO_STATE = 1 << 1,	/* no state guess this call (Tesseract costs
+				   about as much as the rest together) */
 };
 
 struct rec_ctx;
@@ -89,7 +91,7 @@ void rec_free(struct rec_ctx *ctx);
 
 /*
  * Find and read plates in a grey image (row stride in bytes).  flags:
- * REC_CROP.  -EINVAL for a NULL or empty image, -E2BIG above the size
+ * REC_CROP, REC_NO_STATE.  -EINVAL for a NULL or empty image, -E2BIG above the size
  * caps, -EIO if OpenCV failed inside (the context stays usable).
  */
 int rec_run(struct rec_ctx *ctx, const uint8_t *grey, int width, int height,
