@@ -15,7 +15,8 @@
  *
  * - The worker (worker_main) loads the models once, enters its seccomp
  *   filter (sandbox.c), then loops: receive a job, copy the frame out of its
- *   memfd, rec_run(), reply.  It keeps only its socket and stderr, and dies with
+ *   memfd, rec_run() (the state guess on every STATE_EVERY-th frame with
+ *   plates), reply.  It keeps only its socket and stderr, and dies with
  *   its parent (PR_SET_PDEATHSIG).
  *
  * Frames wait in one FIFO shared by the workers, capped at
@@ -45,6 +46,13 @@
 #define RESTART_MIN_USEC (100 * 1000LL)
 #define RESTART_MAX_USEC (5 * 1000000LL)
 #define WORKER_FD 3
+/*
+ * Tesseract's state guess costs about as much as finding and reading the
+ * plates (doc/benchmarks.md): a worker asks for it on one frame with plates
+ * in STATE_EVERY.  A car stays in view for many frames and the tracker adds
+ * up the state votes of all of them, so a third of the votes still decide.
+ */
+#define STATE_EVERY 3
 
 struct worker {
 	struct pool *pool;
@@ -109,6 +117,7 @@ worker_main(int sock, const struct alpr_conf *conf)
 	struct rec_ctx *ctx;
 	uint8_t *px = NULL;		/* the frame, copied in: see ipc_memfd_read() */
 	size_t px_size = 0;
+	unsigned since_state = STATE_EVERY;	/* frames with plates since a state guess */
 	sigset_t none;
 	int r;
 
@@ -173,8 +182,14 @@ worker_main(int sock, const struct alpr_conf *conf)
 			px_size = size;
 		}
 		r = ipc_memfd_read(m.fd, px, size);
-		if (r == 0)
-			r = rec_run(ctx, px, (int)w, (int)h, (size_t)stride, 0, &res);
+		if (r == 0) {
+			bool state = since_state + 1 >= STATE_EVERY;
+
+			r = rec_run(ctx, px, (int)w, (int)h, (size_t)stride,
+			    state ? 0 : REC_NO_STATE, &res);
+			if (r >= 0 && res.n_plates > 0)
+				since_state = state ? 0 : since_state + 1;
+		}
 		if (r < 0)
 			out = json_pack("{s:i}", "error", -r);
 		else

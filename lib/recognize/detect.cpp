@@ -2,8 +2,9 @@
  * detect.cpp - two-stage plate detector.  Mirrors tools/train/detfeat.py.
  *
  * Stage 1: frame shrunk to 640 px wide, local contrast normalisation,
- * channels (grey, |dx|, |dy|) averaged over 2x2 cells, a 13-level pyramid,
- * a linear 10x5-cell window scored by filter2D, local maxima.
+ * channels (grey, |dx|, |dy|) averaged over 2x2 cells, a pyramid of the
+ * model's sizes, a linear 10x5-cell window scored by filter2D, local
+ * maxima.
  * Stage 2: HOG of each box at 64x32 scored by logistic regression; the
  * final score is the sum of both.  Runs inside rec_run()'s fence.
  */
@@ -72,7 +73,6 @@ detector::detect(const cv::Mat &grey, int max_boxes, std::vector<det_box> &out)
 	const int work_w = 640;
 	double f = (double)work_w / grey.cols;
 	int h = std::max(16, (int)std::lround(grey.rows * f));
-	cv::Mat small, g, g2, mu, mu2, n, gx, gy;
 
 	out.clear();
 	cv::resize(grey, small, cv::Size(work_w, h), 0, 0, cv::INTER_LINEAR);
@@ -95,35 +95,40 @@ detector::detect(const cv::Mat &grey, int max_boxes, std::vector<det_box> &out)
 	}
 	cv::Sobel(n, gx, CV_32F, 1, 0, 3);
 	cv::Sobel(n, gy, CV_32F, 0, 1, 3);
-	gx = cv::abs(gx);	/* in place: abs of a Mat is cheap */
-	gy = cv::abs(gy);
+	cv::absdiff(gx, cv::Scalar::all(0), gx);	/* in place */
+	cv::absdiff(gy, cv::Scalar::all(0), gy);
 	cv::Size cs(n.cols / 2, n.rows / 2);
-	cv::Mat ch[3];
 	cv::resize(n, ch[0], cs, 0, 0, cv::INTER_AREA);
 	cv::resize(gx, ch[1], cs, 0, 0, cv::INTER_AREA);
 	cv::resize(gy, ch[2], cs, 0, 0, cv::INTER_AREA);
 
+	/* each level in the top-left corner of full-size buffers: no allocation */
+	lvb.create(cs, CV_32F);
+	rb.create(cs, CV_32F);
+	accb.create(cs, CV_32F);
+	mxb.create(cs, CV_32F);
 	std::vector<cand> cands;
 	for (float s : scales) {
 		cv::Size sz(std::max(1, (int)std::lround(cs.width * s)),
 			    std::max(1, (int)std::lround(cs.height * s)));
 		if (sz.width < WIN_W || sz.height < WIN_H)
 			continue;
-		cv::Mat acc, lv, r;
+		sz.width = std::min(sz.width, cs.width);
+		sz.height = std::min(sz.height, cs.height);
+		cv::Rect lr(0, 0, sz.width, sz.height);
+		cv::Mat lv = lvb(lr), r = rb(lr), acc = accb(lr);
 		for (int c = 0; c < 3; c++) {
 			cv::resize(ch[c], lv, sz, 0, 0, cv::INTER_LINEAR);
-			cv::filter2D(lv, r, CV_32F, w1.rowRange(c * WIN_H,
-								(c + 1) * WIN_H),
+			cv::filter2D(lv, c == 0 ? acc : r, CV_32F,
+				     w1.rowRange(c * WIN_H, (c + 1) * WIN_H),
 				     cv::Point(0, 0), 0, cv::BORDER_REPLICATE);
-			if (c == 0)
-				acc = r.clone();
-			else
-				acc += r;
+			if (c > 0)
+				cv::add(acc, r, acc);
 		}
-		acc += b1;
+		cv::add(acc, cv::Scalar::all(b1), acc);
 		cv::Mat sm = acc(cv::Rect(0, 0, sz.width - WIN_W + 1,
 					  sz.height - WIN_H + 1));
-		cv::Mat mx;
+		cv::Mat mx = mxb(cv::Rect(0, 0, sm.cols, sm.rows));
 		cv::dilate(sm, mx, cv::Mat::ones(3, 3, CV_8U));
 		for (int y = 0; y < sm.rows; y++) {
 			const float *p = sm.ptr<float>(y), *q = mx.ptr<float>(y);
@@ -154,8 +159,6 @@ detector::detect(const cv::Mat &grey, int max_boxes, std::vector<det_box> &out)
 
 	/* stage 2 */
 	cv::HOGDescriptor hog = hog_desc();
-	std::vector<float> desc;
-	cv::Mat patch;
 	for (cand &c : kept) {
 		cv::Point2f src[3] = { { c.box.x, c.box.y },
 				       { c.box.x + c.box.width, c.box.y },

@@ -100,6 +100,13 @@ private:
 	std::vector<float> w2;	/* stage 2: HOG weights */
 	float b2 = 0;
 	std::vector<float> scales;
+	/*
+	 * Scratch images kept from call to call: on this kind of machine
+	 * (a PVM guest) the page faults of freshly allocated frame-sized
+	 * buffers cost three times the detector's arithmetic.
+	 */
+	cv::Mat small, g, g2, mu, mu2, n, gx, gy, ch[3], lvb, rb, accb, mxb, patch;
+	std::vector<float> desc;
 };
 
 }

@@ -32,8 +32,9 @@ TRAIN_SPLIT ?= a
 # plates rendered from fonts: 0 for the committed model (2500 measured worse
 # on real plates in a shorter run, see models/README.md)
 TRAIN_FONTS ?= 0
-.PHONY: models
-models:
+.PHONY: models models-glyphs models-detector
+models: models-glyphs models-detector
+models-glyphs:
 	mkdir -p $(TRAIN_DIR)
 	$(TRAIN_PY) $(top_srcdir)/tools/train/build_dataset.py --data $(DATA_DIR) \
 		--split $(TRAIN_SPLIT) --synth 12000 --fonts $(TRAIN_FONTS) \
@@ -41,5 +42,6 @@ models:
 	$(TRAIN_PY) $(top_srcdir)/tools/train/train_glyphs.py \
 		--data $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz --epochs 10 --per-epoch 60000 \
 		--out $(top_srcdir)/models/glyph-cnn.onnx
+models-detector:
 	$(TRAIN_PY) $(top_srcdir)/tools/train/train_detector.py --data $(DATA_DIR) \
 		--split $(TRAIN_SPLIT) --out $(top_srcdir)/models/detector.yml

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -192,34 +193,63 @@ grow(const cv::Rect &b, const cv::Size &img)
 enum { REREAD_BOXES = 2 };
 static const float RECROP_H = 2.8f, RECROP_M = 1.6f;
 
-static void
-guess_state(rec_ctx *ctx, const cv::Mat &plate, const rec::plate_read &rd,
-	    struct rec_plate *p)
+/* The calling thread's CPU time in ms, for rec_result.stage_ms. */
+static double
+cpu_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Adds the time since *t to stage k and restarts *t. */
+static void
+stage_end(struct rec_result *res, int k, double *t)
+{
+	double now = cpu_ms();
+
+	res->stage_ms[k] += (float)(now - *t);
+	*t = now;
+}
+
+/*
+ * The state of plate i of res, read by Tesseract; its time goes to the
+ * state stage (what ran before it since *t to reading).
+ */
+static void
+guess_state(rec_ctx *ctx, unsigned flags, const cv::Mat &plate,
+	    const rec::plate_read &rd, struct rec_result *res, int i, double *t)
+{
+	struct rec_plate *p = &res->plates[i];
 	std::string code;
 	float conf;
 
-	if (!ctx->have_state)
+	if (!ctx->have_state || (flags & REC_NO_STATE))
 		return;
-	if (!ctx->state.guess(plate, rd.top, rd.bottom, code, conf))
-		return;
-	snprintf(p->state, sizeof(p->state), "%s", code.c_str());
-	p->state_confidence = conf;
+	stage_end(res, REC_STAGE_READ, t);
+	if (ctx->state.guess(plate, rd.top, rd.bottom, code, conf)) {
+		snprintf(p->state, sizeof(p->state), "%s", code.c_str());
+		p->state_confidence = conf;
+	}
+	stage_end(res, REC_STAGE_STATE, t);
 }
 
 static int
 run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 {
 	rec::plate_read rd;
+	double t = cpu_ms();
 
 	memset(res, 0, sizeof(*res));
 	if (flags & REC_CROP) {
 		if (ctx->reader.read(img, ctx->opt.top_n, rd)) {
 			fill_plate(&res->plates[0], rd,
 				   cv::Rect(0, 0, img.cols, img.rows), 0);
-			guess_state(ctx, img, rd, &res->plates[0]);
+			guess_state(ctx, flags, img, rd, res, 0, &t);
 			res->n_plates = 1;
 		}
+		stage_end(res, REC_STAGE_READ, &t);
 		return 0;
 	}
 
@@ -233,6 +263,7 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 	std::vector<scored> reads;
 
 	ctx->detector.detect(img, ctx->opt.detect_boxes, boxes);
+	stage_end(res, REC_STAGE_DETECT, &t);
 	for (const rec::det_box &d : boxes) {
 		cv::Rect g = grow(d.box, img.size());
 		if (g.width < 16 || g.height < 8)
@@ -289,12 +320,12 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 			   refine(s.det.box, s.grown, s.rd, img.size()),
 			   s.det.score);
 		if (res->n_plates == 0)
-			guess_state(ctx, img(s.grown), s.rd,
-				    &res->plates[res->n_plates]);
+			guess_state(ctx, flags, img(s.grown), s.rd, res, 0, &t);
 		res->n_plates++;
 		if (res->n_plates >= ctx->opt.max_plates)
 			break;
 	}
+	stage_end(res, REC_STAGE_READ, &t);
 	return 0;
 }
 
@@ -308,7 +339,7 @@ rec_run(struct rec_ctx *ctx, const uint8_t *grey, int width, int height,
 	if (!ctx || !grey || !ret_result || width <= 0 || height <= 0 ||
 	    stride < (size_t)width)
 		return -EINVAL;
-	if (flags & ~(unsigned)REC_CROP)
+	if (flags & ~(unsigned)(REC_CROP | REC_NO_STATE))
 		return -EINVAL;
 	if (width > REC_MAX_SIDE || height > REC_MAX_SIDE ||
 	    (long)width * height > REC_MAX_PIXELS)

@@ -32,6 +32,8 @@ extern "C" {
 /* rec_run() flags */
 enum {
 	REC_CROP = 1 << 0,	/* input is a tight plate crop: skip detection */
+	REC_NO_STATE = 1 << 1,	/* no state guess this call (Tesseract costs
+				   about as much as the rest together) */
 };
 
 struct rec_ctx;
@@ -53,9 +55,18 @@ struct rec_plate {
 	struct rec_candidate candidates[REC_MAX_CANDIDATES];
 };
 
+/* Stages of rec_run(), for rec_result.stage_ms */
+enum {
+	REC_STAGE_DETECT,	/* finding plate boxes in the frame */
+	REC_STAGE_READ,		/* rectifying, segmenting and reading boxes */
+	REC_STAGE_STATE,	/* Tesseract reading the state name */
+	REC_STAGES
+};
+
 struct rec_result {
 	int	n_plates;		/* best first */
 	struct rec_plate plates[REC_MAX_PLATES];
+	float	stage_ms[REC_STAGES];	/* the calling thread's CPU time */
 };
 
 struct rec_options {
@@ -80,7 +91,7 @@ void rec_free(struct rec_ctx *ctx);
 
 /*
  * Find and read plates in a grey image (row stride in bytes).  flags:
- * REC_CROP.  -EINVAL for a NULL or empty image, -E2BIG above the size
+ * REC_CROP, REC_NO_STATE.  -EINVAL for a NULL or empty image, -E2BIG above the size
  * caps, -EIO if OpenCV failed inside (the context stays usable).
  */
 int rec_run(struct rec_ctx *ctx, const uint8_t *grey, int width, int height,

@@ -79,6 +79,15 @@ def times(res):
 	return statistics.median(t), t[min(len(t) - 1, int(0.95 * len(t)))]
 
 
+def stages(res):
+	"""'detect 9.1, read 50.2, state 30.0' (medians of stage_ms)."""
+	st = [o['stage_ms'] for o in res.values() if 'stage_ms' in o]
+	if not st:
+		return '-'
+	return ', '.join('%s %.1f' % (k, statistics.median(s[k] for s in st))
+			 for k in ('detect', 'read', 'state'))
+
+
 def scenes(args):
 	d = os.path.join(args.data, 'us-scenes')
 	gt = []
@@ -116,6 +125,7 @@ def scenes(args):
 	print('  best plate of the image, top-1 O=0 %.1f%%' % pct(best1, n))
 	print('  ms per image: median %.1f, p95 %.1f; max RSS %.0f MB'
 	      % (med, p95, rss / 1024.0))
+	print('  median CPU ms per stage: %s' % stages(res))
 
 
 def crops(args):

@@ -79,7 +79,6 @@ test_rendered_plates(void **state)
 		snprintf(path, sizeof(path), "%s/%s", PLATES_DIR, file);
 		assert_int_equal(rec_image_load(path, &grey, &w, &h), 0);
 		assert_int_equal(rec_run(ctx, grey, w, h, (size_t)w, REC_CROP, &res), 0);
-		free(grey);
 		n++;
 		assert_int_equal(res.n_plates, 1);
 		if (same_plate(res.plates[0].text, text))
@@ -91,9 +90,22 @@ test_rendered_plates(void **state)
 			      res.plates[0].state[0] ? res.plates[0].state : "-");
 		intop += in_top;
 		if (strcmp(st, "-") != 0) {
+			struct rec_result again;
+
 			states++;
 			states_right += strcmp(st, res.plates[0].state) == 0;
+			/* the state guess is its own stage, and can be left out */
+			assert_true(res.stage_ms[REC_STAGE_READ] > 0);
+			assert_true(res.plates[0].state[0] == '\0' ||
+				    res.stage_ms[REC_STAGE_STATE] > 0);
+			assert_int_equal(rec_run(ctx, grey, w, h, (size_t)w,
+						 REC_CROP | REC_NO_STATE, &again), 0);
+			assert_int_equal(again.n_plates, 1);
+			assert_string_equal(again.plates[0].text, res.plates[0].text);
+			assert_string_equal(again.plates[0].state, "");
+			assert_true(again.stage_ms[REC_STAGE_STATE] == 0);
 		}
+		free(grey);
 		/* a plate never gets a wrong confidence range */
 		assert_true(res.plates[0].confidence >= 0 &&
 			    res.plates[0].confidence <= 100);
@@ -142,6 +154,7 @@ test_scene(void **state)
 				(uint8_t)((p[0] + p[1] + p[pw] + p[pw + 1]) / 4);
 		}
 	assert_int_equal(rec_run(ctx, frame, W, H, (size_t)W, 0, &res), 0);
+	assert_true(res.stage_ms[REC_STAGE_DETECT] > 0);
 	/* found where it is, and read (among the candidates) */
 	for (int i = 0; i < res.n_plates; i++) {
 		const int *b = res.plates[i].box;

@@ -84,7 +84,9 @@ print_json(const char *path, int w, int h, double ms,
 	printf("{\"file\": ");
 	json_string(path);
 	printf(", \"width\": %d, \"height\": %d, \"processing_time_ms\": %.3f, "
-	       "\"plates\": [", w, h, ms);
+	       "\"stage_ms\": {\"detect\": %.3f, \"read\": %.3f, \"state\": %.3f}, "
+	       "\"plates\": [", w, h, ms, res->stage_ms[REC_STAGE_DETECT],
+	       res->stage_ms[REC_STAGE_READ], res->stage_ms[REC_STAGE_STATE]);
 	for (int i = 0; i < res->n_plates; i++) {
 		const struct rec_plate *p = &res->plates[i];
 

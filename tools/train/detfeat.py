@@ -2,7 +2,7 @@
 
 Stage 1: the frame shrunk to 640 px wide, local contrast normalisation
 (15 px box), channels normalised grey, |Sobel-x|, |Sobel-y|, averaged over
-2x2 cells, a pyramid of 13 sizes, a fixed 10x5-cell window scored by a
+2x2 cells, a pyramid of 15 sizes, a fixed 10x5-cell window scored by a
 linear model (three filter2D passes per level).
 Stage 2: each box cut to 64x32, HOG, logistic regression.
 """
@@ -11,7 +11,9 @@ import numpy as np
 
 WORK_W = 640
 WIN_W, WIN_H = 10, 5          # cells
-NLEVELS = 13
+# 15 sizes: the window spans 20-300 px of the 640 px frame (13 stopped at
+# 200, and a plate that large in split a was missed)
+NLEVELS = 15
 SCALES = [0.825 ** k for k in range(NLEVELS)]
 HOG = cv2.HOGDescriptor((64, 32), (16, 16), (8, 8), (8, 8), 9)
 
