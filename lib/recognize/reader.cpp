@@ -254,14 +254,13 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 			beam.swap(next);
 		}
 		for (beam_item &bi : beam) {
-			std::string fixed;
 			float sc;
 
 			if (bi.text.empty())
 				continue;
-			sc = bi.score + syntax_bonus(bi.text, &fixed) +
+			sc = bi.score + syntax_bonus(bi.text) +
 			     LEN_WEIGHT * length_prior(bi.text.size());
-			agg &a = strings[fixed];
+			agg &a = strings[bi.text];
 			if (sc > a.score) {
 				a.score = sc;
 				a.kept = bi.kept;
