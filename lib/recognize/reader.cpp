@@ -99,7 +99,11 @@ add_windows(const cv::Mat &plate, const row_hyp &row,
 	}
 	std::sort(pitches.begin(), pitches.end());
 	std::sort(widths.begin(), widths.end());
-	float pitch = pitches[pitches.size() / 2];
+	/*
+	 * The lower quartile, not the median: a glyph the binarisations
+	 * missed doubles one pitch, and short rows have few to spare.
+	 */
+	float pitch = pitches[(pitches.size() + 1) / 4];
 	float w = widths[widths.size() / 2];
 	if (pitch < 4)
 		return;
