@@ -63,7 +63,7 @@ private:
 };
 
 /* syntax.cpp: US plate formats */
-float syntax_bonus(const std::string &text, std::string *fixed);
+float syntax_bonus(const std::string &text);
 
 /* state.cpp: Tesseract reads the state name and slogan */
 class state_reader {

@@ -99,7 +99,11 @@ add_windows(const cv::Mat &plate, const row_hyp &row,
 	}
 	std::sort(pitches.begin(), pitches.end());
 	std::sort(widths.begin(), widths.end());
-	float pitch = pitches[pitches.size() / 2];
+	/*
+	 * The lower quartile, not the median: a glyph the binarisations
+	 * missed doubles one pitch, and short rows have few to spare.
+	 */
+	float pitch = pitches[(pitches.size() + 1) / 4];
 	float w = widths[widths.size() / 2];
 	if (pitch < 4)
 		return;
@@ -254,14 +258,13 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 			beam.swap(next);
 		}
 		for (beam_item &bi : beam) {
-			std::string fixed;
 			float sc;
 
 			if (bi.text.empty())
 				continue;
-			sc = bi.score + syntax_bonus(bi.text, &fixed) +
+			sc = bi.score + syntax_bonus(bi.text) +
 			     LEN_WEIGHT * length_prior(bi.text.size());
-			agg &a = strings[fixed];
+			agg &a = strings[bi.text];
 			if (sc > a.score) {
 				a.score = sc;
 				a.kept = bi.kept;
