@@ -103,7 +103,7 @@ on_result(struct frame *f, const struct rec_result *res, void *userdata)
 }
 
 static void
-on_track(const struct track *t, void *userdata)
+on_track(struct track *t, bool closing, void *userdata)
 {
 	struct ocrd *o = userdata;
 
@@ -150,6 +150,7 @@ track_params(const struct alpr_conf *conf, struct tracker_params *p)
 	p->close_frames = conf->ocr.track_close_frames;
 	p->close_usec = conf->ocr.track_close_ms * USEC_PER_MSEC;
 	p->min_frames = conf->ocr.track_min_frames;
+	p->early_conf = (double)conf->ocr.early_read_confidence;
 }
 
 static int

@@ -1,11 +1,13 @@
 /*
- * Reads, run in alpr-ocrd's main process: one READ per closed track, sent
- * to alpr-matchd on match.sock with lib/ipc's reliable delivery.
+ * Reads, run in alpr-ocrd's main process: one READ per track, sent to
+ * alpr-matchd on match.sock with lib/ipc's reliable delivery, as soon as
+ * the tracker is sure of it, and once more as an update (same id, more
+ * frames, no images) if the track saw more frames before it closed.
  *
  * Input: tracks built from checked worker results.  The read's images (the
  * plate crop and a downscaled context frame, JPEG) go in one sealed memfd,
  * their offsets in the body (doc/protocol.md).  Each read gets a random
- * 32-hex id so that matchd can tell a resend from a new read.
+ * 32-hex id so that matchd can tell a resend or an update from a new read.
  *
  * Reads are never dropped.  The outbox keeps every unacknowledged read (with
  * its memfd) and resends them after matchd restarts.  Because each holds
@@ -200,14 +202,17 @@ on_ack(uint64_t seq, void *userdata)
 }
 
 void
-reads_emit(struct reads *rd, const struct track *t)
+reads_emit(struct reads *rd, struct track *t)
 {
 	json_t *body = NULL, *images = NULL;
-	char id[33];
+	bool update = t->read_id[0] != '\0';
+	char *id = t->read_id;
 	int fd = -1, r;
 
-	if ((r = read_id(id)) < 0) {
+	t->sent_frames = t->frames;
+	if (!update && (r = read_id(id)) < 0) {
 		log_warn_r(r, "read: no random id, track %llu lost", (unsigned long long)t->id);
+		id[0] = '\0';
 		rd->lost++;
 		return;
 	}
@@ -216,23 +221,29 @@ reads_emit(struct reads *rd, const struct track *t)
 		rd->lost++;
 		return;
 	}
-	if ((fd = images_new(t, &images)) < 0) {
+	/* An update keeps the first READ's images: those the alert showed. */
+	if (update)
+		fd = empty_memfd();
+	else
+		fd = images_new(t, &images);
+	if (fd < 0) {
 		/*
 		 * A read without pictures still goes: the text is what matters.
 		 * lib/ipc's tables cannot say "optional descriptor", so it still
 		 * carries one (an empty sealed memfd) and no "images" field.
 		 */
-		log_warn_r(fd, "read %s: images", id);
-		if ((fd = empty_memfd()) < 0) {
+		if (!update)
+			log_warn_r(fd, "read %s: images", id);
+		if (fd < 0 && (fd = empty_memfd()) < 0) {
 			log_warn_r(fd, "read %s: memfd, lost", id);
 			rd->lost++;
 			json_decref(body);
 			return;
 		}
-	} else
+	} else if (images != NULL)
 		json_object_set_new(body, "images", images);
-	log_info("read id=%s camera=%s frames=%u track=%llu", id, t->camera, t->frames,
-	    (unsigned long long)t->id);
+	log_info("read id=%s camera=%s frames=%u track=%llu%s", id, t->camera, t->frames,
+	    (unsigned long long)t->id, update ? " update" : "");
 	if (rd->n_pending == 0 && ipc_client_unacked(rd->match) < UNACKED_HIGH &&
 	    (r = ipc_client_send_reliable(rd->match, IPC_MSG_READ, body, fd, NULL)) == 0) {
 		rd->sent++;
