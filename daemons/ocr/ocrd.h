@@ -8,6 +8,7 @@
  *   tracker.c  associates plates across frames of one camera into tracks
  *   reads.c    one READ per track (sent early, updated at the close): JPEGs
  *              in a sealed memfd, reliable send to alpr-matchd
+ *   spool.c    the reads not yet acknowledged, on disk (synced before sent)
  *   jpeg.cpp   the JPEG encoder (OpenCV) behind a C call
  *   sandbox.c  the workers' seccomp filter
  *
@@ -160,10 +161,32 @@ size_t tracker_open(const struct tracker *t);
 /* Levenshtein distance (exported for the unit test). */
 int tracker_text_distance(const char *a, const char *b);
 
+/* ---- spool -------------------------------------------------------------- */
+
+struct spool;
+/* Opens (creating) dir/reads.spool; dir is made 0700 if missing. */
+int spool_open(const char *dir, struct spool **ret);
+struct spool *spool_close(struct spool *sp);
+/* Sends each spooled read again (fn gets the body and an images memfd, both its own). */
+int spool_replay(struct spool *sp, void (*fn)(json_t *body, int fd, void *userdata),
+    void *userdata);
+/* Appends a read and syncs it; 0 or -errno (the read is then memory-only). */
+int spool_append(struct spool *sp, const json_t *body, int img_fd);
+/* The oldest spooled read not yet sent went out with seq. */
+void spool_sent(struct spool *sp, uint64_t seq);
+/* matchd acknowledged everything up to seq. */
+void spool_acked(struct spool *sp, uint64_t seq);
+/* The read sent with seq is finished otherwise (dead-lettered). */
+void spool_done(struct spool *sp, uint64_t seq);
+size_t spool_count(const struct spool *sp);
+uint64_t spool_failed(const struct spool *sp);
+
 /* ---- reads -------------------------------------------------------------- */
 
 struct reads;
-int reads_new(sd_event *e, const char *match_path, int64_t top_n, struct reads **ret);
+/* spool_dir: where reads wait for matchd's ACK on disk. */
+int reads_new(sd_event *e, const char *match_path, const char *spool_dir, int64_t top_n,
+    struct reads **ret);
 struct reads *reads_free(struct reads *r);
 void reads_set_top_n(struct reads *r, int64_t top_n);
 /*
@@ -175,6 +198,8 @@ void reads_emit(struct reads *r, struct track *t);
 bool reads_blocked(struct reads *r);
 uint64_t reads_sent(const struct reads *r);
 size_t reads_unacked(const struct reads *r);
+/* Reads on disk waiting for matchd's ACK. */
+size_t reads_spooled(const struct reads *r);
 
 /* ---- jpeg.cpp ----------------------------------------------------------- */
 
