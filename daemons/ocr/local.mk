@@ -3,7 +3,7 @@
 sbin_PROGRAMS += alpr-ocrd
 alpr_ocrd_SOURCES = daemons/ocr/ocrd.h daemons/ocr/main.c daemons/ocr/frames.c \
 	daemons/ocr/worker.c daemons/ocr/tracker.c daemons/ocr/reads.c daemons/ocr/jpeg.cpp \
-	daemons/ocr/sandbox.c
+	daemons/ocr/sandbox.c daemons/ocr/spool.c
 alpr_ocrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize $(SYSTEMD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS) $(SECCOMP_CFLAGS)
 alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS)
@@ -21,12 +21,14 @@ TESTS += tests/system/070-ocrd.sh tests/system/140-ocrd-sandbox.sh
 BENCHES += tests/bench/bench-ocrd.sh
 EXTRA_DIST += tests/bench/bench-ocrd.sh
 
-# The tracker alone (includes tracker.c; frames.c for the frame references).
+# The tracker alone (includes tracker.c; frames.c for the frame references;
+# the recognizer's plate syntax for early reads).
 check_PROGRAMS += tests/unit/test-ocr-tracker
 tests_unit_test_ocr_tracker_SOURCES = tests/unit/test-ocr-tracker.c daemons/ocr/frames.c
+nodist_EXTRA_tests_unit_test_ocr_tracker_SOURCES = dummy.cxx
 tests_unit_test_ocr_tracker_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
 	-I$(top_srcdir)/daemons/ocr
-tests_unit_test_ocr_tracker_LDADD = $(TEST_LIBS)
+tests_unit_test_ocr_tracker_LDADD = $(TEST_LIBS) $(RECOGNIZE_LIBS)
 TESTS += tests/unit/test-ocr-tracker
 
 # Fuzz target of ocrd's decoders (FRAME body, worker answer); tests/fuzz/fuzz.sh runs it.

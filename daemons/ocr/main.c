@@ -10,7 +10,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -103,7 +105,7 @@ on_result(struct frame *f, const struct rec_result *res, void *userdata)
 }
 
 static void
-on_track(const struct track *t, void *userdata)
+on_track(struct track *t, bool closing, void *userdata)
 {
 	struct ocrd *o = userdata;
 
@@ -120,11 +122,11 @@ status(struct ocrd *o, int64_t now)
 	o->done_mark = done;
 	o->status_usec = now;
 	daemon_status(o->d, "%.1f frames/s, %llu frames, %llu dropped, %llu refused, %llu bad, "
-	    "%llu reads (%zu unacknowledged), %zu tracks, workers %u up %u busy %llu restarts",
+	    "%llu reads (%zu unacknowledged, %zu spooled), %zu tracks, workers %u up %u busy %llu restarts",
 	    o->fps, (unsigned long long)o->received, (unsigned long long)pool_dropped(o->pool),
 	    (unsigned long long)o->refused, (unsigned long long)o->bad,
 	    (unsigned long long)reads_sent(o->reads), reads_unacked(o->reads),
-	    tracker_open(o->tracker), pool_workers(o->pool), pool_busy(o->pool),
+	    reads_spooled(o->reads), tracker_open(o->tracker), pool_workers(o->pool), pool_busy(o->pool),
 	    (unsigned long long)pool_restarts(o->pool));
 }
 
@@ -150,6 +152,7 @@ track_params(const struct alpr_conf *conf, struct tracker_params *p)
 	p->close_frames = conf->ocr.track_close_frames;
 	p->close_usec = conf->ocr.track_close_ms * USEC_PER_MSEC;
 	p->min_frames = conf->ocr.track_min_frames;
+	p->early_conf = (double)conf->ocr.early_read_confidence;
 }
 
 static int
@@ -159,7 +162,7 @@ ocrd_start(struct daemon *d)
 	struct ocrd *o;
 	uint64_t now;
 	unsigned n;
-	char *path;
+	char *path, *spool;
 	long cores;
 	int fd, r;
 
@@ -182,8 +185,17 @@ ocrd_start(struct daemon *d)
 		return r;
 	if ((path = daemon_socket_path(d, "match.sock")) == NULL)
 		return -ENOMEM;
-	r = reads_new(d->event, path, d->conf->ocr.top_n, &o->reads);
+	if (d->conf->ocr.spool_dir[0] != '\0')
+		spool = strdup(d->conf->ocr.spool_dir);
+	else if (asprintf(&spool, "%s-ocrd", d->conf->general.state_dir) < 0)
+		spool = NULL;
+	if (spool == NULL) {
+		free(path);
+		return -ENOMEM;
+	}
+	r = reads_new(d->event, path, spool, d->conf->ocr.top_n, &o->reads);
 	free(path);
+	free(spool);
 	if (r < 0)
 		return r;
 	if ((fd = daemon_listen(d, "ocr.sock")) < 0)

@@ -6,8 +6,9 @@
  *   worker.c   the recognizer processes (forked, one rec_ctx each) and
  *              their queues; also the code the worker process runs
  *   tracker.c  associates plates across frames of one camera into tracks
- *   reads.c    one READ per closed track: JPEGs in a sealed memfd, reliable
- *              send to alpr-matchd
+ *   reads.c    one READ per track (sent early, updated at the close): JPEGs
+ *              in a sealed memfd, reliable send to alpr-matchd
+ *   spool.c    the reads not yet acknowledged, on disk (synced before sent)
  *   jpeg.cpp   the JPEG encoder (OpenCV) behind a C call
  *   sandbox.c  the workers' seccomp filter
  *
@@ -125,6 +126,9 @@ struct track {
 	} states[4];
 	size_t n_cands;
 	struct track_candidate cands[2 * REC_MAX_CANDIDATES];
+	/* its read: sent early, then maybe once more when the track closes */
+	char read_id[33];		/* "" until the first READ */
+	unsigned sent_frames;		/* frames in the last READ, 0: none */
 };
 
 struct tracker;
@@ -132,12 +136,21 @@ struct tracker_params {
 	int64_t close_frames;		/* unseen this many processed frames */
 	int64_t close_usec;		/* or this long */
 	int64_t min_frames;		/* shorter tracks give no read */
+	double early_conf;		/* 0..100; 0: a read only when the track closes */
 };
-/* Called with each closed track (the tracker frees it after). */
-typedef void (*track_closed_fn)(const struct track *t, void *userdata);
+/*
+ * Called when a track's read is due: early (closing false) the first time
+ * the track is confident, then when it closes (closing true) if it has not
+ * been sent yet or more frames came since.  The callback sets t->read_id
+ * on the first call; a later call is an update of the same read.  After a
+ * closing call the tracker frees t.
+ */
+typedef void (*track_read_fn)(struct track *t, bool closing, void *userdata);
 
-int tracker_new(const struct tracker_params *p, track_closed_fn fn, void *userdata,
+int tracker_new(const struct tracker_params *p, track_read_fn fn, void *userdata,
     struct tracker **ret);
+/* 1 if t's read may go before the track closes (exported for the unit test). */
+bool tracker_early(const struct tracker_params *p, const struct track *t);
 /* Closes every open track (calls fn) and frees. */
 struct tracker *tracker_free(struct tracker *t);
 void tracker_set_params(struct tracker *t, const struct tracker_params *p);
@@ -148,18 +161,45 @@ size_t tracker_open(const struct tracker *t);
 /* Levenshtein distance (exported for the unit test). */
 int tracker_text_distance(const char *a, const char *b);
 
+/* ---- spool -------------------------------------------------------------- */
+
+struct spool;
+/* Opens (creating) dir/reads.spool; dir is made 0700 if missing. */
+int spool_open(const char *dir, struct spool **ret);
+struct spool *spool_close(struct spool *sp);
+/* Sends each spooled read again (fn gets the body and an images memfd, both its own). */
+int spool_replay(struct spool *sp, void (*fn)(json_t *body, int fd, void *userdata),
+    void *userdata);
+/* Appends a read and syncs it; 0 or -errno (the read is then memory-only). */
+int spool_append(struct spool *sp, const json_t *body, int img_fd);
+/* The oldest spooled read not yet sent went out with seq. */
+void spool_sent(struct spool *sp, uint64_t seq);
+/* matchd acknowledged everything up to seq. */
+void spool_acked(struct spool *sp, uint64_t seq);
+/* The read sent with seq is finished otherwise (dead-lettered). */
+void spool_done(struct spool *sp, uint64_t seq);
+size_t spool_count(const struct spool *sp);
+uint64_t spool_failed(const struct spool *sp);
+
 /* ---- reads -------------------------------------------------------------- */
 
 struct reads;
-int reads_new(sd_event *e, const char *match_path, int64_t top_n, struct reads **ret);
+/* spool_dir: where reads wait for matchd's ACK on disk. */
+int reads_new(sd_event *e, const char *match_path, const char *spool_dir, int64_t top_n,
+    struct reads **ret);
 struct reads *reads_free(struct reads *r);
 void reads_set_top_n(struct reads *r, int64_t top_n);
-/* Builds and sends (or keeps, if the outbox is full) the read of t. */
-void reads_emit(struct reads *r, const struct track *t);
+/*
+ * Builds and sends (or keeps, if the outbox is full) the read of t: a new
+ * read if t->read_id is "" (which it then sets), else an update of it.
+ */
+void reads_emit(struct reads *r, struct track *t);
 /* True while reads wait for the outbox: frames must be refused then. */
 bool reads_blocked(struct reads *r);
 uint64_t reads_sent(const struct reads *r);
 size_t reads_unacked(const struct reads *r);
+/* Reads on disk waiting for matchd's ACK. */
+size_t reads_spooled(const struct reads *r);
 
 /* ---- jpeg.cpp ----------------------------------------------------------- */
 

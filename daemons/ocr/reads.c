@@ -1,14 +1,19 @@
 /*
- * Reads, run in alpr-ocrd's main process: one READ per closed track, sent
- * to alpr-matchd on match.sock with lib/ipc's reliable delivery.
+ * Reads, run in alpr-ocrd's main process: one READ per track, sent to
+ * alpr-matchd on match.sock with lib/ipc's reliable delivery, as soon as
+ * the tracker is sure of it, and once more as an update (same id, more
+ * frames, no images) if the track saw more frames before it closed.
  *
  * Input: tracks built from checked worker results.  The read's images (the
  * plate crop and a downscaled context frame, JPEG) go in one sealed memfd,
  * their offsets in the body (doc/protocol.md).  Each read gets a random
- * 32-hex id so that matchd can tell a resend from a new read.
+ * 32-hex id so that matchd can tell a resend or an update from a new read.
  *
- * Reads are never dropped.  The outbox keeps every unacknowledged read (with
- * its memfd) and resends them after matchd restarts.  Because each holds
+ * Reads are never dropped.  Each is appended to the spool (spool.c) and
+ * synced before it is sent, so that a kill -9 of ocrd loses none that
+ * matchd has not acknowledged: they are sent again at the next start.
+ * The outbox keeps every unacknowledged read (with its memfd) and resends
+ * them after matchd restarts.  Because each holds
  * images, we stop well below the outbox's own cap: at UNACKED_HIGH waiting
  * reads (or if the outbox ever says -ENOBUFS, in which case the read waits
  * here) reads_blocked() turns true and the daemon refuses frames until
@@ -39,10 +44,12 @@ static const struct ipc_ops match_ops = { .table = match_table };
 struct pending {
 	json_t *body;
 	int fd;
+	bool spooled;
 };
 
 struct reads {
 	struct ipc_client *match;
+	struct spool *spool;
 	int64_t top_n;
 	struct pending *pending;	/* FIFO, oldest first */
 	size_t n_pending;
@@ -172,13 +179,16 @@ static void
 pending_flush(struct reads *rd)
 {
 	size_t done = 0;
+	uint64_t seq;
 	int r;
 
 	while (done < rd->n_pending && ipc_client_unacked(rd->match) < UNACKED_HIGH) {
 		struct pending *p = &rd->pending[done];
 
-		if ((r = ipc_client_send_reliable(rd->match, IPC_MSG_READ, p->body, p->fd, NULL)) < 0)
+		if ((r = ipc_client_send_reliable(rd->match, IPC_MSG_READ, p->body, p->fd, &seq)) < 0)
 			break;
+		if (p->spooled)
+			spool_sent(rd->spool, seq);
 		json_decref(p->body);
 		if (p->fd >= 0)
 			close(p->fd);
@@ -196,18 +206,55 @@ on_ack(uint64_t seq, void *userdata)
 {
 	struct reads *rd = userdata;
 
+	spool_acked(rd->spool, seq);
 	pending_flush(rd);
 }
 
+/* Sends a read, or keeps it here (in order) while the outbox is full. */
+static void
+read_out(struct reads *rd, json_t *body, int fd, bool spooled)
+{
+	const char *id = json_string_value(json_object_get(body, "id"));
+	uint64_t seq;
+
+	if (rd->n_pending == 0 && ipc_client_unacked(rd->match) < UNACKED_HIGH &&
+	    ipc_client_send_reliable(rd->match, IPC_MSG_READ, body, fd, &seq) == 0) {
+		if (spooled)
+			spool_sent(rd->spool, seq);
+		rd->sent++;
+		json_decref(body);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	/* The outbox is full: keep it here, in order, and refuse frames. */
+	struct pending *np = realloc(rd->pending, (rd->n_pending + 1) * sizeof(*np));
+
+	if (np == NULL) {
+		log_warnx("read %s: out of memory, %s", id != NULL ? id : "?",
+		    spooled ? "sent again at the next start" : "lost");
+		rd->lost++;
+		json_decref(body);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rd->pending = np;
+	rd->pending[rd->n_pending++] = (struct pending){ .body = body, .fd = fd, .spooled = spooled };
+}
+
 void
-reads_emit(struct reads *rd, const struct track *t)
+reads_emit(struct reads *rd, struct track *t)
 {
 	json_t *body = NULL, *images = NULL;
-	char id[33];
+	bool update = t->read_id[0] != '\0';
+	char *id = t->read_id;
 	int fd = -1, r;
 
-	if ((r = read_id(id)) < 0) {
+	t->sent_frames = t->frames;
+	if (!update && (r = read_id(id)) < 0) {
 		log_warn_r(r, "read: no random id, track %llu lost", (unsigned long long)t->id);
+		id[0] = '\0';
 		rd->lost++;
 		return;
 	}
@@ -216,48 +263,39 @@ reads_emit(struct reads *rd, const struct track *t)
 		rd->lost++;
 		return;
 	}
-	if ((fd = images_new(t, &images)) < 0) {
+	/* An update keeps the first READ's images: those the alert showed. */
+	if (update)
+		fd = empty_memfd();
+	else
+		fd = images_new(t, &images);
+	if (fd < 0) {
 		/*
 		 * A read without pictures still goes: the text is what matters.
 		 * lib/ipc's tables cannot say "optional descriptor", so it still
 		 * carries one (an empty sealed memfd) and no "images" field.
 		 */
-		log_warn_r(fd, "read %s: images", id);
-		if ((fd = empty_memfd()) < 0) {
+		if (!update)
+			log_warn_r(fd, "read %s: images", id);
+		if (fd < 0 && (fd = empty_memfd()) < 0) {
 			log_warn_r(fd, "read %s: memfd, lost", id);
 			rd->lost++;
 			json_decref(body);
 			return;
 		}
-	} else
+	} else if (images != NULL)
 		json_object_set_new(body, "images", images);
-	log_info("read id=%s camera=%s frames=%u track=%llu", id, t->camera, t->frames,
-	    (unsigned long long)t->id);
-	if (rd->n_pending == 0 && ipc_client_unacked(rd->match) < UNACKED_HIGH &&
-	    (r = ipc_client_send_reliable(rd->match, IPC_MSG_READ, body, fd, NULL)) == 0) {
-		rd->sent++;
-		json_decref(body);
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	/* The outbox is full: keep it here, in order, and refuse frames. */
-	{
-		struct pending *np = realloc(rd->pending, (rd->n_pending + 1) * sizeof(*np));
+	/* On disk first: from here on a kill -9 does not lose it. */
+	if ((r = spool_append(rd->spool, body, fd)) < 0)
+		log_warn_r(r, "read %s: not spooled, kept in memory only", id);
+	log_info("read id=%s camera=%s frames=%u track=%llu%s%s", id, t->camera, t->frames,
+	    (unsigned long long)t->id, update ? " update" : "", r < 0 ? " unspooled" : "");
+	read_out(rd, body, fd, r == 0);
+}
 
-		if (np == NULL) {
-			log_warnx("read %s: out of memory, lost", id);
-			rd->lost++;
-			json_decref(body);
-			if (fd >= 0)
-				close(fd);
-			return;
-		}
-		rd->pending = np;
-		rd->pending[rd->n_pending].body = body;
-		rd->pending[rd->n_pending].fd = fd;
-		rd->n_pending++;
-	}
+static void
+replayed(json_t *body, int fd, void *userdata)
+{
+	read_out(userdata, body, fd, true);
 }
 
 bool
@@ -284,6 +322,12 @@ reads_sent(const struct reads *rd)
 }
 
 size_t
+reads_spooled(const struct reads *rd)
+{
+	return spool_count(rd->spool);
+}
+
+size_t
 reads_unacked(const struct reads *rd)
 {
 	return ipc_client_unacked(rd->match) + rd->n_pending;
@@ -296,7 +340,8 @@ reads_set_top_n(struct reads *rd, int64_t top_n)
 }
 
 int
-reads_new(sd_event *e, const char *match_path, int64_t top_n, struct reads **ret)
+reads_new(sd_event *e, const char *match_path, const char *spool_dir, int64_t top_n,
+    struct reads **ret)
 {
 	struct reads *rd;
 	int r;
@@ -304,12 +349,22 @@ reads_new(sd_event *e, const char *match_path, int64_t top_n, struct reads **ret
 	if ((rd = calloc(1, sizeof(*rd))) == NULL)
 		return -ENOMEM;
 	rd->top_n = top_n;
+	if ((r = spool_open(spool_dir, &rd->spool)) < 0) {
+		log_warn_r(r, "spool %s", spool_dir);
+		free(rd);
+		return r;
+	}
 	if ((r = ipc_client_new(e, match_path, IPC_ROLE_OCR, "alpr-ocrd", &match_ops, rd,
 	    &rd->match)) < 0) {
+		spool_close(rd->spool);
 		free(rd);
 		return r;
 	}
 	ipc_client_on_ack(rd->match, on_ack);
+	if ((r = spool_replay(rd->spool, replayed, rd)) < 0)
+		log_warn_r(r, "spool %s/reads.spool: cannot replay", spool_dir);
+	else if (r > 0)
+		log_info("%d reads from the spool sent again", r);
 	*ret = rd;
 	return 0;
 }
@@ -329,6 +384,7 @@ reads_free(struct reads *rd)
 	}
 	free(rd->pending);
 	ipc_client_free(rd->match);
+	spool_close(rd->spool);
 	free(rd);
 	return NULL;
 }

@@ -22,6 +22,17 @@
  * close_usec without a sighting (a camera that stops); tracks shorter than
  * min_frames give no read.  Frames may come back from the workers slightly
  * out of order; the tests above do not depend on order.
+ *
+ * A read need not wait for the close (TrackCloseFrames processed frames
+ * later, a second or more): as soon as a track of at least min_frames
+ * sightings has a text that the frames agree on with an average confidence
+ * of early_conf or more, and that text has a known US serial format, its
+ * read goes (the alert comes within the frame that made it sure).  When
+ * the track closes, its read goes again as an update of the same read id
+ * if more frames came since: alpr-matchd stores the read once and
+ * replaces its text, candidates and counts, and matches it again, so a
+ * better reading can still hit, while an entry it hit already does not hit
+ * twice (doc/protocol.md).
  */
 #include "config.h"
 
@@ -41,7 +52,7 @@ struct camera_ticks {
 
 struct tracker {
 	struct tracker_params params;
-	track_closed_fn fn;
+	track_read_fn fn;
 	void *userdata;
 	struct track *tracks[OCR_TRACKS_MAX];
 	size_t n;
@@ -226,13 +237,31 @@ sighting_add(struct track *t, struct frame *f, const struct rec_plate *p, uint64
 	}
 }
 
+bool
+tracker_early(const struct tracker_params *p, const struct track *t)
+{
+	const char *text = track_text(t);
+	double score = 0;
+
+	if (p->early_conf <= 0 || t->sent_frames > 0 || (int64_t)t->frames < p->min_frames)
+		return false;
+	for (size_t i = 0; i < t->n_cands; i++)
+		if (strcmp(t->cands[i].text, text) == 0)
+			score = t->cands[i].score;
+	if (t->n_cands == 0)
+		score = t->best_conf * t->frames;
+	return score / t->frames >= p->early_conf && rec_syntax_known(text);
+}
+
 static void
 track_close(struct tracker *tr, size_t i)
 {
 	struct track *t = tr->tracks[i];
 
-	if ((int64_t)t->frames >= tr->params.min_frames && tr->fn != NULL)
-		tr->fn(t, tr->userdata);
+	if (t->sent_frames > 0 && t->frames == t->sent_frames)
+		log_debug("track %llu closed, its read is up to date", (unsigned long long)t->id);
+	else if ((int64_t)t->frames >= tr->params.min_frames && tr->fn != NULL)
+		tr->fn(t, true, tr->userdata);
 	else
 		log_debug("track %llu closed after %u frame(s), no read", (unsigned long long)t->id,
 		    t->frames);
@@ -289,7 +318,13 @@ tracker_add(struct tracker *tr, struct frame *f, const struct rec_result *res, i
 			tr->tracks[tr->n++] = t;
 		}
 		taken[best] = true;
-		sighting_add(tr->tracks[best], f, p, cam->ticks, now_usec);
+		t = tr->tracks[best];
+		sighting_add(t, f, p, cam->ticks, now_usec);
+		if (tr->fn != NULL && tracker_early(&tr->params, t)) {
+			tr->fn(t, false, tr->userdata);
+			log_debug("track %llu: early read after %u frame(s)", (unsigned long long)t->id,
+			    t->frames);
+		}
 	}
 	tracker_tick(tr, now_usec);
 }
@@ -325,7 +360,7 @@ tracker_set_params(struct tracker *tr, const struct tracker_params *p)
 }
 
 int
-tracker_new(const struct tracker_params *p, track_closed_fn fn, void *userdata,
+tracker_new(const struct tracker_params *p, track_read_fn fn, void *userdata,
     struct tracker **ret)
 {
 	struct tracker *tr;

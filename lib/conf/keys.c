@@ -68,6 +68,8 @@ static const struct conf_key ocr_keys[] = {
 	{ "TrackCloseFrames", CONF_T_INT, K(conf_ocr, track_close_frames), RANGE(1, 100), "5", NULL, true },
 	{ "TrackCloseMs", CONF_T_INT, K(conf_ocr, track_close_ms), RANGE(100, 60000), "1500", NULL, true },
 	{ "TrackMinFrames", CONF_T_INT, K(conf_ocr, track_min_frames), RANGE(1, 100), "2", NULL, true },
+	{ "SpoolDirectory", CONF_T_STR, K(conf_ocr, spool_dir), NOLIMIT, "", NULL, false },
+	{ "EarlyReadConfidence", CONF_T_INT, K(conf_ocr, early_read_confidence), RANGE(0, 100), "20", NULL, true },
 	{ NULL }
 };
 

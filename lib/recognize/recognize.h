@@ -114,6 +114,13 @@ int rec_image_decode(const void *data, size_t len, uint8_t **ret_grey,
  */
 void rec_global_set_threads(int n);
 
+/*
+ * 1 if text (upper case, as rec_run() gives it) has one of the US serial
+ * plate formats the reader prefers (syntax.cpp), else 0: vanity and
+ * partial texts are valid plates but not ones to trust early.
+ */
+int rec_syntax_known(const char *text);
+
 #ifdef __cplusplus
 }
 #endif

@@ -79,3 +79,18 @@ syntax_bonus(const std::string &text)
 }
 
 }
+
+/*
+ * For C (alpr-ocrd's early reads): 1 if text has one of the serial formats
+ * above, 0 for anything else (vanity plates included).
+ */
+extern "C" int
+rec_syntax_known(const char *text)
+{
+	if (text == NULL)
+		return 0;
+	for (const rec::format &f : rec::FORMATS)
+		if (rec::matches(text, f.pat, nullptr))
+			return 1;
+	return 0;
+}

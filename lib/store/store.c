@@ -636,6 +636,39 @@ insert_one(struct store *s, const struct store_read *rd, const char *crop, const
 	return sqlite3_changes(s->db);
 }
 
+/*
+ * An update of a stored read (alpr-ocrd sends a read early and again with
+ * more frames when its track closes): the text, state, candidates and
+ * counts are replaced if it has more frames than the stored one; the
+ * capture time, place and images stay the first READ's (those an alert
+ * showed).  A plain resend changes nothing.
+ */
+static int
+update_one(struct store *s, const struct store_read *rd)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = store_prepare(s, "UPDATE reads SET plate = ?2, state = ?3, confidence = ?4,"
+	    " state_confidence = ?5, candidates = ?6, last_usec = max(last_usec, ?7),"
+	    " frames = ?8 WHERE id = ?1 AND frames < ?8", &st)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rd->plate, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, rd->state);
+	sqlite3_bind_double(st, 4, rd->confidence);
+	sqlite3_bind_double(st, 5, rd->state_confidence);
+	sqlite3_bind_text(st, 6, rd->candidates != NULL ? rd->candidates : "[]", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, rd->last_usec);
+	sqlite3_bind_int(st, 8, rd->frames);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_error(s, rc);
+	return sqlite3_changes(s->db);
+}
+
 int
 store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup)
 {
@@ -665,6 +698,8 @@ store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bo
 		if ((r = find_read(s, reads[i].id, NULL)) < 0)
 			goto fail;
 		dup[i] = r > 0;
+		if (dup[i] && (r = update_one(s, &reads[i])) < 0)
+			goto fail;
 	}
 	for (i = 0; i < n; i++) {
 		const struct store_read *rd = &reads[i];
@@ -686,9 +721,11 @@ store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bo
 		}
 		if ((r = insert_one(s, rd, crop, ctx)) < 0)
 			goto fail;
-		if (r == 0)
+		if (r == 0) {
 			dup[i] = true;	/* the same id twice in one batch */
-		else
+			if ((r = update_one(s, rd)) < 0)
+				goto fail;
+		} else
 			added++;
 	}
 	if (images > 0 && (r = sync_images(s)) < 0)

@@ -112,9 +112,11 @@ bool store_plate_valid(const char *s);
 
 /*
  * Group commit: one transaction (and one sync) for n reads.  A read whose
- * id is already stored is a duplicate: nothing changes and ret_dup[i] (if
- * given) is set.  Returns the number of new reads or -errno; on failure
- * nothing of the batch is kept.
+ * id is already stored is a duplicate and ret_dup[i] (if given) is set:
+ * a resend changes nothing; an update (more frames than stored) replaces
+ * the stored text, state, confidences, candidates, last_usec and frames,
+ * never the capture time, place or images.  Returns the number of new
+ * reads or -errno; on failure nothing of the batch is kept.
  */
 int store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup);
 /* 1 if a read with this id is stored, 0 if not, -errno. */

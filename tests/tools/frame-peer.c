@@ -16,7 +16,9 @@
  *	JPEG images in its memfd), appends "id plate frames images camera
  *	candidates gps confidence top-candidate-confidence" to FILE and
  *	fsyncs it before it acknowledges, and skips a read whose id is already
- *	in FILE (as matchd does), so a kill -9 between commit and ACK shows.
+ *	in FILE (as matchd does), so a kill -9 between commit and ACK shows;
+ *	an update (a known id with more frames) replaces its line, keeping
+ *	the first READ's images field, as matchd keeps its images.
  *
  * The rendered plates are pasted, scaled to half size, into a synthetic
  * background: what the recognizer's own scene test reads, on a moving car.
@@ -296,9 +298,10 @@ bad(int argc, char **argv)
 /* ---- the match side ------------------------------------------------------ */
 
 static FILE *out;
+static const char *out_path;
 static char (*seen)[33];
 static size_t n_seen, cap_seen;
-static uint64_t arrivals, resends;
+static uint64_t arrivals, resends, updates;
 
 static bool
 seen_has(const char *id)
@@ -318,6 +321,38 @@ seen_add(const char *id)
 			fatalx("no memory");
 	}
 	snprintf(seen[n_seen++], 33, "%s", id);
+}
+
+/* Replaces the line of id if frames is more than it says; true if it did. */
+static bool
+line_update(const char *id, const char *plate, long long frames, const char *rest)
+{
+	char line[512], tmp[4096], images[16];
+	long long old;
+	bool done = false;
+	FILE *in, *o;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out_path);
+	if ((in = fopen(out_path, "r")) == NULL || (o = fopen(tmp, "w")) == NULL)
+		fatal("%s", out_path);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, id, 32) == 0 && sscanf(line, "%*s %*s %lld %15s", &old, images) == 2 &&
+		    frames > old) {
+			fprintf(o, "%s %s %lld %s %s\n", id, plate, frames, images, rest);
+			done = true;
+		} else
+			fputs(line, o);
+	}
+	fclose(in);
+	fflush(o);
+	fsync(fileno(o));
+	fclose(o);
+	if (rename(tmp, out_path) < 0)
+		fatal("rename %s", tmp);
+	fclose(out);
+	if ((out = fopen(out_path, "a")) == NULL)
+		fatal("%s", out_path);
+	return done;
 }
 
 static bool
@@ -366,9 +401,18 @@ on_read(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 		}
 	}
 	if (seen_has(id)) {
-		resends++;
-		log_info("read %s again (resend %llu), acknowledged", id,
-		    (unsigned long long)resends);
+		char rest[256];
+
+		snprintf(rest, sizeof(rest), "%s %zu %s %.4f %.4f", camera, json_array_size(cands),
+		    json_is_true(json_object_get(gps, "fix")) ? "fix" : "nofix", conf, cand_max);
+		if (line_update(id, plate, (long long)frames, rest)) {
+			updates++;
+			log_info("read %s updated (%lld frames), acknowledged", id, (long long)frames);
+		} else {
+			resends++;
+			log_info("read %s again (resend %llu), acknowledged", id,
+			    (unsigned long long)resends);
+		}
 	} else {
 		/* commit before ACK: a kill between them must not lose the read */
 		fprintf(out, "%s %s %lld %s %s %zu %s %.4f %.4f\n", id, plate, (long long)frames,
@@ -402,6 +446,7 @@ recv_main(int argc, char **argv)
 				seen_add(id);
 		fclose(f);
 	}
+	out_path = argv[2];
 	if ((out = fopen(argv[2], "a")) == NULL)
 		fatal("%s", argv[2]);
 	unlink(argv[1]);

@@ -2,8 +2,9 @@
  * Unit tests of alpr-ocrd's tracker (daemons/ocr/tracker.c, included for
  * its statics): one car over several frames is one track whatever the
  * per-frame misreads, two cars are two tracks, tracks close by frames and
- * by time, short tracks give nothing, and the text comes from the votes of
- * all frames rather than the single best one.
+ * by time, short tracks give nothing, the text comes from the votes of
+ * all frames rather than the single best one, and a confident track's read
+ * goes early, then once more as an update when the track closes.
  */
 #include "config.h"
 
@@ -11,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,11 +22,23 @@
 
 static struct track closed[16];
 static int n_closed;
+static struct track early[16];
+static int n_early;
 
+/* As reads_emit() does: the first call names the read, each records its frames. */
 static void
-on_closed(const struct track *t, void *userdata)
+on_closed(struct track *t, bool closing, void *userdata)
 {
 	(void)userdata;
+	if (t->read_id[0] == '\0')
+		snprintf(t->read_id, sizeof(t->read_id), "%032llu", (unsigned long long)t->id);
+	t->sent_frames = t->frames;
+	if (!closing) {
+		assert_true(n_early < 16);
+		early[n_early] = *t;
+		early[n_early++].best = NULL;
+		return;
+	}
 	assert_true(n_closed < 16);
 	closed[n_closed] = *t;
 	closed[n_closed].best = NULL;	/* freed by the tracker after */
@@ -79,12 +93,77 @@ feed(struct tracker *tr, int64_t n, int k, const char **texts, const float *conf
 static struct tracker *
 tracker(int64_t close_frames, int64_t min_frames)
 {
-	struct tracker_params p = { close_frames, 2000000, min_frames };
+	struct tracker_params p = { close_frames, 2000000, min_frames, 0 };
 	struct tracker *tr = NULL;
 
-	n_closed = 0;
+	n_closed = n_early = 0;
 	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
 	return tr;
+}
+
+static struct tracker *
+tracker_early_conf(double conf)
+{
+	struct tracker_params p = { 3, 2000000, 2, conf };
+	struct tracker *tr = NULL;
+
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	return tr;
+}
+
+/*
+ * EarlyReadConfidence: the read goes with the second sighting (TrackMinFrames
+ * 2) once the frames agree at >= 60 on average, not before and not twice;
+ * the close sends one update of the same read with all its frames.
+ */
+static void
+test_early_read(void **state)
+{
+	const char *t = "7ABC123", *low = "7ABC128";
+	struct tracker *tr = tracker_early_conf(60);
+
+	(void)state;
+	feed(tr, 0, 1, &t, (float[]){ 90 }, (int[]){ 100 }, 0);
+	assert_int_equal(n_early, 0);	/* one frame: fewer than TrackMinFrames */
+	feed(tr, 1, 1, &t, (float[]){ 80 }, (int[]){ 150 }, 100000);
+	assert_int_equal(n_early, 1);
+	assert_int_equal(early[0].frames, 2);
+	assert_string_equal(track_text(&early[0]), t);
+	for (int i = 2; i < 5; i++)
+		feed(tr, i, 1, &low, (float[]){ 30 }, (int[]){ 100 + 50 * i }, i * 100000);
+	assert_int_equal(n_early, 1);	/* once */
+	assert_int_equal(n_closed, 0);
+	for (int i = 5; i < 8; i++)
+		feed(tr, i, 0, NULL, NULL, NULL, i * 100000);
+	assert_int_equal(n_closed, 1);	/* the update */
+	assert_string_equal(closed[0].read_id, early[0].read_id);
+	assert_int_equal(closed[0].frames, 5);
+	tracker_free(tr);
+}
+
+/* Not sure enough, or a text of no known format: the read waits for the close. */
+static void
+test_early_read_refused(void **state)
+{
+	const char *t = "7ABC123", *vanity = "HELLO";
+	struct tracker *tr = tracker_early_conf(60);
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		feed(tr, i, 1, &t, (float[]){ 50 }, (int[]){ 100 + 50 * i }, i * 100000);
+	for (int i = 0; i < 4; i++)
+		feed(tr, 10 + i, 1, &vanity, (float[]){ 95 }, (int[]){ 1000 }, (10 + i) * 100000);
+	assert_int_equal(n_early, 0);
+	tracker_free(tr);
+	assert_int_equal(n_closed, 2);
+	/* 0 turns early reads off whatever the confidence */
+	tr = tracker_early_conf(0);
+	for (int i = 0; i < 4; i++)
+		feed(tr, i, 1, &t, (float[]){ 99 }, (int[]){ 100 + 50 * i }, i * 100000);
+	assert_int_equal(n_early, 0);
+	tracker_free(tr);
+	assert_int_equal(n_closed, 1);
 }
 
 static void
@@ -201,6 +280,8 @@ main(void)
 		cmocka_unit_test(test_close_by_frames_and_time),
 		cmocka_unit_test(test_min_frames),
 		cmocka_unit_test(test_votes),
+		cmocka_unit_test(test_early_read),
+		cmocka_unit_test(test_early_read_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

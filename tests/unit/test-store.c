@@ -301,6 +301,33 @@ test_insert_batch_and_duplicates(void **state)
 	assert_int_equal(store_read_exists(f->s, rd[1].id), 1);
 	assert_int_equal(store_read_exists(f->s, "ffffffffffffffffffffffffffffffff"), 0);
 
+	/*
+	 * An update (alpr-ocrd's early read, then its track's close): the same
+	 * id with more frames replaces the text and counts, once; the same id
+	 * with no more frames (a late resend) changes nothing.
+	 */
+	make_read(&rd[0], 1, "7ABC128", NOW);
+	rd[0].frames = 9;
+	rd[0].last_usec = NOW + 900000;
+	make_read(&rd[2], 1, "7ABC999", NOW);
+	rd[2].frames = 9;
+	assert_int_equal(store_reads_insert(f->s, rd, 1, dup), 0);
+	assert_true(dup[0]);
+	assert_int_equal(store_reads_insert(f->s, &rd[2], 1, dup), 0);
+	assert_int_equal(store_reads_count(f->s), 3);
+	assert_int_equal(query_int(store_db(f->s), "SELECT count(*) FROM reads WHERE"
+	    " id = '00000000000000000000000000000001' AND plate = '7ABC128' AND frames = 9"
+	    " AND last_usec = 1795000000900000"), 1);
+	/* Early read and update in one batch (a replay): one row, the update's. */
+	make_read(&rd[0], 4, "6AAA111", NOW);
+	make_read(&rd[2], 4, "6AAA117", NOW);
+	rd[2].frames = rd[0].frames + 3;
+	assert_int_equal(store_reads_insert(f->s, (struct store_read[]){ rd[0], rd[2] }, 2, dup), 1);
+	assert_int_equal(query_int(store_db(f->s), "SELECT count(*) FROM reads WHERE"
+	    " id = '00000000000000000000000000000004' AND plate = '6AAA117'"), 1);
+	make_read(&rd[0], 1, "7ABC123", NOW);
+	make_read(&rd[2], 1, "7ABC123", NOW);
+
 	/* Images: 0600 files in 0700 directories, readable back. */
 	snprintf(path, sizeof(path), "%s/images/00/%s-crop.jpg", f->dir, rd[1].id);
 	assert_int_equal(stat(path, &st), 0);
@@ -320,10 +347,10 @@ test_insert_batch_and_duplicates(void **state)
 	make_read(&rd[0], 9, "OK1", NOW);
 	snprintf(rd[0].id, sizeof(rd[0].id), "XYZ");
 	assert_int_equal(store_reads_insert(f->s, rd, 1, NULL), -EINVAL);
-	assert_int_equal(store_reads_count(f->s), 3);
+	assert_int_equal(store_reads_count(f->s), 4);
 	/* A read without a fix keeps no coordinates. */
 	assert_int_equal(query_int(store_db(f->s), "SELECT count(*) FROM reads WHERE"
-	    " gps_fix = 0 AND lat IS NULL AND lon IS NULL"), 2);
+	    " gps_fix = 0 AND lat IS NULL AND lon IS NULL"), 3);
 }
 
 static void
