@@ -4,7 +4,7 @@
 # ones that do are made from *.in here; the rest install as they are.  The
 # directories come from systemd's pkg-config file (configure.ac).
 SYSTEMD_UNITS_IN = \
-	systemd/alpr-captured@.service \
+	systemd/alpr-captured@.service systemd/alpr-captured@.socket \
 	systemd/alpr-ocrd.service systemd/alpr-ocrd.socket \
 	systemd/alpr-matchd.service systemd/alpr-matchd.socket \
 	systemd/alpr-matchd-control.socket \
@@ -35,6 +35,7 @@ $(SYSTEMD_UNITS_IN) systemd/alpr.tmpfiles: Makefile
 	$(AM_V_GEN)$(MKDIR_P) systemd && rm -f $@ $@.tmp && \
 	$(edit_units) $(srcdir)/$@.in > $@.tmp && mv $@.tmp $@
 systemd/alpr-captured@.service: $(srcdir)/systemd/alpr-captured@.service.in
+systemd/alpr-captured@.socket: $(srcdir)/systemd/alpr-captured@.socket.in
 systemd/alpr-ocrd.service: $(srcdir)/systemd/alpr-ocrd.service.in
 systemd/alpr-ocrd.socket: $(srcdir)/systemd/alpr-ocrd.socket.in
 systemd/alpr-matchd.service: $(srcdir)/systemd/alpr-matchd.service.in

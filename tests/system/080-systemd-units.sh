@@ -34,7 +34,7 @@ fi
 ok "make install DESTDIR= installs $(echo $UNITS | wc -w) units"
 
 # The files the package promises.
-for f in alpr.target alpr-captured@.service alpr-ocrd.service alpr-ocrd.socket \
+for f in alpr.target alpr-captured@.service alpr-captured@.socket alpr-ocrd.service alpr-ocrd.socket \
     alpr-matchd.service alpr-matchd.socket alpr-matchd-control.socket \
     alpr-alertd.service alpr-alertd.socket alpr-purge.service alpr-purge.timer; do
 	check "$f installed" test -f "$UNITDIR/$f"
@@ -120,6 +120,15 @@ for name in $names; do
 	check "$name: SocketMode=0660, listening as SOCK_SEQPACKET" \
 		sh -c "grep -q '^SocketMode=0660\$' '$unit' && grep -q '^ListenSequentialPacket=.*/$name\$' '$unit'"
 done
+# alpr-captured's inspection socket is named after its camera
+# (inspect.c: capture-NAME.sock): the template socket of its template unit.
+unit=$UNITDIR/alpr-captured@.socket
+check "capture-NAME.sock: alpr-captured@.socket serves it to alpr-captured@NAME" \
+	sh -c "grep -q '\"capture-%s.sock\"' '$top_srcdir/daemons/capture/inspect.c' &&
+	    grep -q '^FileDescriptorName=capture-%i.sock\$' '$unit' &&
+	    grep -q '^ListenSequentialPacket=.*/capture-%i.sock\$' '$unit' &&
+	    grep -q '^SocketMode=0660\$' '$unit' &&
+	    grep -q '^Sockets=alpr-captured@%i.socket\$' '$UNITDIR/alpr-captured@.service'"
 
 # 4. Users and groups: each daemon user exists, each socket group exists,
 # and the daemon that connects to a socket is in its group (the design's

@@ -44,7 +44,8 @@ plates=$(cat "$share/plates.txt")
 hot=$(cat "$share/hotlist.txt" 2>/dev/null || true)
 
 DAEMONS="alpr-ocrd.service alpr-matchd.service alpr-alertd.service alpr-captured@cam0.service alpr-captured@cam1.service"
-SOCKETS="alpr-ocrd.socket alpr-matchd.socket alpr-matchd-control.socket alpr-alertd.socket"
+SOCKETS="alpr-ocrd.socket alpr-matchd.socket alpr-matchd-control.socket alpr-alertd.socket
+	alpr-captured@cam0.socket alpr-captured@cam1.socket"
 
 elapsed "guest test starts"
 
@@ -131,7 +132,8 @@ for s in $SOCKETS; do
 	check "$s active" [ "$(prop "$s" ActiveState)" = active ]
 done
 for pair in ocr.sock:alpr-ocrd:alpr-ocr match.sock:alpr-matchd:alpr-match \
-    control.sock:alpr-matchd:alpr-control alert.sock:alpr-alertd:alpr-alert; do
+    control.sock:alpr-matchd:alpr-control alert.sock:alpr-alertd:alpr-alert \
+    capture-cam0.sock:alpr-captured:alpr-control; do
 	IFS=: read -r s u g <<EOT
 $pair
 EOT
