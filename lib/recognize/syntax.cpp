@@ -90,7 +90,7 @@ rec_syntax_known(const char *text)
 	if (text == NULL)
 		return 0;
 	for (const rec::format &f : rec::FORMATS)
-		if (rec::matches(text, f.pat, nullptr))
+		if (rec::matches(text, f.pat))
 			return 1;
 	return 0;
 }
