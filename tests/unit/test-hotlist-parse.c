@@ -951,6 +951,14 @@ test_store_import(void **state)
 		hotlist_index_free(idx);
 		assert_int_equal(hotlist_store_entry(s, first2 + 17, &se), -EBADMSG);
 		assert_int_equal(hotlist_store_entry(s, first2 - (N_GOOD + 3) + 17, &se), 0);
+		/* A chunk of another format version is refused as such. */
+		assert_int_equal(store_prepare(s, "UPDATE hotlist_chunks SET records = substr(records,"
+		    " 1, 4) || X'02' || substr(records, 6) WHERE first = 1024 AND list_id ="
+		    " (SELECT id FROM hotlists WHERE version = 4)", &st), 0);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		assert_int_equal(hotlist_store_entry(s, first2 + 1500, &se), -EPROTO);
+		assert_int_equal(hotlist_store_entry(s, first2 + 2500, &se), 0);
 	}
 	store_free(s);
 	free(b.s);
