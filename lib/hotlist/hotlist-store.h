@@ -53,8 +53,9 @@ struct hotlist_version {
  * Stores list as the new active version of list->source in one
  * transaction: the previous active version of that source is marked
  * inactive, counts against it are computed (as hotlist_diff() does),
- * entries are inserted with one prepared statement.  All or nothing.  user is the importing
- * user's name (access log and provenance).
+ * entries are packed in chunks (schema step 7), and the source's older
+ * versions no hit names are deleted.  All or nothing.  user is the
+ * importing user's name (access log and provenance).
  */
 int hotlist_store_import(struct store *s, const struct hotlist *list, const char *user,
     struct hotlist_version *ret);
@@ -73,8 +74,9 @@ int hotlist_store_import_buffer(struct store *s, const char *name, const char *b
 
 /*
  * Feeds every entry of every active version not expired at now_usec to
- * the index, tagging it with the version's id.  Rows are streamed: no
- * copy of the table in memory besides the index.
+ * the index, tagging it with the version's id.  Chunks (and rows) are
+ * streamed: no copy of the list in memory besides the index.  A damaged
+ * chunk gives -EBADMSG.
  */
 int hotlist_store_fill_index(struct store *s, int64_t now_usec, struct hotlist_index *idx);
 

@@ -405,6 +405,31 @@ out:
 	return r;
 }
 
+/*
+ * Older versions of source than the one being replaced (prev_id) go when
+ * no hit refers to one of their entries: the new version and the
+ * previous one stay, and any version a hit names.  Their chunks or rows
+ * go with them (ON DELETE CASCADE), in the import's transaction.
+ */
+static int
+prune_versions(struct store *s, const char *source, int64_t prev_id)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = store_prepare(s, "DELETE FROM hotlists WHERE name = ?1 AND active = 0 AND id <> ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM hits x WHERE CASE WHEN hotlists.first_entry IS NULL"
+	    " THEN x.entry_id IN (SELECT e.id FROM hotlist_entries e WHERE e.list_id = hotlists.id)"
+	    " ELSE x.entry_id >= hotlists.first_entry AND"
+	    " x.entry_id < hotlists.first_entry + hotlists.entries END)", &st)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, prev_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_error(s, rc);
+}
+
 static int
 import_begin(struct store *s, const char *source, const char *user, struct importer *im)
 {
@@ -442,6 +467,8 @@ import_begin(struct store *s, const char *source, const char *user, struct impor
 		st = NULL;
 		if (rc != SQLITE_DONE)
 			return store_error(s, rc);
+		if ((r = prune_versions(s, source, im->prev_id)) < 0)
+			return r;
 	}
 	if ((im->first_entry = hotlist_store_next_entry_id(s)) < 0)
 		return (int)im->first_entry;

@@ -8,7 +8,7 @@
 
 [ "$(id -u)" = 0 ] || skip_all "alprctl --offline set-up needs root"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
-plan 21
+plan 24
 matchd=$(bin alpr-matchd)
 ctl=$(bin alprctl)
 peer=$(bin match-peer)
@@ -88,4 +88,29 @@ $D training ack >>"$T/setup.log" 2>&1
 hit=$(q "SELECT id FROM hits WHERE match_type = 'ocr'")
 check "alprctl hit show gives the candidate with the differing character marked" sh -c \
 	"$D hit show $hit --case 24-000003 --reason hit-verification | grep -qx 'match_marked: H15\[0\]'"
+# Reload under load: a new version (500 more plates) imported while 5,000
+# READs stream in.  Each read is matched by the index of its moment, the
+# old one until the swap, and retro-match covers the reads stored before
+# it: every listed read ends with exactly one hit, none lost, none twice.
+{
+	echo "DATE11/30/2026 01:00"
+	for i in 0 50 100; do printf '%-8sCA0120261130\n' "H$i"; done
+	for i in $(seq 1000 10 5990); do printf '%-8sCA0120261130\n' "H$i"; done
+	echo "TOTAL RECORD 0000503"
+} > "$T/svs3.txt"
+n_retro=$(grep -c "retro-match done" "$T/matchd.log")
+reads_before=$(q 'SELECT count(*) FROM reads')
+"$peer" send "$RUN/match.sock" 1000 5000 10 > "$T/send3.log" 2>&1 &
+send_pid=$!
+wait_for 30 sh -c "[ \$(sqlite3 -cmd '.timeout 5000' $db 'SELECT count(*) FROM reads') -gt $((reads_before + 200)) ]"
+check "a new version imported while reads stream in" sh -c "$C --json hotlist import --format svs \
+	--case 24-000001 --reason investigation $T/svs3.txt | tr -d ' \n' | grep -q '\"entries\":503'"
+wait "$send_pid"
+check "all 5,000 READs acknowledged and stored" \
+	test "$(q 'SELECT count(*) FROM reads')" = $((reads_before + 5000))
+wait_for 30 sh -c "[ \$(grep -c 'retro-match done' $T/matchd.log) -gt $n_retro ]"
+listed="r.plate GLOB 'H[1-5][0-9][0-9]0'"
+diag "listed reads hit live: $(q "SELECT count(*) FROM hits h JOIN reads r ON r.rowid = h.read_rowid WHERE $listed AND h.retro = 0"), by retro-match: $(q "SELECT count(*) FROM hits h JOIN reads r ON r.rowid = h.read_rowid WHERE $listed AND h.retro = 1")"
+check "each of the 500 listed reads has exactly one hit" test \
+	"$(q "SELECT count(*) || '/' || count(DISTINCT h.read_rowid) FROM hits h JOIN reads r ON r.rowid = h.read_rowid WHERE $listed")" = "500/500"
 [ "$n_fail" -eq 0 ]

@@ -767,6 +767,12 @@ test_diff(void **state)
 	hotlist_free(b);
 }
 
+static void
+exec_ok(struct store *s, const char *sql)
+{
+	assert_int_equal(sqlite3_exec(store_db(s), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
 static int64_t
 count_rows(struct store *s, const char *sql)
 {
@@ -792,7 +798,7 @@ test_store_import(void **state)
 	struct hotlist *l = NULL;
 	struct store *s = NULL;
 	struct buf b = { 0 };
-	char dir[] = "/tmp/test-hotlist-XXXXXX", path[64], *err = NULL;
+	char dir[] = "/tmp/test-hotlist-XXXXXX", path[64], sql[256], *err = NULL;
 	struct hotlist_stored_entry se;
 	int64_t first1, first2;
 	size_t i;
@@ -900,6 +906,35 @@ test_store_import(void **state)
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_chunks"), 2 * ((N_GOOD + 1024) / 1024));
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists"), 2);
 
+	/*
+	 * Older versions go at the next import unless a hit names one of
+	 * their entries: v3 keeps v1 (a hit) and v2 (the previous one); v4,
+	 * the hit gone, keeps v3 only besides itself.
+	 */
+	exec_ok(s, "INSERT INTO reads (id, plate, confidence, camera, capture_usec, stored_usec)"
+	    " VALUES ('00000000000000000000000000000001', 'P00005', 0.9, 'front', 1, 1)");
+	snprintf(sql, sizeof(sql), "INSERT INTO hits (read_rowid, entry_id, entry_plate,"
+	    " category, created_usec) VALUES (1, %lld, 'P00005', 'stolen-vehicle', 1)",
+	    (long long)(first1 + 5));
+	exec_ok(s, sql);
+	b.len -= strlen("BAD!!;CA;bolo;\n");
+	for (i = 3; i <= 4; i++) {
+		if (i == 4)
+			exec_ok(s, "DELETE FROM hits");
+		assert_int_equal(store_begin(s), 0);
+		assert_int_equal(hotlist_store_import_buffer(s, "v.csv", b.s, b.len, &o, "tester", &v,
+		    &l, &err, NULL), 0);
+		assert_int_equal(store_commit(s), 0);
+		hotlist_free(l);
+		assert_int_equal(v.version, i);
+		assert_int_equal(v.unchanged, N_GOOD + 3);
+		assert_int_equal(count_rows(s, "SELECT group_concat(version, '') FROM (SELECT version"
+		    " FROM hotlists ORDER BY version)"), i == 3 ? 123 : 34);
+	}
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_chunks"), 2 * ((N_GOOD + 1024) / 1024));
+	assert_int_equal(hotlist_store_entry(s, first1 + 5, &se), -ENOENT);
+	first2 = count_rows(s, "SELECT first_entry FROM hotlists WHERE version = 4");
+
 	/* A damaged chunk: the load fails (matchd keeps its index), the entry is not made up. */
 	{
 		sqlite3_stmt *st;
@@ -908,14 +943,22 @@ test_store_import(void **state)
 		/* One byte of the first record's plate field, the length kept. */
 		assert_int_equal(store_prepare(s, "UPDATE hotlist_chunks SET records = substr(records,"
 		    " 1, 40) || X'41' || substr(records, 42) WHERE first = 0 AND list_id ="
-		    " (SELECT id FROM hotlists WHERE version = 2)", &st), 0);
+		    " (SELECT id FROM hotlists WHERE version = 4)", &st), 0);
 		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 		sqlite3_finalize(st);
 		assert_int_equal(hotlist_index_new(NULL, &idx), 0);
 		assert_int_equal(hotlist_store_fill_index(s, 1, idx), -EBADMSG);
 		hotlist_index_free(idx);
 		assert_int_equal(hotlist_store_entry(s, first2 + 17, &se), -EBADMSG);
-		assert_int_equal(hotlist_store_entry(s, first1 + 17, &se), 0);
+		assert_int_equal(hotlist_store_entry(s, first2 - (N_GOOD + 3) + 17, &se), 0);
+		/* A chunk of another format version is refused as such. */
+		assert_int_equal(store_prepare(s, "UPDATE hotlist_chunks SET records = substr(records,"
+		    " 1, 4) || X'02' || substr(records, 6) WHERE first = 1024 AND list_id ="
+		    " (SELECT id FROM hotlists WHERE version = 4)", &st), 0);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		assert_int_equal(hotlist_store_entry(s, first2 + 1500, &se), -EPROTO);
+		assert_int_equal(hotlist_store_entry(s, first2 + 2500, &se), 0);
 	}
 	store_free(s);
 	free(b.s);
