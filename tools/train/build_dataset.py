@@ -153,6 +153,8 @@ def augment(img, rng):
 		f = np.clip((f - 128) * rng.uniform(1.2, 1.8) + 140, 0, 255)
 	elif look < 0.5:    # haze
 		f = f * rng.uniform(0.5, 0.8) + rng.uniform(40, 90)
+	elif look < 0.62:   # very low contrast, dark or grey
+		f = f * rng.uniform(0.12, 0.3) + rng.uniform(10, 110)
 	# uneven illumination
 	gx = np.linspace(rng.uniform(0.7, 1.0), rng.uniform(0.7, 1.0), w)
 	f = f * gx[None, :]
@@ -161,8 +163,10 @@ def augment(img, rng):
 	if r < 0.3:
 		k = rng.choice([3, 5])
 		img = cv2.GaussianBlur(img, (k, k), 0)
-	elif r < 0.45:
-		k = rng.choice([3, 5, 7])
+	elif r < 0.42:      # strong defocus
+		img = cv2.GaussianBlur(img, (0, 0), rng.uniform(1.8, 3.2))
+	elif r < 0.57:
+		k = rng.choice([3, 5, 7, 9])
 		kern = np.zeros((k, k), np.float32)
 		kern[k // 2, :] = 1.0 / k
 		img = cv2.filter2D(img, -1, kern)
@@ -201,14 +205,26 @@ def compose(rng, bank_by, plates):
 		gh = max(2, int(round(g[2].shape[0] * s)))
 		glyphs.append((ch, cv2.resize(g[2], (gw, gh)),
 			       cv2.resize(g[3], (gw, gh)), g[1]))
-	total = sum(g[1].shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
+	# a separator (dot, bullet, dash or small emblem) between two groups
+	sep, sepw = None, 0.0
+	if len(glyphs) >= 4 and rng.random() < 0.35:
+		sep = rng.randint(2, len(glyphs) - 2)
+		sepw = rh * rng.uniform(0.3, 0.75)
+	total = sum(g[1].shape[1] for g in glyphs) + gap * (len(glyphs) - 1) \
+		+ sepw
 	if total > w - 4:
 		return None
 	cx = (x0 + x1) / 2.0 + rng.uniform(-0.05, 0.05) * w
 	x = max(2.0, min(w - 2 - total, cx - total / 2.0))
 	boxes = []
 	f = img.astype(np.float32)
-	for ch, gi, gm, gpol in glyphs:
+	for i, (ch, gi, gm, gpol) in enumerate(glyphs):
+		if i == sep:
+			box = draw_separator(f, rng, glyph_ink(glyphs[0], pol),
+					     x - gap, sepw + gap, top, rh)
+			if box is not None:
+				boxes.append((box, None))
+			x += sepw
 		gh, gw = gi.shape
 		y = int(round(top + rng.uniform(-0.03, 0.03) * rh))
 		y = max(0, min(h - gh, y))
@@ -225,6 +241,54 @@ def compose(rng, bank_by, plates):
 	return img, boxes
 
 
+def glyph_ink(g, pol):
+	"""Mean ink grey of a scaled bank glyph, in the plate's polarity."""
+	ch, gi, gm, gpol = g
+	sel = gi[gm > 127]
+	v = float(sel.mean()) if sel.size else (40.0 if gpol == 0 else 215.0)
+	return 255.0 - v if gpol != pol else v
+
+
+def draw_separator(f, rng, ink, x, span, top, rh):
+	"""Draw a separator mark centred in [x, x + span) of a plate row
+	(top, height rh) in float image f, in grey ink; return its box."""
+	h, w = f.shape
+	cx = x + span / 2.0
+	kind = rng.random()
+	m = np.zeros((h, w), np.uint8)
+	if kind < 0.45:     # dot or bullet, near the middle or the foot
+		r = max(1, int(round(rh * rng.uniform(0.05, 0.14))))
+		cy = top + rh * rng.choice([0.5, 0.5, 0.8])
+		cv2.circle(m, (int(round(cx)), int(round(cy))), r, 255, -1,
+			   cv2.LINE_AA)
+	elif kind < 0.6:    # dash
+		hw = rh * rng.uniform(0.1, 0.2)
+		hh = max(1.0, rh * rng.uniform(0.04, 0.08))
+		cy = top + rh * 0.5
+		cv2.rectangle(m, (int(cx - hw), int(cy - hh)),
+			      (int(cx + hw), int(cy + hh)), 255, -1)
+	else:               # small emblem: a star, heart, disc or shield
+		s = rh * rng.uniform(0.2, 0.4)
+		cy = top + rh * rng.uniform(0.35, 0.65)
+		n = rng.choice([5, 6, 8, 3])
+		pts = []
+		for k in range(2 * n):
+			a = np.pi * k / n + rng.uniform(-0.2, 0.2)
+			rad = s if k % 2 == 0 else s * rng.uniform(0.4, 1.0)
+			pts.append((cx + rad * np.sin(a), cy - rad * np.cos(a)))
+		cv2.fillPoly(m, [np.int32(np.round(pts))], 255, cv2.LINE_AA)
+		if rng.random() < 0.4:      # outlined, with a hole
+			cv2.circle(m, (int(round(cx)), int(round(cy))),
+				   max(1, int(s * 0.4)), 0, -1, cv2.LINE_AA)
+	ys, xs = np.nonzero(m)
+	if len(xs) == 0:
+		return None
+	a = m.astype(np.float32) / 255.0
+	f[:] = f * (1 - a) + ink * a
+	return (float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
+		float(ys.max() - ys.min() + 1))
+
+
 def synth_samples(n, rng, bank, plates, X, Y):
 	bank_by = {}
 	for g in bank:
@@ -239,6 +303,8 @@ def synth_samples(n, rng, bank, plates, X, Y):
 		img, boxes = r
 		label_plate(img, boxes, rng, X, Y)
 		made += 1
+		if made % 1000 == 0:
+			print('  %d plates' % made, flush=True)
 	return made
 
 
@@ -262,7 +328,10 @@ def label_plate(img, boxes, rng, X, Y):
 				v = iou(box, t)
 				if v > best:
 					best, ch = v, c
-			if best > 0.5:
+			if best > 0.3 and ch is None:   # on a separator mark
+				X.append(ps.patch(img, b[0], box, top, bot))
+				Y.append(ps.NOISE)
+			elif best > 0.5:
 				X.append(ps.patch(img, b[0], box, top, bot))
 				Y.append(ps.label_of(ch))
 			elif best < 0.3 and rng.random() < 0.5:
