@@ -26,6 +26,8 @@ struct store {
 	} unsynced,		/* committed, kept until a checkpoint has synced the WAL */
 	    pending;		/* unlinked; their trash rows go in the next step */
 	int64_t purge_ckpt_usec;	/* the purge's last checkpoint */
+	int wal_log;		/* WAL frames after the purge's last commit or copy */
+	int64_t yield_since_usec;	/* purge.c wal_yield(): waiting since */
 	int autockpt_mark;	/* the WAL's length at our last automatic checkpoint */
 	char *reserve;		/* <path>.reserve, NULL unless store_space_reserve() */
 	bool full;		/* the disk filled up: see store_space() */
