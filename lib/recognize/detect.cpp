@@ -47,6 +47,9 @@ detector::load(const std::string &dir)
 	    (size_t)w2m.total() != hog_desc().getDescriptorSize())
 		return -EINVAL;
 	scales.assign((const float *)sc.data, (const float *)sc.data + sc.total());
+	for (float s : scales)
+		if (!(s > 0.01f && s <= 2.0f))	/* NaN too */
+			return -EINVAL;
 	w2.assign((const float *)w2m.data, (const float *)w2m.data + w2m.total());
 	ok = true;
 	return 0;
@@ -102,19 +105,21 @@ detector::detect(const cv::Mat &grey, int max_boxes, std::vector<det_box> &out)
 	cv::resize(gx, ch[1], cs, 0, 0, cv::INTER_AREA);
 	cv::resize(gy, ch[2], cs, 0, 0, cv::INTER_AREA);
 
-	/* each level in the top-left corner of full-size buffers: no allocation */
-	lvb.create(cs, CV_32F);
-	rb.create(cs, CV_32F);
-	accb.create(cs, CV_32F);
-	mxb.create(cs, CV_32F);
+	/* each level in the top-left corner of buffers as large as the
+	   largest level: no allocation from frame to frame */
+	float smax = *std::max_element(scales.begin(), scales.end());
+	cv::Size big((int)std::lround(cs.width * smax) + 1,
+		     (int)std::lround(cs.height * smax) + 1);
+	lvb.create(big, CV_32F);
+	rb.create(big, CV_32F);
+	accb.create(big, CV_32F);
+	mxb.create(big, CV_32F);
 	std::vector<cand> cands;
 	for (float s : scales) {
 		cv::Size sz(std::max(1, (int)std::lround(cs.width * s)),
 			    std::max(1, (int)std::lround(cs.height * s)));
 		if (sz.width < WIN_W || sz.height < WIN_H)
 			continue;
-		sz.width = std::min(sz.width, cs.width);
-		sz.height = std::min(sz.height, cs.height);
 		cv::Rect lr(0, 0, sz.width, sz.height);
 		cv::Mat lv = lvb(lr), r = rb(lr), acc = accb(lr);
 		for (int c = 0; c < 3; c++) {
