@@ -53,7 +53,8 @@ struct hit {
 	bool recorded;			/* matchd knows it was shown */
 	bool acked;			/* the deputy silenced it */
 	bool quiet;			/* a repeat within the cool-down: no sound */
-	int64_t received_usec;		/* CLOCK_REALTIME */
+	int64_t received_usec;		/* CLOCK_REALTIME: shown, day boundary */
+	int64_t boot_usec;		/* CLOCK_BOOTTIME: the cool-down */
 	unsigned seen;			/* times matchd sent this plate and entry */
 	json_t *steps;			/* [{"to", "user", "usec", "case"}] */
 	void *map;			/* the image memfd, mapped read-only */

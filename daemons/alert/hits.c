@@ -358,10 +358,16 @@ hits_take(struct hits *h, const json_t *body, int fd)
 		hit->img_crop[0] = hit->img_context[0] = '\0';
 	}
 	hit->received_usec = time_realtime_usec();
+	hit->boot_usec = time_now_usec(CLOCK_BOOTTIME);
 	hit->seen = 1;
-	/* The same plate and entry within the cool-down: listed, not alerted again. */
+	/*
+	 * The same plate and entry within the cool-down: listed, not alerted
+	 * again.  Measured on CLOCK_BOOTTIME: a wall clock set forwards (GPS
+	 * time, NTP, a person) must not end the cool-down early, nor one set
+	 * backwards stretch it; a suspended MDC still counts the time asleep.
+	 */
 	cooldown = conf->match.alert_cooldown_sec * USEC_PER_SEC;
-	for (old = h->list; old != NULL && old->received_usec >= hit->received_usec - cooldown;
+	for (old = h->list; old != NULL && old->boot_usec >= hit->boot_usec - cooldown;
 	    old = old->next)
 		if (!old->quiet && old->entry_id == hit->entry_id &&
 		    strcmp(old->plate, hit->plate) == 0) {

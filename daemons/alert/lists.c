@@ -4,7 +4,9 @@
  * comes up, every minute, and when a page loads, and pushes the page a
  * "lists" event when the answer changes.  A list is stale past
  * MaxListAgeHours ([match], matchd's own check); manual entries are not a
- * list that ages.  No list at all is shown too.
+ * list that ages.  No list at all is shown too.  The same answer carries
+ * matchd's storage state: "failing: ..." (a full disk) is a banner too,
+ * so the deputy knows reads are kept without their images.
  */
 #include "config.h"
 
@@ -16,7 +18,7 @@
 #include "base/time.h"
 #include "daemons/alert/alertd.h"
 
-#define LISTS_CHECK_USEC (60 * USEC_PER_SEC)
+#define LISTS_CHECK_USEC (10 * USEC_PER_SEC)
 
 struct lists {
 	struct alertd *a;
@@ -25,12 +27,13 @@ struct lists {
 	bool asking;
 };
 
-/* {"known", "none", "stale": [{"source", "age_hours"}...], "max_age_hours"} */
+/* {"known", "none", "stale": [{"source", "age_hours"}...], "max_age_hours", "storage"} */
 static json_t *
 banner_json(const json_t *reply)
 {
 	json_t *stale = json_array(), *l;
 	int64_t now = json_integer_value(json_object_get(reply, "now_usec")), at;
+	const char *storage;
 	size_t i, n = 0;
 
 	json_array_foreach(json_object_get(reply, "lists"), i, l) {
@@ -47,8 +50,10 @@ banner_json(const json_t *reply)
 		json_array_append_new(stale, json_pack("{s:s, s:I}", "source", src,
 		    "age_hours", (json_int_t)((now - at) / (3600 * USEC_PER_SEC))));
 	}
-	return json_pack("{s:b, s:b, s:o, s:O}", "known", 1, "none", n == 0, "stale", stale,
-	    "max_age_hours", json_object_get(reply, "max_age_hours"));
+	storage = json_string_value(json_object_get(reply, "storage"));
+	return json_pack("{s:b, s:b, s:o, s:O, s:s}", "known", 1, "none", n == 0, "stale", stale,
+	    "max_age_hours", json_object_get(reply, "max_age_hours"), "storage",
+	    storage != NULL ? storage : "unknown");
 }
 
 static void
@@ -73,6 +78,14 @@ age_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
 	if (json_array_size(json_object_get(b, "stale")) > 0 || json_is_true(json_object_get(b, "none")))
 		log_warnx("hot lists: %zu stale, %s", json_array_size(json_object_get(b, "stale")),
 		    json_is_true(json_object_get(b, "none")) ? "none loaded" : "some loaded");
+	{
+		const char *now = json_string_value(json_object_get(b, "storage"));
+		const char *was = l->banner != NULL ?
+		    json_string_value(json_object_get(l->banner, "storage")) : "ok";
+
+		if (now != NULL && was != NULL && strcmp(now, was) != 0)
+			log_warnx("alpr-matchd says storage %s: shown on the page", now);
+	}
 	json_decref(l->banner);
 	l->banner = b;
 	http_push(l->a->http, "lists", b);

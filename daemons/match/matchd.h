@@ -40,6 +40,7 @@ struct matchd {
 	size_t n_batch;
 	sd_event_source *batch_timer;
 	uint64_t images_dropped;	/* reads stored without images: disk full */
+	uint64_t reads_refused;		/* bad READs refused */
 
 	/* main.c: the disk's state, watched while it is full */
 	sd_event_source *space_timer;

@@ -4,7 +4,9 @@
  * the batch is full or READ_BATCH_DELAY_USEC after its first read; only
  * then is it acknowledged (cumulative ACK per connection), so a read the
  * sender saw acknowledged is on disk.  A resend of a stored id is
- * recognised by lib/store and acknowledged again.
+ * recognised by lib/store and acknowledged again.  A READ that fails its
+ * checks is refused alone (lib/ipc's ACK with IPC_F_ERROR), the connection
+ * stays: the sender dead-letters it and the reads after it flow.
  */
 #include "config.h"
 
@@ -273,10 +275,15 @@ on_read(struct ipc_conn *c, struct ipc_msg *msg, void *userdata)
 
 	memset(p, 0, sizeof(*p));
 	if ((why = parse_read(msg->body, msg->fd, p)) != NULL) {
-		log_warnx("match.sock: bad READ seq=%llu from pid=%d: %s, closing",
+		/*
+		 * Refused, that one READ only: closing would have the sender
+		 * resend it for ever and hold up every read after it.
+		 */
+		log_warnx("match.sock: bad READ seq=%llu from pid=%d: %s, refused",
 		    (unsigned long long)msg->seq, (int)ipc_conn_peer_pid(c), why);
 		pending_clear(p);
-		return -EINVAL;
+		m->reads_refused++;
+		return ipc_conn_refuse(c, msg->seq, why) < 0 ? -ENOMEM : 0;
 	}
 	p->conn = c;
 	p->seq = msg->seq;

@@ -16,8 +16,10 @@ nodist_EXTRA_tests_tools_frame_peer_SOURCES = dummy.cxx
 tests_tools_frame_peer_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize
 tests_tools_frame_peer_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS)
 dist_check_SCRIPTS += tests/system/070-ocrd.sh tests/system/140-ocrd-sandbox.sh \
+	tests/system/141-ocrd-deadletter.sh \
 	tests/system/ocrd-lib.sh
-TESTS += tests/system/070-ocrd.sh tests/system/140-ocrd-sandbox.sh
+TESTS += tests/system/070-ocrd.sh tests/system/140-ocrd-sandbox.sh \
+	tests/system/141-ocrd-deadletter.sh
 BENCHES += tests/bench/bench-ocrd.sh
 EXTRA_DIST += tests/bench/bench-ocrd.sh
 

@@ -122,11 +122,11 @@ status(struct ocrd *o, int64_t now)
 	o->done_mark = done;
 	o->status_usec = now;
 	daemon_status(o->d, "%.1f frames/s, %llu frames, %llu dropped, %llu refused, %llu bad, "
-	    "%llu reads (%zu unacknowledged, %zu spooled), %zu tracks, workers %u up %u busy %llu restarts",
+	    "%llu reads (%zu unacknowledged, %zu spooled, %llu dead-lettered), %zu tracks, workers %u up %u busy %llu restarts",
 	    o->fps, (unsigned long long)o->received, (unsigned long long)pool_dropped(o->pool),
 	    (unsigned long long)o->refused, (unsigned long long)o->bad,
 	    (unsigned long long)reads_sent(o->reads), reads_unacked(o->reads),
-	    reads_spooled(o->reads), tracker_open(o->tracker), pool_workers(o->pool), pool_busy(o->pool),
+	    reads_spooled(o->reads), (unsigned long long)reads_dead(o->reads), tracker_open(o->tracker), pool_workers(o->pool), pool_busy(o->pool),
 	    (unsigned long long)pool_restarts(o->pool));
 }
 

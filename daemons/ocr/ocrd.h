@@ -176,8 +176,16 @@ int spool_append(struct spool *sp, const json_t *body, int img_fd);
 void spool_sent(struct spool *sp, uint64_t seq);
 /* matchd acknowledged everything up to seq. */
 void spool_acked(struct spool *sp, uint64_t seq);
-/* The read sent with seq is finished otherwise (dead-lettered). */
-void spool_done(struct spool *sp, uint64_t seq);
+/* The read sent with seq was refused: how many times now (0: not spooled). */
+unsigned spool_refused(struct spool *sp, uint64_t seq);
+/* The read sent with seq, back from the file (a body and a memfd of its own). */
+int spool_load(struct spool *sp, uint64_t seq, json_t **ret_body, int *ret_fd);
+/* The read sent with seq went again as new_seq. */
+void spool_resent(struct spool *sp, uint64_t seq, uint64_t new_seq);
+/* Moves the read sent with seq to reads.dead (synced); it is done here. */
+int spool_deadletter(struct spool *sp, uint64_t seq);
+/* Reads in reads.dead. */
+uint64_t spool_dead(const struct spool *sp);
 size_t spool_count(const struct spool *sp);
 uint64_t spool_failed(const struct spool *sp);
 
@@ -200,6 +208,8 @@ uint64_t reads_sent(const struct reads *r);
 size_t reads_unacked(const struct reads *r);
 /* Reads on disk waiting for matchd's ACK. */
 size_t reads_spooled(const struct reads *r);
+/* Reads alpr-matchd refused SPOOL_TRIES times, kept in reads.dead. */
+uint64_t reads_dead(const struct reads *r);
 
 /* ---- jpeg.cpp ----------------------------------------------------------- */
 

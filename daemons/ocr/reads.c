@@ -37,6 +37,7 @@
 #define CROP_MAX_SIDE 480
 #define CONTEXT_MAX_SIDE 640
 #define JPEG_QUALITY 85
+#define READ_TRIES 3			/* refusals before a read is dead-lettered */
 
 static const struct ipc_handler match_table[] = { { 0 } };
 static const struct ipc_ops match_ops = { .table = match_table };
@@ -210,6 +211,52 @@ on_ack(uint64_t seq, void *userdata)
 	pending_flush(rd);
 }
 
+/*
+ * alpr-matchd refused a read (a bad READ, or it could not take it): sent
+ * again, up to READ_TRIES times in all, then dead-lettered (spool.c), so
+ * that it neither blocks the reads after it nor vanishes.
+ */
+static void
+on_refused(uint64_t seq, const char *why, void *userdata)
+{
+	struct reads *rd = userdata;
+	unsigned n = spool_refused(rd->spool, seq);
+	uint64_t new_seq;
+	json_t *body = NULL;
+	const char *id;
+	int fd = -1, r;
+
+	if (n == 0) {
+		log_warnx("read seq=%llu refused by alpr-matchd (%s) and not spooled: lost",
+		    (unsigned long long)seq, why);
+		rd->lost++;
+		return;
+	}
+	if ((r = spool_load(rd->spool, seq, &body, &fd)) < 0) {
+		log_warn_r(r, "read seq=%llu refused by alpr-matchd (%s), cannot read it back",
+		    (unsigned long long)seq, why);
+		n = READ_TRIES;
+	}
+	id = body != NULL ? json_string_value(json_object_get(body, "id")) : NULL;
+	if (n < READ_TRIES && (r = ipc_client_send_reliable(rd->match, IPC_MSG_READ, body, fd,
+	    &new_seq)) == 0) {
+		log_warnx("read %s refused by alpr-matchd (%s), try %u of %u", id, why, n + 1,
+		    READ_TRIES);
+		spool_resent(rd->spool, seq, new_seq);
+	} else if ((r = spool_deadletter(rd->spool, seq)) == 0) {
+		log_warnx("read %s refused by alpr-matchd %u times (%s): kept in reads.dead",
+		    id != NULL ? id : "?", n, why);
+	} else {
+		log_warn_r(r, "read %s refused by alpr-matchd (%s), cannot dead-letter it: it "
+		    "stays in the spool for the next start", id != NULL ? id : "?", why);
+		rd->lost++;
+	}
+	json_decref(body);
+	if (fd >= 0)
+		close(fd);
+	pending_flush(rd);
+}
+
 /* Sends a read, or keeps it here (in order) while the outbox is full. */
 static void
 read_out(struct reads *rd, json_t *body, int fd, bool spooled)
@@ -321,6 +368,12 @@ reads_sent(const struct reads *rd)
 	return rd->sent;
 }
 
+uint64_t
+reads_dead(const struct reads *rd)
+{
+	return spool_dead(rd->spool);
+}
+
 size_t
 reads_spooled(const struct reads *rd)
 {
@@ -361,6 +414,7 @@ reads_new(sd_event *e, const char *match_path, const char *spool_dir, int64_t to
 		return r;
 	}
 	ipc_client_on_ack(rd->match, on_ack);
+	ipc_client_on_refused(rd->match, on_refused);
 	if ((r = spool_replay(rd->spool, replayed, rd)) < 0)
 		log_warn_r(r, "spool %s/reads.spool: cannot replay", spool_dir);
 	else if (r > 0)

@@ -13,6 +13,11 @@
  * or damaged tail (power loss mid-append) ends the replay there and is cut
  * off; it was never synced, so never sent.
  *
+ * A read alpr-matchd refuses (lib/ipc's refusal) is tried SPOOL_TRIES
+ * times in all, then moved to reads.dead (the same record format, synced,
+ * never truncated by ocrd: for a person to look at), so that the reads
+ * after it flow; the status line counts the dead letters.
+ *
  * Input trust: the file is ocrd's own (0600 in a 0700 directory); its
  * records are still checked (lengths, hash, JSON) before they are resent.
  */
@@ -44,6 +49,7 @@ struct spool_rec {
 	off_t off, end;
 	uint64_t seq;			/* 0 until sent */
 	bool done;			/* acknowledged or dead-lettered */
+	unsigned refused;		/* times alpr-matchd refused it */
 };
 
 struct spool {
@@ -52,7 +58,7 @@ struct spool {
 	off_t size;
 	struct spool_rec *recs;		/* in file order */
 	size_t n, alloc;
-	uint64_t replayed, failed;
+	uint64_t replayed, failed, dead;
 };
 
 static uint32_t
@@ -247,13 +253,83 @@ spool_acked(struct spool *sp, uint64_t seq)
 	spool_trim(sp);
 }
 
-void
-spool_done(struct spool *sp, uint64_t seq)
+static struct spool_rec *
+rec_find(struct spool *sp, uint64_t seq)
 {
 	for (size_t i = 0; i < sp->n; i++)
-		if (sp->recs[i].seq == seq)
-			sp->recs[i].done = true;
+		if (sp->recs[i].seq == seq && !sp->recs[i].done)
+			return &sp->recs[i];
+	return NULL;
+}
+
+static int read_record(int fd, off_t off, off_t size, json_t **ret_body, int *ret_fd,
+    off_t *ret_end);
+
+unsigned
+spool_refused(struct spool *sp, uint64_t seq)
+{
+	struct spool_rec *rec = rec_find(sp, seq);
+
+	return rec != NULL ? ++rec->refused : 0;
+}
+
+int
+spool_load(struct spool *sp, uint64_t seq, json_t **ret_body, int *ret_fd)
+{
+	struct spool_rec *rec = rec_find(sp, seq);
+	off_t end;
+	int r;
+
+	if (rec == NULL)
+		return -ENOENT;
+	r = read_record(sp->fd, rec->off, sp->size, ret_body, ret_fd, &end);
+	return r > 0 ? 0 : r < 0 ? r : -EIO;
+}
+
+void
+spool_resent(struct spool *sp, uint64_t seq, uint64_t new_seq)
+{
+	struct spool_rec *rec = rec_find(sp, seq);
+
+	if (rec != NULL)
+		rec->seq = new_seq;
+}
+
+int
+spool_deadletter(struct spool *sp, uint64_t seq)
+{
+	struct spool_rec *rec = rec_find(sp, seq);
+	size_t len;
+	char *buf;
+	int dfd, r = 0;
+
+	if (rec == NULL)
+		return -ENOENT;
+	len = (size_t)(rec->end - rec->off);
+	if ((buf = malloc(len)) == NULL)
+		return -ENOMEM;
+	if (pread(sp->fd, buf, len, rec->off) != (ssize_t)len)
+		r = -EIO;
+	dfd = openat(sp->dirfd, "reads.dead", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (r == 0 && dfd < 0)
+		r = -errno;
+	if (r == 0 && (write(dfd, buf, len) != (ssize_t)len || fdatasync(dfd) < 0))
+		r = -EIO;
+	if (dfd >= 0)
+		close(dfd);
+	free(buf);
+	if (r < 0)
+		return r;
+	sp->dead++;
+	rec->done = true;
 	spool_trim(sp);
+	return 0;
+}
+
+uint64_t
+spool_dead(const struct spool *sp)
+{
+	return sp->dead;
 }
 
 size_t
@@ -380,6 +456,22 @@ spool_open(const char *dir, struct spool **ret)
 		goto fail;
 	}
 	(void)fsync(sp->dirfd);
+	/* the dead letters of earlier runs count too */
+	{
+		int dfd = openat(sp->dirfd, "reads.dead", O_RDONLY | O_CLOEXEC);
+		struct spool_hdr h;
+		struct stat st;
+		off_t off = 0;
+
+		if (dfd >= 0 && fstat(dfd, &st) == 0)
+			while (off + (off_t)sizeof(h) <= st.st_size &&
+			    pread(dfd, &h, sizeof(h), off) == sizeof(h) && h.magic == SPOOL_MAGIC) {
+				sp->dead++;
+				off += (off_t)(sizeof(h) + h.body_len + h.img_len);
+			}
+		if (dfd >= 0)
+			close(dfd);
+	}
 	*ret = sp;
 	return 0;
 fail:

@@ -103,6 +103,7 @@ struct ipc_client {
 	struct outq outbox;		/* unacknowledged, in seq order */
 	struct out *unsent;		/* first outbox entry not yet written on conn */
 	void (*on_ack)(uint64_t, void *);
+	void (*on_refused)(uint64_t, const char *, void *);
 };
 
 static struct endpoint *
@@ -381,6 +382,52 @@ client_take_ack(struct ipc_client *cl, uint64_t seq)
 		cl->on_ack(seq, cl->ep.userdata);
 }
 
+/*
+ * The receiver refused the reliable message seq (ACK with IPC_F_ERROR): it
+ * leaves the outbox (it would be refused again on every resend and hold up
+ * the rest) and the sender decides what becomes of it.
+ */
+static const char *
+client_take_refusal(struct ipc_client *cl, struct ipc_msg *m)
+{
+	struct out **pp, *o;
+	const char *why = NULL;
+
+	for (pp = &cl->outbox.head; (o = *pp) != NULL; pp = &o->next)
+		if (o->seq == m->seq)
+			break;
+	if (o == NULL)
+		return NULL;	/* acknowledged meanwhile, or refused twice */
+	if (cl->unsent == o)
+		cl->unsent = o->next;
+	*pp = o->next;
+	if (cl->outbox.tail == &o->next)
+		cl->outbox.tail = pp;
+	cl->outbox.len--;
+	out_free(o);
+	if (m->body != NULL)
+		why = json_string_value(json_object_get(m->body, "error"));
+	if (cl->on_refused != NULL)
+		cl->on_refused(m->seq, why != NULL ? why : "refused", cl->ep.userdata);
+	else
+		log_warnx("%s: message seq=%llu refused by the receiver, dropped: %s", cl->ep.name,
+		    (unsigned long long)m->seq, why != NULL ? why : "no reason");
+	return NULL;
+}
+
+int
+ipc_conn_refuse(struct ipc_conn *c, uint64_t seq, const char *why)
+{
+	json_t *b = json_pack("{s:s}", "error", why);
+	int r;
+
+	if (b == NULL)
+		return -ENOMEM;
+	r = ipc_conn_send(c, IPC_MSG_ACK, IPC_F_ERROR, seq, b, -1);
+	json_decref(b);
+	return r;
+}
+
 /* Returns a reason to close the connection, or NULL. */
 static const char *
 dispatch(struct ipc_conn *c, struct ipc_msg *m)
@@ -408,6 +455,8 @@ dispatch(struct ipc_conn *c, struct ipc_msg *m)
 	if (m->type == IPC_MSG_ACK) {
 		if (c->client == NULL || m->seq >= c->client->next_seq)
 			return "ACK for a message never sent";
+		if (m->flags & IPC_F_ERROR)
+			return client_take_refusal(c->client, m);
 		client_take_ack(c->client, m->seq);
 		return NULL;
 	}
@@ -874,4 +923,10 @@ void
 ipc_client_on_ack(struct ipc_client *cl, void (*fn)(uint64_t, void *))
 {
 	cl->on_ack = fn;
+}
+
+void
+ipc_client_on_refused(struct ipc_client *cl, void (*fn)(uint64_t, const char *, void *))
+{
+	cl->on_refused = fn;
 }

@@ -29,6 +29,10 @@
  * in order after reconnecting; the receiver drops what it acknowledged
  * before (same instance, seq <= acked), and a receiver that restarted
  * recognises a resend by its own committed state (the payload's id).
+ * A receiver that will never take a message (it is bad) refuses that one
+ * seq: ACK with IPC_F_ERROR and {"error": S}, not cumulative; the sender
+ * takes it out of its outbox and decides (alpr-ocrd: retry, dead-letter),
+ * so that one bad message does not hold up the ones after it.
  */
 #ifndef ALPR_IPC_H
 #define ALPR_IPC_H
@@ -196,6 +200,8 @@ int ipc_conn_send(struct ipc_conn *c, uint8_t type, uint32_t flags, uint64_t seq
     const json_t *body, int fd);
 /* Acknowledges every reliable message up to seq (cumulative). */
 int ipc_conn_ack(struct ipc_conn *c, uint64_t seq);
+/* Refuses the one reliable message seq (not cumulative), saying why. */
+int ipc_conn_refuse(struct ipc_conn *c, uint64_t seq, const char *why);
 /* Closes with a log line naming why; safe inside a handler. */
 void ipc_conn_close(struct ipc_conn *c, const char *why);
 
@@ -232,5 +238,11 @@ size_t ipc_client_unacked(const struct ipc_client *cl);
 uint64_t ipc_client_instance(const struct ipc_client *cl);
 /* Optional: called with the highest acknowledged seq after each ACK. */
 void ipc_client_on_ack(struct ipc_client *cl, void (*fn)(uint64_t seq, void *userdata));
+/*
+ * Optional: called when the receiver refused the message seq; it has left
+ * the outbox.  Without it a refused message is dropped with a log line.
+ */
+void ipc_client_on_refused(struct ipc_client *cl,
+    void (*fn)(uint64_t seq, const char *why, void *userdata));
 
 #endif

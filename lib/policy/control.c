@@ -364,6 +364,13 @@ count(struct store *s, const char *sql)
 }
 
 /* Counts only: no plate, no person. */
+const char *
+policy_storage_state(struct store *s)
+{
+	return store_space(s) < 0 ? "failing: disk full, reads and hits stored without images" :
+	    "ok";
+}
+
 static int
 op_status(struct req *r, json_t **ret)
 {
@@ -378,8 +385,7 @@ op_status(struct req *r, json_t **ret)
 	    "schema", (json_int_t)STORE_SCHEMA_VERSION,
 	    "policy_version", r->p->conf->policy.policy_version,
 	    "retention_days", (json_int_t)r->p->conf->storage.retention_days,
-	    "storage", store_space(s) < 0 ?
-	    "failing: disk full, reads and hits stored without images" : "ok");
+	    "storage", policy_storage_state(s));
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 

@@ -154,9 +154,9 @@ op_hotlist_status(struct req *r, json_t **ret)
 static int need_alert(struct req *r);
 
 /*
- * For alpr-alertd's stale-list banner, without a session: each active
- * list's source, version, dates and staleness (hotlist.status's), and
- * MaxListAgeHours.
+ * For alpr-alertd's stale-list and storage banners, without a session:
+ * each active list's source, version, dates and staleness
+ * (hotlist.status's), MaxListAgeHours, and the storage state (status's).
  */
 int
 op_hotlist_age(struct req *r, json_t **ret)
@@ -175,9 +175,9 @@ op_hotlist_age(struct req *r, json_t **ret)
 		    "imported_usec", json_object_get(l, "imported_usec"),
 		    "stale", json_object_get(l, "stale")));
 	json_decref(all);
-	*ret = json_pack("{s:o, s:I, s:I}", "lists", lists, "max_age_hours",
+	*ret = json_pack("{s:o, s:I, s:I, s:s}", "lists", lists, "max_age_hours",
 	    (json_int_t)r->p->conf->match.max_list_age_hours, "now_usec",
-	    (json_int_t)store_now(r->p->store));
+	    (json_int_t)store_now(r->p->store), "storage", policy_storage_state(r->p->store));
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 

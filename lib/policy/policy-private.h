@@ -57,6 +57,8 @@ int req_fail(struct req *r, int err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Steps st once (INSERT, UPDATE, DELETE) and finalizes it: 0, or the answer's database error. */
 int req_step(struct req *r, sqlite3_stmt *st);
+/* "ok", or what the operator is told while storage fails (status, hotlist_age). */
+const char *policy_storage_state(struct store *s);
 int req_add_file(struct req *r, const char *name, unsigned char *data, size_t len);
 int req_add_file_copy(struct req *r, const char *name, const void *data, size_t len);
 /* Adds MANIFEST.sha256 over the files so far; its hash in ret (65 bytes). */

@@ -599,6 +599,19 @@ store_reads_count(struct store *s)
 	return n;
 }
 
+/* ?1-?6, the same in the INSERT and the UPDATE: id, plate, state, confidences, candidates. */
+static void
+bind_read_text(sqlite3_stmt *st, const struct store_read *rd)
+{
+	sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rd->plate, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, rd->state);
+	sqlite3_bind_double(st, 4, rd->confidence);
+	sqlite3_bind_double(st, 5, rd->state_confidence);
+	sqlite3_bind_text(st, 6, rd->candidates != NULL ? rd->candidates : "[]", -1,
+	    SQLITE_STATIC);
+}
+
 static int
 insert_one(struct store *s, const struct store_read *rd, const char *crop, const char *ctx)
 {
@@ -607,13 +620,7 @@ insert_one(struct store *s, const struct store_read *rd, const char *crop, const
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rd->plate, -1, SQLITE_STATIC);
-	bind_text_or_null(st, 3, rd->state);
-	sqlite3_bind_double(st, 4, rd->confidence);
-	sqlite3_bind_double(st, 5, rd->state_confidence);
-	sqlite3_bind_text(st, 6, rd->candidates != NULL ? rd->candidates : "[]", -1,
-	    SQLITE_STATIC);
+	bind_read_text(st, rd);
 	sqlite3_bind_text(st, 7, rd->camera, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, rd->capture_usec);
 	sqlite3_bind_int64(st, 9, rd->first_usec);
@@ -653,13 +660,7 @@ update_one(struct store *s, const struct store_read *rd)
 	    " state_confidence = ?5, candidates = ?6, last_usec = max(last_usec, ?7),"
 	    " frames = ?8 WHERE id = ?1 AND frames < ?8", &st)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, rd->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rd->plate, -1, SQLITE_STATIC);
-	bind_text_or_null(st, 3, rd->state);
-	sqlite3_bind_double(st, 4, rd->confidence);
-	sqlite3_bind_double(st, 5, rd->state_confidence);
-	sqlite3_bind_text(st, 6, rd->candidates != NULL ? rd->candidates : "[]", -1,
-	    SQLITE_STATIC);
+	bind_read_text(st, rd);
 	sqlite3_bind_int64(st, 7, rd->last_usec);
 	sqlite3_bind_int(st, 8, rd->frames);
 	rc = sqlite3_step(st);

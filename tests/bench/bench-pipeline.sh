@@ -12,7 +12,10 @@
 #
 # Then the suite's RSS with a hot list of BENCH_HOTLIST_ENTRIES (1,000,000)
 # generated entries imported besides the sample list (one camera);
-# BENCH_HOTLIST_ENTRIES=0 skips it.  BENCH_CAMERAS="1 2 4" picks the runs.
+# BENCH_HOTLIST_ENTRIES=0 skips it.  BENCH_CAMERAS="1 2 4" picks the runs;
+# BENCH_CONF_EXTRA is added to the suite's config (e.g. "[ocr]
+# EarlyReadConfidence=0" to compare with reads sent only when their track
+# closes).
 # Needs root (the demo user) and the sample drive; says so and exits 0
 # without them.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -21,6 +24,7 @@ DRIVE=${DRIVE:-$top_builddir/build/drive}
 PY=/usr/bin/python3
 SECS=${BENCH_SECONDS:-60}
 ENTRIES=${BENCH_HOTLIST_ENTRIES:-1000000}
+[ -n "${BENCH_CONF_EXTRA:-}" ] && echo "== config added: $(echo "$BENCH_CONF_EXTRA" | tr '\n' ' ')"
 echo "== whole pipeline: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)," \
 	"load $(cut -d' ' -f1-3 /proc/loadavg), ${SECS} s of replay a run"
 if [ ! -f "$DRIVE/truth.json" ] || [ ! -f "$top_srcdir/models/glyph-cnn.onnx" ]; then
@@ -80,8 +84,9 @@ run() {
 	name=$1 ncam=$2 extra=${3:-}
 	D=$T/$name
 	DEMO_DIR=$D DEMO_CAMERAS=$ncam DEMO_FPS=30 DEMO_DRIVE=$DRIVE DEMO_HOTLIST_EXTRA=$extra \
-	DEMO_CONF_EXTRA='[match]
-AlertCooldownSec=0' top_srcdir=$top_srcdir top_builddir=$top_builddir \
+	DEMO_CONF_EXTRA="[match]
+AlertCooldownSec=0
+${BENCH_CONF_EXTRA:-}" top_srcdir=$top_srcdir top_builddir=$top_builddir \
 		bash "$top_srcdir/tools/demo/demo.sh" > "$T/$name.out" 2>&1 < /dev/null &
 	DEMO_PID=$!
 	# The window opens when every camera's replay has started.

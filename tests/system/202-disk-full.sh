@@ -2,7 +2,7 @@
 # Disk full: the state directory is a small tmpfs of its own, filled up
 # while reads (some with images, some on the hot list) keep coming.  The
 # alerts must keep working, the operator must be told that storage is
-# failing (alpr-matchd's status op and its log), nothing may be left
+# failing (alpr-matchd's status op and its log, the MDC page's banner), nothing may be left
 # half-written, no read or hit may be lost, and once there is room again
 # images are stored again.  alpr-matchd keeps a reserve file
 # (alpr.db.reserve) that it gives up when the disk fills, so that SQLite
@@ -22,7 +22,7 @@ command -v curl > /dev/null || skip_all "curl missing"
 [ -n "$ALPR_TEST_NS" ] || skip_all "unshare(1) missing: no private mount namespace"
 mount -t tmpfs -o size=24m,mode=0700 alpr-test "$T/state" || skip_all "cannot mount a tmpfs"
 trap 'sv_stop_all; umount "$T/state"; cleanup' EXIT
-plan 17
+plan 19
 HOT_EVERY=10
 chaos_conf ""
 chaos_hotlist 1000
@@ -52,6 +52,10 @@ check "the operator is told: status says storage is failing" \
 	sh -c "$PEER control $RUN/control.sock status '{}' | grep -q '\"storage\":\"failing: disk full'"
 # the log line comes from matchd's once-a-second space check, the status from the store
 check "and alpr-matchd's log says so" wait_for 10 loggrep matchd "storage: the disk is full"
+# alertd asks matchd every 10 s and pushes the page's banner with this line
+# (the page's state needs a deputy's session, which this suite has not)
+check "the MDC page is told too: alpr-alertd pushes the storage banner" \
+	wait_for 60 loggrep alertd "alpr-matchd says storage failing: disk full.*shown on the page"
 check "the reserve file was given up" test ! -e "$DB.reserve"
 check "nothing half-written: no temporary image files" \
 	test -z "$(find "$T/state/images" -name '*.tmp')"
@@ -67,6 +71,8 @@ check "status says storage ok again" wait_for 60 sh -c \
 	"$PEER control $RUN/control.sock status '{}' | grep -q '\"storage\":\"ok\"' && test -e $DB.reserve"
 feed_start 400 100
 feed_wait 60
+check "and the page's banner goes when storage is ok again" \
+	wait_for 60 loggrep alertd "alpr-matchd says storage ok: shown on the page"
 check "images are stored again" test "$(q 'SELECT count(*) FROM reads WHERE crop_file IS NOT NULL')" = 67
 check "and 500 reads stored in all" test "$(q 'SELECT count(*) FROM reads')" = 500
 stored=$(q 'SELECT count(*) FROM reads')

@@ -18,7 +18,10 @@
  *	fsyncs it before it acknowledges, and skips a read whose id is already
  *	in FILE (as matchd does), so a kill -9 between commit and ACK shows;
  *	an update (a known id with more frames) replaces its line, keeping
- *	the first READ's images field, as matchd keeps its images.
+ *	the first READ's images field, as matchd keeps its images.  With
+ *	FRAME_PEER_REFUSE=PLATE in the environment, a READ of that plate is
+ *	refused (lib/ipc's refusal, as matchd refuses a bad READ) and counted
+ *	as "refused ID" lines in FILE.refused.
  *
  * The rendered plates are pasted, scaled to half size, into a synthetic
  * background: what the recognizer's own scene test reads, on a moving car.
@@ -379,6 +382,17 @@ on_read(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 	    "last_usec", &last, "gps", &gps) < 0 || strlen(id) != 32)
 		return -EBADMSG;
 	arrivals++;
+	if (getenv("FRAME_PEER_REFUSE") != NULL && strcmp(getenv("FRAME_PEER_REFUSE"), plate) == 0) {
+		char path[4096];
+		FILE *rf;
+
+		snprintf(path, sizeof(path), "%s.refused", out_path);
+		if ((rf = fopen(path, "a")) != NULL) {
+			fprintf(rf, "refused %s\n", id);
+			fclose(rf);
+		}
+		return ipc_conn_refuse(c, m->seq, "refused by the test");
+	}
 	if (m->fd >= 0 && json_unpack(m->body, "{s:{s:[I,I],s:[I,I]}}", "images", "crop", &co,
 	    &cl, "context", &xo, &xl) == 0 && ipc_memfd_check(m->fd, &size) == 0) {
 		void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, m->fd, 0);

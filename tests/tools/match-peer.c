@@ -16,8 +16,9 @@
  *        send one REQUEST {"op": OP, "args": ARGS} to control.sock with the
  *        role alert, as alpr-alertd would; print the reply; exit 0 if ok
  *   match-peer badread SOCK
- *        send a READ with a bad plate; exit 0 when matchd closes the
- *        connection, 1 if it is still open after 5 s
+ *        send a READ with a bad plate, then a good one; exit 0 when
+ *        matchd refused the first alone and acknowledged the second on
+ *        the same connection, 1 if it closed it or after 5 s
  */
 #include "config.h"
 
@@ -189,27 +190,36 @@ cmd_control(const char *path, const char *op, const char *args)
 	return status;
 }
 
-static int
-bad_connected(struct ipc_conn *c, void *userdata)
-{
-	json_t *b = json_pack("{s:s, s:s, s:s, s:f, s:I}", "id", "0123456789abcdef0123456789abcdef",
-	    "camera", "front", "plate", "NOT A PLATE", "confidence", 0.9,
-	    "capture_usec", (json_int_t)time_now_usec(CLOCK_REALTIME));
-	int r = ipc_conn_send(c, IPC_MSG_READ, IPC_F_RELIABLE, 1, b, -1);
+static bool bad_refused, bad_done;
 
-	json_decref(b);
-	return r;
+static void
+bad_on_refused(uint64_t seq, const char *why, void *userdata)
+{
+	bad_refused = seq == 1;
+}
+
+static void
+bad_on_ack(uint64_t seq, void *userdata)
+{
+	if (seq >= 2 && !bad_done) {
+		bad_done = true;
+		status = bad_refused ? 0 : 1;
+		sd_event_exit(userdata, 0);
+	}
 }
 
 static void
 bad_disconnected(struct ipc_conn *c, void *userdata)
 {
-	status = 0;
+	if (bad_done)
+		return;	/* our own close at the end */
+	bad_done = true;
+	fprintf(stderr, "match-peer: matchd closed the connection\n");
+	status = 1;
 	sd_event_exit(userdata, 0);
 }
 
-static const struct ipc_ops bad_ops = { .table = no_table, .connected = bad_connected,
-	.disconnected = bad_disconnected };
+static const struct ipc_ops bad_ops = { .table = no_table, .disconnected = bad_disconnected };
 
 static int
 cmd_badread(const char *path)
@@ -221,6 +231,18 @@ cmd_badread(const char *path)
 	sd_event_default(&e);
 	if ((r = ipc_client_new(e, path, IPC_ROLE_OCR, "match-peer", &bad_ops, e, &cl)) < 0)
 		fatal_r(r, "client");
+	ipc_client_on_refused(cl, bad_on_refused);
+	ipc_client_on_ack(cl, bad_on_ack);
+	for (int i = 0; i < 2; i++) {
+		json_t *b = json_pack("{s:s, s:s, s:s, s:f, s:I}", "id",
+		    i == 0 ? "0123456789abcdef0123456789abcdef" : "0123456789abcdef0123456789abcde0",
+		    "camera", "front", "plate", i == 0 ? "NOT A PLATE" : "BAD1OK",
+		    "confidence", 0.9, "capture_usec", (json_int_t)time_now_usec(CLOCK_REALTIME));
+
+		if ((r = ipc_client_send_reliable(cl, IPC_MSG_READ, b, -1, NULL)) < 0)
+			fatal_r(r, "send");
+		json_decref(b);
+	}
 	(void)sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0, NULL,
 	    NULL);
 	sd_event_loop(e);

@@ -274,7 +274,7 @@ function renderHealth(hl) {
 /* The stale-list banner (alertd asks matchd for the hot-list ages). */
 function renderLists(l) {
   const box = $('stale');
-  if (!l || !l.known) { box.hidden = true; return; }
+  if (!l || !l.known) { box.hidden = true; $('storage').hidden = true; return; }
   const stale = l.stale || [];
   if (l.none) {
     box.textContent = 'No hot list loaded: no alert will come.  Verify plates through CLETS.';
@@ -285,6 +285,11 @@ function renderLists(l) {
     box.textContent = '';
   }
   box.hidden = !l.none && !stale.length;
+  /* matchd's storage (a full disk: reads kept without their images) */
+  const st = $('storage');
+  const failing = typeof l.storage === 'string' && l.storage !== 'ok' && l.storage !== 'unknown';
+  st.textContent = failing ? `Storage ${l.storage}.  Alerts still work; tell fleet services.` : '';
+  st.hidden = !failing;
 }
 
 function renderAudio() {
