@@ -77,8 +77,12 @@ fi
 modprobe vivid n_devs=1 node_types=0x1
 check "vivid loads: /dev/video0" wait_for 10 test -c /dev/video0
 cp "$share/loopfeed" /usr/local/bin/loopfeed
+# The frames from the guest's own disk: read through 9p under emulation,
+# 600 KB a frame did not keep up even 2 frames a second.  2 frames a
+# second: under TCG the recognizer manages less than that.
+cp "$share/frames.yuyv" /var/tmp/frames.yuyv
 systemd-run --quiet --unit=vmtest-feed /usr/local/bin/loopfeed /dev/video10 \
-	"$share/frames.yuyv" 640 480 5
+	/var/tmp/frames.yuyv 640 480 2
 check "frames flow into /dev/video10 (v4l2-ctl reads one back)" wait_for 20 \
 	sh -c 'v4l2-ctl -d /dev/video10 --stream-mmap --stream-count=1 --stream-to=/tmp/f.raw && [ -s /tmp/f.raw ]'
 
@@ -99,17 +103,19 @@ fi
 mkdir -p /etc/alpr/alpr.conf.d
 cat >/etc/alpr/alpr.conf.d/50-vmtest.conf <<'EOT'
 # VM system test: a loopback camera fed with plate scenes, and vivid.
+# Low frame rates: the VM is emulated (a camera is down after ten frame
+# times without a frame).
 [camera.cam0]
 Device=/dev/video10
 Width=640
 Height=480
-FrameRate=5
+FrameRate=2
 
 [camera.cam1]
 Device=/dev/video0
 Width=640
 Height=480
-FrameRate=5
+FrameRate=1
 EOT
 check "the configuration with two cameras is valid (alpr-matchd -n)" \
 	sh -c 'alpr-matchd -n >/dev/null'
@@ -195,13 +201,16 @@ if [ -z "$streaming" ]; then
 elif [ ! -f "$DB" ]; then
 	for p in $plates; do skip "plate $p is a stored read" "no database (store not landed)"; done
 else
-	# Each plate passes every few seconds (the file loops); allow two rounds.
+	# Each plate passes every 36 s (the file loops); allow three rounds.
+	plate_wait=120
 	for p in $plates; do
-		if wait_for 120 read_found "$p"; then
+		# Once one plate was not read in time, the rest get a short look.
+		if wait_for "$plate_wait" read_found "$p"; then
 			ok "plate $p is a stored read"
 			nreads=$((nreads + 1))
 		else
 			not_ok "plate $p is a stored read"
+			plate_wait=10
 		fi
 	done
 fi
@@ -282,7 +291,7 @@ else
 		check "capture reports the camera down" [ "$st1" != "$st0" ]
 		insmod "$share/v4l2loopback.ko" video_nr=10 card_label=alpr-loop exclusive_caps=0
 		systemd-run --quiet --unit=vmtest-feed2 /usr/local/bin/loopfeed /dev/video10 \
-			"$share/frames.yuyv" 640 480 5
+			/var/tmp/frames.yuyv 640 480 2
 		check "capture resumes on the replugged device" wait_for 60 \
 			sh -c "ls -l /proc/\$(systemctl show -p MainPID --value alpr-captured@cam0.service)/fd | grep -q /dev/video10"
 	else
