@@ -247,9 +247,9 @@ test_priority_and_cooldown(void **state)
 	/* Same plate, another entry: a new alert. */
 	assert_int_equal(take(hit_body(5, "BBB222", 9, 1), -1), 5);
 	assert_false(hits_find(hits, 5)->quiet);
-	/* Past the cool-down the same plate and entry alert again. */
+	/* Past the cool-down (CLOCK_BOOTTIME's) the same plate and entry alert again. */
 	for (struct hit *x = hits->list; x != NULL; x = x->next)
-		x->received_usec -= 301 * USEC_PER_SEC;
+		x->boot_usec -= 301 * USEC_PER_SEC;
 	assert_int_equal(take(hit_body(6, "BBB222", 2, 1), -1), 6);
 	assert_false(hits_find(hits, 6)->quiet);
 	assert_int_equal(hits_find(hits, 2)->seen, 2);
