@@ -18,7 +18,9 @@
  *    back an expired read without its images, to be purged again on the
  *    next run;
  *  - the checkpoints also keep the WAL short, so that an insert's commit
- *    does not run into a large automatic checkpoint;
+ *    does not run into a large automatic checkpoint; the purge runs none
+ *    in its own commits, and beside another writer it waits while the
+ *    WAL is long until that writer has started it again (wal_yield());
  *  - freed pages go back in slices of the same budget (store_vacuum_step),
  *    and the WAL is truncated last, after a PASSIVE checkpoint has copied
  *    it, with a TRUNCATE that is tried without waiting (it would hold the

@@ -606,6 +606,63 @@ test_purge_beside_a_writer(void **state)
 	free(rd);
 }
 
+/*
+ * Beside another writer, the purge waits while the WAL is long (a reader
+ * here keeps it from starting again), without writing, and goes on once
+ * the other writer has started the WAL again.
+ */
+static void
+test_purge_yields_to_a_long_wal(void **state)
+{
+	struct fixture *f = *state;
+	struct store_purge_stats st = { 0 };
+	struct store_read rd[200], one;
+	struct store *w;
+	sqlite3 *reader;
+	sqlite3_stmt *q;
+	uint64_t batches;
+	unsigned i;
+
+	open_store(f);
+	for (i = 0; i < 1000; i++) {	/* more than a first step takes */
+		make_read(&rd[i % 200], i + 1, "OLD1", NOW - 400 * DAY);
+		if (i % 200 == 199)
+			assert_int_equal(store_reads_insert(f->s, rd, 200, NULL), 200);
+	}
+	assert_int_equal(store_open(f->db, 0, &w), 0);
+	/* A reader holds a snapshot: the WAL can neither be all copied nor start again. */
+	assert_int_equal(sqlite3_open_v2(f->db, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(reader, "SELECT count(*) FROM reads", -1, &q, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	/* The other writer makes the WAL long: 6,000 pages. */
+	assert_int_equal(sqlite3_exec(store_db(w), "CREATE TABLE filler (b BLOB);"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)"
+	    " INSERT INTO filler SELECT randomblob(3000) FROM n;", NULL, NULL, NULL), SQLITE_OK);
+
+	/* The first step learns the WAL's length from its own commit. */
+	assert_int_equal(store_purge_step(f->s, NOW - 365 * DAY, 1000000, &st), 1);
+	batches = st.batches;
+	assert_true(batches >= 1);
+	assert_int_equal(store_purge_step(f->s, NOW - 365 * DAY, 1000000, &st), 1);
+	assert_int_equal(st.batches, batches);	/* waited, wrote nothing */
+
+	/* The reader goes; the other writer's next transaction starts the WAL again. */
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(reader);
+	assert_int_equal(store_purge_step(f->s, NOW - 365 * DAY, 1000000, &st), 1);
+	assert_int_equal(st.batches, batches);	/* all copied now, but not started again */
+	make_read(&one, 5000, "NEW1", NOW);
+	assert_int_equal(store_reads_insert(w, &one, 1, NULL), 1);
+	while (store_purge_step(f->s, NOW - 365 * DAY, 1000000, &st) > 0)
+		;
+	assert_true(st.batches > batches);
+	assert_int_equal(st.reads, 1000);
+	store_free(w);
+}
+
 static void
 test_trash_after_crash(void **state)
 {
@@ -642,6 +699,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_purge_respects_shorter_retention, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_purge_beside_a_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge_yields_to_a_long_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trash_after_crash, setup, teardown),
 	};
 
