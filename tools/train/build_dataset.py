@@ -13,7 +13,8 @@ split, and writes a .npz of 24x32 normalised glyph windows with labels
      a new string in a common US format, glyphs from the bank scaled to the
      row, then perspective, blur, noise, night/IR and JPEG looks; the
      run-time segmentation is run on it and its boxes are labelled by
-     overlap with the glyphs placed.
+     overlap with the glyphs placed; --separators and --hard-looks add
+     marks between groups and harder looks (off: measured worse).
 
 Usage: build_dataset.py --data ../shared/data --split a --synth 12000 \
 	--out build/train/glyphs-a.npz
@@ -136,7 +137,7 @@ def real_samples(items, rng, X, Y, bank, plates):
 	return aligned
 
 
-def augment(img, rng):
+def augment(img, rng, hard=False):
 	h, w = img.shape
 	# perspective
 	d = 0.06 * h
@@ -153,7 +154,7 @@ def augment(img, rng):
 		f = np.clip((f - 128) * rng.uniform(1.2, 1.8) + 140, 0, 255)
 	elif look < 0.5:    # haze
 		f = f * rng.uniform(0.5, 0.8) + rng.uniform(40, 90)
-	elif look < 0.62:   # very low contrast, dark or grey
+	elif hard and look < 0.62:  # very low contrast, dark or grey
 		f = f * rng.uniform(0.12, 0.3) + rng.uniform(10, 110)
 	# uneven illumination
 	gx = np.linspace(rng.uniform(0.7, 1.0), rng.uniform(0.7, 1.0), w)
@@ -163,10 +164,10 @@ def augment(img, rng):
 	if r < 0.3:
 		k = rng.choice([3, 5])
 		img = cv2.GaussianBlur(img, (k, k), 0)
-	elif r < 0.42:      # strong defocus
+	elif hard and r < 0.42:     # strong defocus
 		img = cv2.GaussianBlur(img, (0, 0), rng.uniform(1.8, 3.2))
-	elif r < 0.57:
-		k = rng.choice([3, 5, 7, 9])
+	elif r < (0.57 if hard else 0.45):
+		k = rng.choice([3, 5, 7, 9] if hard else [3, 5, 7])
 		kern = np.zeros((k, k), np.float32)
 		kern[k // 2, :] = 1.0 / k
 		img = cv2.filter2D(img, -1, kern)
@@ -185,7 +186,7 @@ def augment(img, rng):
 	return img, M
 
 
-def compose(rng, bank_by, plates):
+def compose(rng, bank_by, plates, sep_p=0.0):
 	bg, pol, top, bot, x0, x1 = rng.choice(plates)
 	img = bg.copy()
 	h, w = img.shape
@@ -207,7 +208,7 @@ def compose(rng, bank_by, plates):
 			       cv2.resize(g[3], (gw, gh)), g[1]))
 	# a separator (dot, bullet, dash or small emblem) between two groups
 	sep, sepw = None, 0.0
-	if len(glyphs) >= 4 and rng.random() < 0.35:
+	if sep_p > 0 and len(glyphs) >= 4 and rng.random() < sep_p:
 		sep = rng.randint(2, len(glyphs) - 2)
 		sepw = rh * rng.uniform(0.3, 0.75)
 	total = sum(g[1].shape[1] for g in glyphs) + gap * (len(glyphs) - 1) \
@@ -289,7 +290,7 @@ def draw_separator(f, rng, ink, x, span, top, rh):
 		float(ys.max() - ys.min() + 1))
 
 
-def synth_samples(n, rng, bank, plates, X, Y):
+def synth_samples(n, rng, bank, plates, X, Y, sep_p=0.0, hard=False):
 	bank_by = {}
 	for g in bank:
 		bank_by.setdefault((ps.label_of(g[0]), g[1]), []).append(g)
@@ -297,21 +298,21 @@ def synth_samples(n, rng, bank, plates, X, Y):
 	tries = 0
 	while made < n and tries < 5 * n:
 		tries += 1
-		r = compose(rng, bank_by, plates)
+		r = compose(rng, bank_by, plates, sep_p)
 		if r is None:
 			continue
 		img, boxes = r
-		label_plate(img, boxes, rng, X, Y)
+		label_plate(img, boxes, rng, X, Y, hard)
 		made += 1
 		if made % 1000 == 0:
 			print('  %d plates' % made, flush=True)
 	return made
 
 
-def label_plate(img, boxes, rng, X, Y):
+def label_plate(img, boxes, rng, X, Y, hard=False):
 	"""Augment a plate with known glyph boxes, segment it as at run time,
 	and label the boxes found by overlap with the glyphs placed."""
-	img, M = augment(img, rng)
+	img, M = augment(img, rng, hard)
 	tb = []
 	for (x, y, w, h), ch in boxes:
 		pts = np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
@@ -374,6 +375,11 @@ def main():
 	ap.add_argument('--synth', type=int, default=12000)
 	ap.add_argument('--fonts', type=int, default=2500,
 			help='plates rendered from Debian fonts')
+	ap.add_argument('--separators', type=float, default=0.0,
+			help='share of synthetic plates with a dot, dash or emblem '
+			'between two groups (0.35 measured worse, models/README.md)')
+	ap.add_argument('--hard-looks', action='store_true',
+			help='add strong defocus and very low contrast looks')
 	ap.add_argument('--seed', type=int, default=1)
 	ap.add_argument('--out', required=True)
 	args = ap.parse_args()
@@ -386,7 +392,8 @@ def main():
 	nreal = len(X)
 	print('crops %d, aligned %d, real samples %d, bank %d glyphs, %d backgrounds'
 	      % (len(items), n, nreal, len(bank), len(plates)))
-	m = synth_samples(args.synth, rng, bank, plates, X, Y)
+	m = synth_samples(args.synth, rng, bank, plates, X, Y, args.separators,
+			  args.hard_looks)
 	nsyn = len(X)
 	print('synthetic plates %d, samples %d' % (m, nsyn - nreal))
 	nf = font_samples(args.fonts, rng, X, Y)
