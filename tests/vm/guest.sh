@@ -21,11 +21,12 @@ not_ok() { echo "not ok - $*"; }
 skip() { echo "ok - $1 # SKIP $2"; }
 note() { echo "# $*"; }
 check() { _w=$1; shift; if "$@"; then ok "$_w"; else not_ok "$_w"; fi; }
-# Polls a command every half second for up to $1 seconds.
+# Polls a command every half second for up to $1 seconds of the clock
+# (not a count of tries: under emulation one try can take seconds).
 wait_for() {
-	_n=$(($1 * 2)); shift
+	_end=$(($(date +%s) + $1)); shift
 	while ! "$@" 2>/dev/null; do
-		_n=$((_n - 1)); [ "$_n" -gt 0 ] || return 1; sleep 0.5
+		[ "$(date +%s)" -lt "$_end" ] || return 1; sleep 0.5
 	done
 }
 prop() { systemctl show -p "$2" --value "$1" 2>/dev/null; }
@@ -92,7 +93,9 @@ systemd-run --quiet --unit=vmtest-gps python3 /usr/local/bin/gpsfake -q -P 2947 
 	"$share/drive.nmea"
 # gpsd greets every client with its VERSION object.  Python starts slowly
 # under emulation.
-if wait_for 90 sh -c "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2947; head -c 200 <&3' |
+# Its first line (read, not head -c: that waits for more than gpsd sends
+# and loses what it has when timeout kills it).
+if wait_for 90 sh -c "timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2947; IFS= read -r -t 8 l <&3; echo \"\$l\"' |
     grep -q VERSION"; then
 	ok "gpsd (gpsfake) answers on localhost:2947"
 else
