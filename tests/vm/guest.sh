@@ -30,6 +30,9 @@ wait_for() {
 	done
 }
 prop() { systemctl show -p "$2" --value "$1" 2>/dev/null; }
+# Under TCG a daemon takes 20-40 s from exec to READY=1 (alpr-ocrd loads
+# its models): a restart gets two minutes.
+RESTART_WAIT=120
 running() { [ "$(prop "$1" ActiveState)/$(prop "$1" SubState)" = active/running ]; }
 mainpid() { prop "$1" MainPID; }
 new_pid() { _p=$(mainpid "$1"); [ "$_p" != 0 ] && [ "$_p" != "$2" ] && running "$1"; }
@@ -161,7 +164,7 @@ dpkg -i "$share"/debs/new/*.deb >"$share/install-new.log" 2>&1
 check "dpkg -i the new packages (upgrade to $(dpkg-query -W -f '${Version}' patrol-alpr))" [ $? -eq 0 ]
 for x in $before; do
 	u=${x%%=*}
-	check "$u restarted by the upgrade" wait_for 30 new_pid "$u" "${x#*=}"
+	check "$u restarted by the upgrade" wait_for $RESTART_WAIT new_pid "$u" "${x#*=}"
 done
 if [ -n "$ino" ]; then
 	check "the database survived the upgrade" [ "$(stat -c %i "$DB" 2>/dev/null)" = "$ino" ]
@@ -260,7 +263,7 @@ n0=$(count_reads)
 for u in $DAEMONS; do
 	p=$(mainpid "$u")
 	systemctl kill -s KILL "$u"
-	check "$u killed with SIGKILL is restarted" wait_for 30 new_pid "$u" "$p"
+	check "$u killed with SIGKILL is restarted" wait_for $RESTART_WAIT new_pid "$u" "$p"
 done
 if [ "$nreads" -gt 0 ]; then
 	check "no stored read lost across the kills ($n0 before, $(count_reads) after)" \
