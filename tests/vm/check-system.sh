@@ -141,7 +141,7 @@ qemu-img create -q -f qcow2 -b "$img/rootfs.img" -F raw "$out/overlay.qcow2" ||
 	bail "qemu-img overlay"
 note "booting the VM ($(since) so far)"
 vmstart=$(date +%s)
-timeout "${ALPR_VM_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+timeout "${ALPR_VM_TIMEOUT:-900}" nice -n 10 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
 	-nographic -no-reboot -nic none \
 	-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
 	-append "root=/dev/vda rw console=ttyS0 panic=-1 quiet" \

@@ -21,14 +21,18 @@ not_ok() { echo "not ok - $*"; }
 skip() { echo "ok - $1 # SKIP $2"; }
 note() { echo "# $*"; }
 check() { _w=$1; shift; if "$@"; then ok "$_w"; else not_ok "$_w"; fi; }
-# Polls a command every half second for up to $1 seconds.
+# Polls a command every half second for up to $1 seconds of the clock
+# (not a count of tries: under emulation one try can take seconds).
 wait_for() {
-	_n=$(($1 * 2)); shift
+	_end=$(($(date +%s) + $1)); shift
 	while ! "$@" 2>/dev/null; do
-		_n=$((_n - 1)); [ "$_n" -gt 0 ] || return 1; sleep 0.5
+		[ "$(date +%s)" -lt "$_end" ] || return 1; sleep 0.5
 	done
 }
 prop() { systemctl show -p "$2" --value "$1" 2>/dev/null; }
+# Under TCG a daemon takes 20-40 s from exec to READY=1 (alpr-ocrd loads
+# its models): a restart gets two minutes.
+RESTART_WAIT=120
 running() { [ "$(prop "$1" ActiveState)/$(prop "$1" SubState)" = active/running ]; }
 mainpid() { prop "$1" MainPID; }
 new_pid() { _p=$(mainpid "$1"); [ "$_p" != 0 ] && [ "$_p" != "$2" ] && running "$1"; }
@@ -92,7 +96,9 @@ systemd-run --quiet --unit=vmtest-gps python3 /usr/local/bin/gpsfake -q -P 2947 
 	"$share/drive.nmea"
 # gpsd greets every client with its VERSION object.  Python starts slowly
 # under emulation.
-if wait_for 90 sh -c "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2947; head -c 200 <&3' |
+# Its first line (read, not head -c: that waits for more than gpsd sends
+# and loses what it has when timeout kills it).
+if wait_for 90 sh -c "timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2947; IFS= read -r -t 8 l <&3; echo \"\$l\"' |
     grep -q VERSION"; then
 	ok "gpsd (gpsfake) answers on localhost:2947"
 else
@@ -158,7 +164,7 @@ dpkg -i "$share"/debs/new/*.deb >"$share/install-new.log" 2>&1
 check "dpkg -i the new packages (upgrade to $(dpkg-query -W -f '${Version}' patrol-alpr))" [ $? -eq 0 ]
 for x in $before; do
 	u=${x%%=*}
-	check "$u restarted by the upgrade" wait_for 30 new_pid "$u" "${x#*=}"
+	check "$u restarted by the upgrade" wait_for $RESTART_WAIT new_pid "$u" "${x#*=}"
 done
 if [ -n "$ino" ]; then
 	check "the database survived the upgrade" [ "$(stat -c %i "$DB" 2>/dev/null)" = "$ino" ]
@@ -257,7 +263,7 @@ n0=$(count_reads)
 for u in $DAEMONS; do
 	p=$(mainpid "$u")
 	systemctl kill -s KILL "$u"
-	check "$u killed with SIGKILL is restarted" wait_for 30 new_pid "$u" "$p"
+	check "$u killed with SIGKILL is restarted" wait_for $RESTART_WAIT new_pid "$u" "$p"
 done
 if [ "$nreads" -gt 0 ]; then
 	check "no stored read lost across the kills ($n0 before, $(count_reads) after)" \
