@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/daemon.h"
 #include "hotlist/hotlist-store.h"
 #include "hotlist/internal.h"
 #include "store/store.h"
@@ -141,6 +142,7 @@ fill_chunks(struct store *s, int64_t list_id, int64_t first_entry, int64_t now_u
 		}
 		if ((r = hotlist_chunk_open(buf, len, NULL, 0, &c)) < 0)
 			goto out;
+		daemon_progress();
 		for (i = 0; i < c.n; i++) {
 			struct hotlist_entry e;
 
@@ -361,6 +363,7 @@ load_chunk_keys(struct store *s, int64_t list_id, struct hotlist_keyset *k)
 		}
 		if ((r = hotlist_keyset_add_many(k, keys, c.n)) < 0)
 			goto out;
+		daemon_progress();
 	}
 	r = rc == SQLITE_DONE ? 0 : store_error(s, rc);
 out:
@@ -515,6 +518,7 @@ import_flush(struct importer *im)
 	sqlite3_bind_blob(im->ins_chunk, 4, txt, (int)tlen, SQLITE_STATIC);
 	rc = sqlite3_step(im->ins_chunk);
 	hotlist_chunk_writer_reset(im->cw);
+	daemon_progress();
 	return rc == SQLITE_DONE ? 0 : store_error(im->s, rc);
 }
 

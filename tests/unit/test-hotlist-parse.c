@@ -6,14 +6,20 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -966,6 +972,104 @@ test_store_import(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/*
+ * An import of millions of entries runs inside one of alpr-matchd's event
+ * callbacks, where the loop cannot feed systemd's watchdog: the import and
+ * the index load say they progress (daemon_progress), chunk by chunk, or
+ * systemd would kill matchd in the middle of a big list and roll it back.
+ */
+struct pinger {
+	int fd;
+	atomic_size_t pings;
+	atomic_bool stop;
+};
+
+/* systemd's side: drains the socket (it holds only 10 datagrams) and counts. */
+static void *
+drain_pings(void *userdata)
+{
+	struct pinger *p = userdata;
+	struct timeval tv = { .tv_usec = 50000 };
+	char buf[64];
+	ssize_t n;
+
+	(void)setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (!atomic_load(&p->stop))
+		if ((n = recv(p->fd, buf, sizeof(buf) - 1, 0)) > 0) {
+			buf[n] = '\0';
+			if (strstr(buf, "WATCHDOG=1") != NULL)
+				atomic_fetch_add(&p->pings, 1);
+		}
+	return NULL;
+}
+
+static void
+test_import_feeds_watchdog(void **state)
+{
+	struct hotlist_parse_opts o = { .format = HOTLIST_FMT_DELIMITED, .source = "bolo" };
+	struct hotlist_index_opts io = { .classes = NULL, .max_substitutions = 1 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct hotlist_index *idx = NULL;
+	struct hotlist_version v;
+	struct hotlist *l = NULL;
+	struct store *s = NULL;
+	struct buf b = { 0 };
+	char dir[] = "/tmp/test-hotlist-XXXXXX", path[64], *err = NULL;
+	struct pinger p = { .fd = -1 };
+	pthread_t drain;
+	size_t i, pings;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", dir);
+	assert_true((p.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(bind(p.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(pthread_create(&drain, NULL, drain_pings, &p), 0);
+	snprintf(path, sizeof(path), "%s/alpr.db", dir);
+	assert_int_equal(store_open(path, STORE_OPEN_CREATE | STORE_OPEN_TEST_NOSYNC, &s), 0);
+	bprintf(&b, "plate;state;category;case\n");
+	for (i = 0; i < 20 * 1024; i++)
+		bprintf(&b, "W%06zu;CA;stolen-vehicle;C%zu\n", i, i);
+
+	/* Without a watchdog: nothing is sent. */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(hotlist_store_import_buffer(s, "w1.csv", b.s, b.len, &o, "tester", &v, &l,
+	    &err, NULL), 0);
+	assert_int_equal(store_commit(s), 0);
+	hotlist_free(l);
+	assert_int_equal(atomic_load(&p.pings), 0);
+
+	/* A 400 us watchdog: a ping at most every 100 us, one per chunk here. */
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	setenv("WATCHDOG_USEC", "400", 1);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(hotlist_store_import_buffer(s, "w2.csv", b.s, b.len, &o, "tester", &v, &l,
+	    &err, NULL), 0);
+	assert_int_equal(store_commit(s), 0);
+	hotlist_free(l);
+	usleep(200000);	/* the drain's last recv */
+	pings = atomic_exchange(&p.pings, 0);
+	print_message("# import of %zu entries: %zu WATCHDOG=1\n", i, pings);
+	assert_true(pings >= 5);
+	assert_int_equal(hotlist_index_new(&io, &idx), 0);
+	assert_int_equal(hotlist_store_fill_index(s, time_realtime_usec(), idx), 0);
+	usleep(200000);
+	pings = atomic_exchange(&p.pings, 0);
+	print_message("# index load: %zu WATCHDOG=1\n", pings);
+	assert_true(pings >= 5);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+
+	atomic_store(&p.stop, true);
+	assert_int_equal(pthread_join(drain, NULL), 0);
+	hotlist_index_free(idx);
+	store_free(s);
+	close(p.fd);
+	free(b.s);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -984,6 +1088,7 @@ main(void)
 		cmocka_unit_test(test_delimited_column_map),
 		cmocka_unit_test(test_on_entry),
 		cmocka_unit_test(test_store_import),
+		cmocka_unit_test(test_import_feeds_watchdog),
 		cmocka_unit_test(test_diff),
 	};
 
