@@ -136,7 +136,7 @@ on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	struct ocrd *o = userdata;
 	int64_t now = time_monotonic_usec();
 
-	pool_tick(o->pool, now);
+	pool_tick(o->pool, now, o->d->conf->ocr.job_timeout_sec * 1000000LL);
 	tracker_tick(o->tracker, now);
 	(void)reads_blocked(o->reads);
 	if (now - o->status_usec >= STATUS_USEC)

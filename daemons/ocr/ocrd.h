@@ -31,7 +31,6 @@
 
 #define OCR_CAMERA_MAX 32		/* camera name bytes, as in the config */
 #define OCR_QUEUE_PER_WORKER 2		/* frames queued behind the one in flight */
-#define OCR_JOB_TIMEOUT_USEC (10 * 1000000LL)	/* a worker stuck this long is killed */
 #define OCR_TRACKS_MAX 64		/* open tracks over all cameras */
 
 struct daemon;
@@ -85,7 +84,7 @@ uint64_t pool_restarts(const struct pool *p);
 uint64_t pool_dropped(const struct pool *p);
 uint64_t pool_done(const struct pool *p);
 /* Kills the worker with the frame in flight for longer than the timeout. */
-void pool_tick(struct pool *p, int64_t now_usec);
+void pool_tick(struct pool *p, int64_t now_usec, int64_t timeout_usec);
 
 /*
  * sandbox.c: the worker's seccomp filter (an allow-list; any other syscall

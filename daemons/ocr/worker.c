@@ -10,7 +10,7 @@
  *   sequence number (the job) carrying the plates it found.  The pool trusts
  *   nothing in that answer: a worker has looked at hostile pixels, so its
  *   reply is checked like any outside input, and a worker that dies, hangs
- *   past OCR_JOB_TIMEOUT_USEC or answers nonsense is killed and started
+ *   past [ocr] JobTimeoutSec or answers nonsense is killed and started
  *   again with a backoff; its frame is dropped, the daemon carries on.
  *
  * - The worker (worker_main) loads the models once, enters its seccomp
@@ -484,12 +484,12 @@ pool_submit(struct pool *p, struct frame *f)
 }
 
 void
-pool_tick(struct pool *p, int64_t now_usec)
+pool_tick(struct pool *p, int64_t now_usec, int64_t timeout_usec)
 {
 	for (unsigned i = 0; i < p->n; i++) {
 		struct worker *w = &p->workers[i];
 
-		if (w->job != NULL && w->io != NULL && now_usec - w->job_usec > OCR_JOB_TIMEOUT_USEC)
+		if (w->job != NULL && w->io != NULL && now_usec - w->job_usec > timeout_usec)
 			worker_kill(w, "stuck on a frame");
 	}
 }

@@ -64,6 +64,7 @@ struct conf_ocr {
 	int64_t track_min_frames;	/* shorter tracks give no read */
 	char *spool_dir;		/* "": StateDirectory with "-ocrd" appended */
 	int64_t early_read_confidence;	/* read sent before the track closes (0: never) */
+	int64_t job_timeout_sec;	/* a worker busy this long on one frame is killed */
 };
 
 struct conf_match {

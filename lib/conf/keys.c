@@ -70,6 +70,7 @@ static const struct conf_key ocr_keys[] = {
 	{ "TrackMinFrames", CONF_T_INT, K(conf_ocr, track_min_frames), RANGE(1, 100), "2", NULL, true },
 	{ "SpoolDirectory", CONF_T_STR, K(conf_ocr, spool_dir), NOLIMIT, "", NULL, false },
 	{ "EarlyReadConfidence", CONF_T_INT, K(conf_ocr, early_read_confidence), RANGE(0, 100), "20", NULL, true },
+	{ "JobTimeoutSec", CONF_T_INT, K(conf_ocr, job_timeout_sec), RANGE(1, 600), "10", NULL, true },
 	{ NULL }
 };
 

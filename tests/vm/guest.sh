@@ -122,6 +122,10 @@ Device=/dev/video0
 Width=640
 Height=480
 FrameRate=1
+
+# Under TCG a recognizer job takes far longer than on real hardware.
+[ocr]
+JobTimeoutSec=120
 EOT
 check "the configuration with two cameras is valid (alpr-matchd -n)" \
 	sh -c 'alpr-matchd -n >/dev/null'
