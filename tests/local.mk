@@ -53,7 +53,8 @@ fuzz:
 # The whole test suite again under AddressSanitizer and UBSan, in a copy
 # of the tracked tree (automake refuses a second build of a configured tree).
 # Memory errors, leaks (LeakSanitizer, at each process's exit) and
-# undefined behaviour fail the run.  verify_asan_link_order=0 lets the
+# undefined behaviour fail the run (tests/lsan.supp: the libraries' own
+# leaks, each explained there).  verify_asan_link_order=0 lets the
 # LD_PRELOAD V4L2 fake of 074-capture-v4l2 load before the ASan runtime.
 check-asan:
 	rm -rf build/asan && mkdir -p build/asan
@@ -61,6 +62,7 @@ check-asan:
 	cd build/asan && ./bootstrap >/dev/null 2>&1 && \
 	./configure --quiet --enable-sanitizers $(CHECK_ASAN_FLAGS) && \
 	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:verify_asan_link_order=0} \
+	LSAN_OPTIONS=$${LSAN_OPTIONS:-suppressions=$$PWD/tests/lsan.supp:print_suppressions=0} \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) check
 
@@ -70,7 +72,7 @@ bench: all $(check_PROGRAMS) $(BENCHES)
 		$(SHELL) $(top_srcdir)/$$b || exit 1; \
 	done
 
-EXTRA_DIST += tests/summary.sh tests/tools/rawpeer.py tests/tools/notify-listen.py \
+EXTRA_DIST += tests/summary.sh tests/lsan.supp tests/tools/rawpeer.py tests/tools/notify-listen.py \
 	tests/tools/journal-listen.py
 BENCHES += tests/bench/bench-ipc.sh
 EXTRA_DIST += tests/bench/bench-ipc.sh
