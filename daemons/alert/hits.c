@@ -28,12 +28,14 @@
 #include "daemons/alert/alertd.h"
 
 #define HITS_MAX 5000		/* in memory; the oldest resolved go first */
+#define RESEND_RETRY_USEC (2 * USEC_PER_SEC)
 
 struct hits {
 	struct alertd *a;
 	struct hit *list;		/* newest first */
 	size_t n;
 	sd_event_source *repeat;
+	sd_event_source *resend_retry;	/* asks matchd for the unresolved hits again */
 	int64_t announced_id;		/* the hit whose sound last played */
 };
 
@@ -398,18 +400,75 @@ fail:
 	return r;
 }
 
+static void ask_resend(struct hits *h);
+
+static int
+on_resend_retry(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	ask_resend(userdata);
+	return 0;
+}
+
+static void
+retry_resend(struct hits *h)
+{
+	int r;
+
+	if (h->resend_retry == NULL)
+		r = sd_event_add_time_relative(h->a->event, &h->resend_retry, CLOCK_MONOTONIC,
+		    RESEND_RETRY_USEC, 0, on_resend_retry, h);
+	else if ((r = sd_event_source_set_time_relative(h->resend_retry, RESEND_RETRY_USEC)) >= 0)
+		r = sd_event_source_set_enabled(h->resend_retry, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_warn_r(r, "cannot schedule asking matchd for the unresolved hits again");
+}
+
+static void
+resend_cb(json_t *reply, bool ok, bool more, int fd, const char *err, void *arg)
+{
+	struct hits *h = arg;
+	json_int_t n = -1;
+
+	if (more || reply == NULL)
+		return;		/* reply NULL: the connection is gone; hits_control_up() asks again */
+	if (!ok) {
+		log_warnx("matchd did not send the unresolved hits again (%s), asking again", err);
+		retry_resend(h);
+		return;
+	}
+	(void)json_unpack(reply, "{s:{s:I}}", "result", "count", &n);
+	log_info("unresolved hits sent again by matchd: %lld", (long long)n);
+}
+
+/*
+ * The hits of the last day not resolved yet come again on alert.sock
+ * (this alertd may be new; matchd too).  Until matchd has said yes: a
+ * refusal or a failed request is tried again, not forgotten, or a deputy
+ * would lose the hits on display across a restart.
+ */
+static void
+ask_resend(struct hits *h)
+{
+	int r;
+
+	if (!ctl_up(h->a->ctl))
+		return;		/* hits_control_up() asks once it is back */
+	r = ctl_request(h->a->ctl, "hit_resend", NULL, NULL, NULL, NULL, resend_cb, h);
+	if (r < 0) {
+		log_warn_r(r, "asking matchd for the unresolved hits, asking again");
+		retry_resend(h);
+	}
+}
+
 void
 hits_control_up(struct hits *h)
 {
 	struct hit *hit;
-	int r;
 
 	for (hit = h->list; hit != NULL; hit = hit->next)
 		if (!hit->recorded)
 			record_shown(h, hit);
-	/* After a restart of either side: matchd sends unresolved hits again on alert.sock. */
-	if ((r = ctl_request(h->a->ctl, "hit_resend", NULL, NULL, NULL, NULL, NULL, NULL)) < 0)
-		log_warn_r(r, "asking matchd for unresolved hits, ignoring");
+	ask_resend(h);
 }
 
 void
@@ -485,6 +544,7 @@ hits_free(struct hits *h)
 	if (h == NULL)
 		return NULL;
 	sd_event_source_disable_unref(h->repeat);
+	sd_event_source_disable_unref(h->resend_retry);
 	while ((hit = h->list) != NULL) {
 		h->list = hit->next;
 		hit_free(hit);

@@ -22,7 +22,6 @@
 #include "matchd.h"
 
 #define COOLDOWN_CAPACITY 4096
-#define RESEND_WINDOW_USEC USEC_PER_DAY
 
 struct hit_sent {
 	uint64_t seq;
@@ -496,7 +495,7 @@ resend_undelivered(struct matchd *m)
 	    " AND created_usec >= ? ORDER BY id", &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, store_now(m->store) - RESEND_WINDOW_USEC);
+	sqlite3_bind_int64(st, 1, store_now(m->store) - POLICY_RESEND_WINDOW_USEC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((ni = reallocarray(ids, n + 1, sizeof(*ids))) == NULL) {
 			r = -ENOMEM;

@@ -279,13 +279,11 @@ op_hit_shown(struct req *r, json_t **ret)
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 
-/* Today's (local day) hits not MISREAD nor DISPOSED, queued again through the daemon's hook. */
+/* The window's hits not MISREAD nor DISPOSED, queued again through the daemon's hook. */
 int
 op_hit_resend(struct req *r, json_t **ret)
 {
 	sqlite3_stmt *st = NULL;
-	struct tm tm;
-	time_t now = (time_t)(store_now(r->p->store) / USEC_PER_SEC);
 	int64_t n = 0;
 	int k, rc;
 
@@ -293,14 +291,11 @@ op_hit_resend(struct req *r, json_t **ret)
 		return k;
 	if (r->p->resend == NULL)
 		return req_fail(r, -EOPNOTSUPP, "unsupported", "hits are resent by alpr-matchd only");
-	localtime_r(&now, &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
 	k = store_prepare(r->p->store, "SELECT id FROM hits WHERE created_usec >= ?"
 	    " AND state NOT IN ('MISREAD', 'DISPOSED') ORDER BY id", &st);
 	if (k < 0)
 		return req_fail(r, k, "internal", "cannot read the hits");
-	sqlite3_bind_int64(st, 1, (int64_t)mktime(&tm) * USEC_PER_SEC);
+	sqlite3_bind_int64(st, 1, store_now(r->p->store) - POLICY_RESEND_WINDOW_USEC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (r->p->resend(sqlite3_column_int64(st, 0), r->p->resend_data) >= 0)
 			n++;

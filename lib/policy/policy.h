@@ -97,6 +97,13 @@ struct policy_peer {
  */
 int policy_control(struct policy *p, const json_t *request, const struct policy_peer *peer,
     policy_emit_fn emit, void *userdata);
+/*
+ * How far back a hit is sent to alpr-alertd again: unresolved hits after
+ * alertd restarted (hit_resend), undelivered ones after matchd restarted.
+ * A window, not the calendar day: a shift runs past midnight.
+ */
+#define POLICY_RESEND_WINDOW_USEC (INT64_C(86400) * 1000000)
+
 /* hit_resend queues each hit through fn (alpr-matchd's HIT sender). */
 void policy_set_resend(struct policy *p, int (*fn)(int64_t hit_id, void *userdata), void *userdata);
 /* What policy_control() demands of each operation (for the tests that try each one). */

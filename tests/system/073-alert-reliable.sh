@@ -20,13 +20,25 @@ done
 check "hits are on display while matchd is away" \
     sh -c "[ \$(grep -c 'on display' '$T/alertd.log') -eq 3 ]"
 check "... but not acknowledged (the sender still waits)" kill -0 $PEER_PID
+# The stand-in refuses the first hit_resend, as a busy matchd would.
+ALERT_PEER_REFUSE_RESEND=1
+export ALERT_PEER_REFUSE_RESEND
 start_control
+unset ALERT_PEER_REFUSE_RESEND
 wait $PEER_PID
 rc=$?
 check "once the control socket is up, they are recorded and acknowledged" [ $rc -eq 0 ]
 check "each was recorded as shown" \
     sh -c "[ \$(grep -c '\"op\":\"hit_shown\"' '$T/control.log') -eq 3 ]"
 check "matchd was asked to resend unresolved hits on connect" grep -q '"op":"hit_resend"' "$T/control.log"
+i=0
+while ! grep -q 'unresolved hits sent again by matchd: 0' "$T/alertd.log" && [ $i -lt 300 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+check "a refused hit_resend is asked again until matchd says yes" \
+    sh -c "[ \$(grep -c '\"op\":\"hit_resend\"' '$T/control.log') -eq 2 ] &&
+	grep -q 'unresolved hits sent again by matchd: 0' '$T/alertd.log'"
 
 # 2. alertd killed with hits unacknowledged: they come again.
 kill $(echo $PIDS | awk '{print $NF}') 2>/dev/null	# the control stand-in

@@ -61,10 +61,16 @@ check "hit_shown from alertd's role is recorded in the access log" sh -c \
 	"$peer control $RUN/control.sock hit_shown '{\"hit\": $hit, \"quiet\": false}' >/dev/null &&
 	[ \$(sqlite3 -cmd '.timeout 5000' $db \"SELECT count(*) FROM access_log WHERE op = 'hit_shown' AND user = 'alpr-alertd' AND result_ids = '[$hit]'\") -eq 1 ]"
 before=$(wc -l < "$T/hits.txt")
-check "hit_resend queues today's 6 unresolved hits" sh -c \
-	"$peer control $RUN/control.sock hit_resend '{}' | grep -q '\"count\":6'"
-wait_for 10 sh -c "[ \$(wc -l < $T/hits.txt) -ge $((before + 6)) ]"
-check "and they reach alert.sock again" test "$(wc -l < "$T/hits.txt")" -eq $((before + 6))
+# The last 24 hours, not the calendar day (a shift runs past midnight):
+# a hit from one second before today's midnight comes again, one 25 h old
+# does not.
+now_usec=$(($(date +%s) * 1000000))
+q "UPDATE hits SET created_usec = $((($(date -d 'today 00:00' +%s) - 1) * 1000000)) WHERE id = (SELECT min(id) FROM hits);
+   UPDATE hits SET created_usec = $((now_usec - 25 * 3600000000)) WHERE id = (SELECT max(id) FROM hits)"
+check "hit_resend queues the 5 unresolved hits of the last 24 hours" sh -c \
+	"$peer control $RUN/control.sock hit_resend '{}' | grep -q '\"count\":5'"
+wait_for 10 sh -c "[ \$(wc -l < $T/hits.txt) -ge $((before + 5)) ]"
+check "and they reach alert.sock again" test "$(wc -l < "$T/hits.txt")" -eq $((before + 5))
 : > "$T/hits.txt"
 
 # kill -9 while 10,000 reads come in (the issue's figure); the peer resends what was not acknowledged.

@@ -283,6 +283,8 @@ chaos_kill_run() {
 	wait_for 60 all_hits_shown
 	shown=$(shown_last_life | sort -u | wc -l)
 	check "every hit on display exactly once in the running alpr-alertd ($shown)" all_hits_shown
+	all_hits_shown || awk '/^=== start/ { n = 0 } { l[n++] = $0 }
+		END { for (i = 0; i < n && i < 40; i++) print "# alertd, last life: " l[i] }' "$T/alertd.log"
 	check "no hit shown twice by one alpr-alertd" test "$(shown_twice_in_a_life)" = 0
 	check "PRAGMA integrity_check: ok" test "$(q 'PRAGMA integrity_check')" = ok
 	check "every daemon runs again, unattended" sh -c "$(for n in $victims; do printf 'kill -0 $(cat %s/%s.pid) && ' "$T" $n; done) true"

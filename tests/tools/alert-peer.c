@@ -15,7 +15,9 @@
  *                                      hit_shown, hit_resend,
  *                                      hit_transition, hit_export (files
  *                                      streamed as memfds); every request
- *                                      appended to LOG as a JSON line
+ *                                      appended to LOG as a JSON line;
+ *                                      ALERT_PEER_REFUSE_RESEND=N refuses
+ *                                      the first N hit_resend requests
  *
  * The control stand-in exists for the bench and for running the page's
  * tests where matchd's control ops are absent; it holds no policy (that
@@ -305,6 +307,7 @@ cmd_health(int argc, char **argv)
 static const char *ctl_user, *ctl_password;
 static FILE *ctl_log;
 static int failures;
+static int refuse_resend;	/* ALERT_PEER_REFUSE_RESEND: hit_resend refusals before a yes */
 
 static int
 reply(struct ipc_conn *c, uint64_t seq, json_t *result, const char *error)
@@ -387,8 +390,13 @@ on_request(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 	}
 	if (strcmp(op, "hit_shown") == 0)
 		return reply(c, m->seq, json_pack("{s:O}", "hit", json_object_get(args, "hit")), NULL);
-	if (strcmp(op, "hit_resend") == 0)
+	if (strcmp(op, "hit_resend") == 0) {
+		if (refuse_resend > 0) {
+			refuse_resend--;
+			return reply(c, m->seq, NULL, "database busy (stand-in)");
+		}
 		return reply(c, m->seq, json_pack("{s:i}", "count", 0), NULL);
+	}
 	if (session == NULL || strcmp(session, "stub-session-token") != 0)
 		return reply(c, m->seq, NULL, "not logged in");
 	if (strcmp(op, "logout") == 0)
@@ -423,6 +431,8 @@ cmd_control(int argc, char **argv)
 	if (argc != 5)
 		return 2;
 	ctl_user = argv[2];
+	if (getenv("ALERT_PEER_REFUSE_RESEND") != NULL)
+		refuse_resend = atoi(getenv("ALERT_PEER_REFUSE_RESEND"));
 	ctl_password = argv[3];
 	if ((ctl_log = fopen(argv[4], "ae")) == NULL)
 		return 1;
