@@ -5,8 +5,8 @@ alpr_ocrd_SOURCES = daemons/ocr/ocrd.h daemons/ocr/main.c daemons/ocr/frames.c \
 	daemons/ocr/worker.c daemons/ocr/tracker.c daemons/ocr/reads.c daemons/ocr/jpeg.cpp \
 	daemons/ocr/sandbox.c daemons/ocr/spool.c
 alpr_ocrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize $(SYSTEMD_CFLAGS) \
-	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS) $(SECCOMP_CFLAGS)
-alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS)
+	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS) $(SECCOMP_CFLAGS) $(ZLIB_CFLAGS)
+alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS) $(ZLIB_LIBS)
 
 # Tests: the capture and match ends of alpr-ocrd in one test peer, and the
 # scenarios that drive real alpr-ocrd processes with it.

@@ -8,8 +8,8 @@
  * empties under steady traffic, the acknowledged head is cut off by
  * copying the rest to a new file once it passes SPOOL_COMPACT bytes.
  *
- * A record: a 16-byte header (magic, body length, images length, FNV-1a
- * hash of both), the READ body (JSON), the images memfd's bytes.  A torn
+ * A record: a 16-byte header (magic, body length, images length, zlib's
+ * CRC-32 of both), the READ body (JSON), the images memfd's bytes.  A torn
  * or damaged tail (power loss mid-append) ends the replay there and is cut
  * off; it was never synced, so never sent.
  *
@@ -32,12 +32,13 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/log.h"
 #include "ipc/ipc.h"
 #include "ocrd.h"
 
-#define SPOOL_MAGIC 0x31505341u		/* "ASP1" */
+#define SPOOL_MAGIC 0x32505341u		/* "ASP2" (ASP1 had an FNV-1a hash; never released) */
 #define SPOOL_COMPACT (8u << 20)	/* acknowledged bytes at the head before a copy */
 #define SPOOL_RECORD_MAX (64u << 20)	/* sanity bound of one record */
 
@@ -62,15 +63,14 @@ struct spool {
 };
 
 static uint32_t
-fnv1a(uint32_t h, const void *data, size_t len)
+checksum(const void *body, size_t body_len, const void *img, size_t img_len)
 {
-	const uint8_t *p = data;
+	uLong c = crc32(0L, Z_NULL, 0);
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h;
+	c = crc32(c, body, (uInt)body_len);
+	if (img_len > 0)
+		c = crc32(c, img, (uInt)img_len);
+	return (uint32_t)c;
 }
 
 static int
@@ -137,7 +137,7 @@ spool_append(struct spool *sp, const json_t *body, int img_fd)
 	}
 	h.body_len = (uint32_t)strlen(js);
 	h.img_len = (uint32_t)img_len;
-	h.hash = fnv1a(fnv1a(2166136261u, js, h.body_len), img, img_len);
+	h.hash = checksum(js, h.body_len, img, img_len);
 	v[0] = (struct iovec){ &h, sizeof(h) };
 	v[1] = (struct iovec){ js, h.body_len };
 	v[2] = (struct iovec){ img, img_len };
@@ -368,7 +368,7 @@ read_record(int fd, off_t off, off_t size, json_t **ret_body, int *ret_fd, off_t
 		return -ENOMEM;
 	if (pread(fd, buf, (size_t)h.body_len + h.img_len, off + (off_t)sizeof(h)) !=
 	    (ssize_t)(h.body_len + h.img_len) ||
-	    fnv1a(2166136261u, buf, (size_t)h.body_len + h.img_len) != h.hash) {
+	    checksum(buf, h.body_len, buf + h.body_len, h.img_len) != h.hash) {
 		free(buf);
 		return -EBADMSG;
 	}
