@@ -299,7 +299,12 @@ op_hit_resend(struct req *r, json_t **ret)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (r->p->resend(sqlite3_column_int64(st, 0), r->p->resend_data) >= 0)
 			n++;
+	k = rc == SQLITE_DONE ? 0 : store_error(r->p->store, rc);
 	sqlite3_finalize(st);
+	/* Cut short (busy, I/O): say so, and alertd asks again (it shows each hit once). */
+	if (k < 0)
+		return req_fail(r, k, "busy", "reading the hits stopped after %lld of them",
+		    (long long)n);
 	r->count = n;
 	*ret = json_pack("{s:I}", "count", (json_int_t)n);
 	return *ret != NULL ? 0 : -ENOMEM;
