@@ -3,7 +3,7 @@
 sbin_PROGRAMS += alpr-ocrd
 alpr_ocrd_SOURCES = daemons/ocr/ocrd.h daemons/ocr/main.c daemons/ocr/frames.c \
 	daemons/ocr/worker.c daemons/ocr/tracker.c daemons/ocr/reads.c daemons/ocr/jpeg.cpp \
-	daemons/ocr/sandbox.c daemons/ocr/spool.c
+	daemons/ocr/sandbox.c daemons/ocr/spool.c daemons/ocr/stats.c
 alpr_ocrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize $(SYSTEMD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS) $(SECCOMP_CFLAGS)
 alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS)

@@ -33,6 +33,8 @@ struct ocrd {
 	struct reads *reads;
 	sd_event_source *tick;
 	uint64_t received, refused, bad;
+	/* capture -> received; the frame that made a read due -> its READ sent */
+	struct ocr_lat transit_lat, read_lat;
 	/* frames/s over the last status period */
 	uint64_t done_mark;
 	int64_t status_usec;
@@ -77,6 +79,7 @@ on_frame(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 		bad_frame(o, c, why != NULL ? why : "out of memory");
 		return 0;
 	}
+	ocr_lat_add(&o->transit_lat, f->received_usec - f->mono_usec);
 	pool_submit(o->pool, f);
 	frame_unref(f);
 	return 0;
@@ -110,6 +113,19 @@ on_track(struct track *t, bool closing, void *userdata)
 	struct ocrd *o = userdata;
 
 	reads_emit(o->reads, t);
+	/* an early read is due on its latest frame; a closing one on a timer */
+	if (!closing)
+		ocr_lat_add(&o->read_lat, time_monotonic_usec() - t->last_mono_usec);
+}
+
+/* p50/p99 of a stage in ms, for the stop line. */
+static void
+lat_text(char *buf, size_t size, const char *name, const struct ocr_lat *l)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, size - n, "%s%s %.1f/%.1f", n > 0 ? ", " : "", name,
+	    ocr_lat_ms(l, 50), ocr_lat_ms(l, 99));
 }
 
 static void
@@ -228,11 +244,20 @@ static void
 ocrd_stop(struct daemon *d)
 {
 	struct ocrd *o = d->userdata;
+	char lat[512] = "";
 
 	if (o == NULL)
 		return;
+
 	o->tick = sd_event_source_disable_unref(o->tick);
 	ipc_server_free(o->frames);
+	/* Where a frame's time went (tests/bench/bench-pipeline.sh reads this line). */
+	lat_text(lat, sizeof(lat), "capture->ocrd", &o->transit_lat);
+	lat_text(lat, sizeof(lat), "queue", pool_queue_latency(o->pool));
+	lat_text(lat, sizeof(lat), "recognize", pool_job_latency(o->pool));
+	lat_text(lat, sizeof(lat), "frame->read sent", &o->read_lat);
+	lat_text(lat, sizeof(lat), "spool append", reads_spool_latency(o->reads));
+	log_info("stage latency p50/p99 ms: %s", lat);
 	/* Open tracks become reads now; what matchd has not acknowledged is logged. */
 	tracker_free(o->tracker);
 	log_info("stopping: %llu frames received, %llu read, %llu dropped, %llu refused, "

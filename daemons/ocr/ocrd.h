@@ -11,6 +11,7 @@
  *   spool.c    the reads not yet acknowledged, on disk (synced before sent)
  *   jpeg.cpp   the JPEG encoder (OpenCV) behind a C call
  *   sandbox.c  the workers' seccomp filter
+ *   stats.c    stage latencies for the stop line (and the benchmark)
  *
  * The main process never decodes or reads frame content: the pixels are
  * looked at only by the workers (recognition) and by the JPEG encoder
@@ -32,6 +33,19 @@
 #define OCR_CAMERA_MAX 32		/* camera name bytes, as in the config */
 #define OCR_QUEUE_PER_WORKER 2		/* frames queued behind the one in flight */
 #define OCR_TRACKS_MAX 64		/* open tracks over all cameras */
+#define OCR_CAMERAS_MAX 32		/* cameras tracked at once */
+#define OCR_LAT_RING 8192		/* latency samples kept a stage */
+
+/* ---- stats.c: one stage's latency, its last OCR_LAT_RING samples ---------- */
+
+struct ocr_lat {
+	int32_t ring[OCR_LAT_RING];	/* µs */
+	uint64_t n;			/* samples ever added */
+};
+
+void ocr_lat_add(struct ocr_lat *l, int64_t usec);
+/* The pct-th percentile of the kept samples in ms, -1 without any. */
+double ocr_lat_ms(const struct ocr_lat *l, double pct);
 
 struct daemon;
 
@@ -83,6 +97,9 @@ unsigned pool_busy(const struct pool *p);
 uint64_t pool_restarts(const struct pool *p);
 uint64_t pool_dropped(const struct pool *p);
 uint64_t pool_done(const struct pool *p);
+/* Received -> handed to a worker; handed -> its result back. */
+const struct ocr_lat *pool_queue_latency(const struct pool *p);
+const struct ocr_lat *pool_job_latency(const struct pool *p);
 /* Kills the worker with the frame in flight for longer than the timeout. */
 void pool_tick(struct pool *p, int64_t now_usec, int64_t timeout_usec);
 
@@ -112,6 +129,7 @@ struct track {
 	uint64_t last_tick;		/* camera's processed-frame count then */
 	int64_t last_seen_usec;		/* our monotonic clock */
 	int64_t first_usec, last_usec;	/* capture times */
+	int64_t last_mono_usec;		/* the latest frame's capture, capture's CLOCK_MONOTONIC */
 	unsigned frames;
 	/* the best sighting */
 	struct frame *best;
@@ -209,6 +227,8 @@ size_t reads_unacked(const struct reads *r);
 size_t reads_spooled(const struct reads *r);
 /* Reads alpr-matchd refused SPOOL_TRIES times, kept in reads.dead. */
 uint64_t reads_dead(const struct reads *r);
+/* How long appending a read to the spool (write + fdatasync) took. */
+const struct ocr_lat *reads_spool_latency(const struct reads *r);
 
 /* ---- jpeg.cpp ----------------------------------------------------------- */
 

@@ -43,8 +43,6 @@
 #include "base/log.h"
 #include "ocrd.h"
 
-#define CAMERAS_MAX 32
-
 struct camera_ticks {
 	char name[OCR_CAMERA_MAX + 1];
 	uint64_t ticks;			/* processed frames of this camera */
@@ -56,7 +54,7 @@ struct tracker {
 	void *userdata;
 	struct track *tracks[OCR_TRACKS_MAX];
 	size_t n;
-	struct camera_ticks cams[CAMERAS_MAX];
+	struct camera_ticks cams[OCR_CAMERAS_MAX];
 	size_t n_cams;
 	uint64_t next_id;
 };
@@ -88,9 +86,9 @@ camera_get(struct tracker *t, const char *name)
 	for (size_t i = 0; i < t->n_cams; i++)
 		if (strcmp(t->cams[i].name, name) == 0)
 			return &t->cams[i];
-	if (t->n_cams == CAMERAS_MAX) {
+	if (t->n_cams == OCR_CAMERAS_MAX) {
 		/* names are checked but unbounded in number: recycle the first */
-		memmove(&t->cams[0], &t->cams[1], sizeof(t->cams[0]) * (CAMERAS_MAX - 1));
+		memmove(&t->cams[0], &t->cams[1], sizeof(t->cams[0]) * (OCR_CAMERAS_MAX - 1));
 		t->n_cams--;
 	}
 	memset(&t->cams[t->n_cams], 0, sizeof(t->cams[0]));
@@ -220,8 +218,10 @@ sighting_add(struct track *t, struct frame *f, const struct rec_plate *p, uint64
 	t->last_seen_usec = now_usec;
 	if (t->frames == 0 || f->capture_usec < t->first_usec)
 		t->first_usec = f->capture_usec;
-	if (f->capture_usec > t->last_usec)
+	if (f->capture_usec > t->last_usec) {
 		t->last_usec = f->capture_usec;
+		t->last_mono_usec = f->mono_usec;
+	}
 	t->frames++;
 	if (p->n_candidates == 0)
 		cand_add(t, p->text, p->confidence);

@@ -77,6 +77,7 @@ struct pool {
 	unsigned q_head, q_len, q_cap;
 	uint64_t next_job;
 	uint64_t restarts, dropped, done, failed;
+	struct ocr_lat queue_lat, job_lat;
 };
 
 static int worker_start(struct worker *w);
@@ -290,6 +291,7 @@ job_finish(struct worker *w, const struct rec_result *res)
 	w->job = NULL;
 	if (res != NULL) {
 		p->done++;
+		ocr_lat_add(&p->job_lat, time_monotonic_usec() - w->job_usec);
 		p->fn(f, res, p->userdata);
 	} else
 		p->failed++;
@@ -441,6 +443,7 @@ job_send(struct worker *w, struct frame *f)
 	w->job = f;
 	w->job_seq = w->pool->next_job++;
 	w->job_usec = time_monotonic_usec();
+	ocr_lat_add(&w->pool->queue_lat, w->job_usec - f->received_usec);
 	return 0;
 }
 
@@ -604,4 +607,16 @@ uint64_t
 pool_done(const struct pool *p)
 {
 	return p->done;
+}
+
+const struct ocr_lat *
+pool_queue_latency(const struct pool *p)
+{
+	return &p->queue_lat;
+}
+
+const struct ocr_lat *
+pool_job_latency(const struct pool *p)
+{
+	return &p->job_lat;
 }
