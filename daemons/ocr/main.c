@@ -137,7 +137,7 @@ status(struct ocrd *o, int64_t now)
 		o->fps = (double)(done - o->done_mark) * 1e6 / (double)(now - o->status_usec);
 	o->done_mark = done;
 	o->status_usec = now;
-	daemon_status(o->d, "%.1f frames/s, %llu frames, %llu dropped, %llu refused, %llu bad, "
+	daemon_status(o->d, "%.1f frames/s, %llu frames, %llu dropped (superseded), %llu refused, %llu bad, "
 	    "%llu reads (%zu unacknowledged, %zu spooled, %llu dead-lettered), %zu tracks, workers %u up %u busy %llu restarts",
 	    o->fps, (unsigned long long)o->received, (unsigned long long)pool_dropped(o->pool),
 	    (unsigned long long)o->refused, (unsigned long long)o->bad,

@@ -31,9 +31,8 @@
 #include "recognize.h"
 
 #define OCR_CAMERA_MAX 32		/* camera name bytes, as in the config */
-#define OCR_QUEUE_PER_WORKER 2		/* frames queued behind the one in flight */
 #define OCR_TRACKS_MAX 64		/* open tracks over all cameras */
-#define OCR_CAMERAS_MAX 32		/* cameras tracked at once */
+#define OCR_CAMERAS_MAX 32		/* cameras scheduled (and tracked) at once */
 #define OCR_LAT_RING 8192		/* latency samples kept a stage */
 
 /* ---- stats.c: one stage's latency, its last OCR_LAT_RING samples ---------- */
@@ -90,7 +89,12 @@ typedef void (*pool_result_fn)(struct frame *f, const struct rec_result *res, vo
 int pool_new(sd_event *e, const struct alpr_conf *conf, unsigned n, pool_result_fn fn,
     void *userdata, struct pool **ret);
 struct pool *pool_free(struct pool *p);
-/* Queues a frame (takes a reference).  Returns 1 if an older frame was dropped for it. */
+/*
+ * Makes f its camera's waiting frame (takes a reference); a worker takes
+ * it when free, the cameras in turn.  Returns 1 if a frame was dropped:
+ * the camera's older waiting one (superseded), or f itself when
+ * OCR_CAMERAS_MAX other cameras all have one waiting.
+ */
 int pool_submit(struct pool *p, struct frame *f);
 unsigned pool_workers(const struct pool *p);
 unsigned pool_busy(const struct pool *p);
