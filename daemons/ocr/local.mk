@@ -35,7 +35,8 @@ TESTS += tests/unit/test-ocr-tracker
 
 # Fuzz target of ocrd's decoders (FRAME body, worker answer); tests/fuzz/fuzz.sh runs it.
 check_PROGRAMS += tests/fuzz/fuzz-ocr
-tests_fuzz_fuzz_ocr_SOURCES = tests/fuzz/fuzz-ocr.c tests/fuzz/replay.c daemons/ocr/frames.c
+tests_fuzz_fuzz_ocr_SOURCES = tests/fuzz/fuzz-ocr.c tests/fuzz/replay.c daemons/ocr/frames.c \
+	daemons/ocr/stats.c
 tests_fuzz_fuzz_ocr_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
 	-I$(top_srcdir)/daemons/ocr
 tests_fuzz_fuzz_ocr_LDADD = $(ALPR_LIBS)
@@ -49,3 +50,16 @@ tests_unit_test_ocr_sandbox_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/reco
 	-I$(top_srcdir)/daemons/ocr $(SECCOMP_CFLAGS)
 tests_unit_test_ocr_sandbox_LDADD = $(TEST_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS)
 TESTS += tests/unit/test-ocr-sandbox
+
+# The tracker replayed over recognizer results computed once
+# (tests/bench/bench-tracker.sh): how many frames a plate needs, without
+# the machine's load in the figures.
+check_PROGRAMS += tests/bench/ocr-track-replay
+tests_bench_ocr_track_replay_SOURCES = tests/bench/ocr-track-replay.c daemons/ocr/tracker.c \
+	daemons/ocr/frames.c
+nodist_EXTRA_tests_bench_ocr_track_replay_SOURCES = dummy.cxx
+tests_bench_ocr_track_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
+	-I$(top_srcdir)/daemons/ocr
+tests_bench_ocr_track_replay_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS)
+BENCHES += tests/bench/bench-tracker.sh
+EXTRA_DIST += tests/bench/bench-tracker.sh

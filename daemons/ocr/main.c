@@ -169,6 +169,7 @@ track_params(const struct alpr_conf *conf, struct tracker_params *p)
 	p->close_usec = conf->ocr.track_close_ms * USEC_PER_MSEC;
 	p->min_frames = conf->ocr.track_min_frames;
 	p->early_conf = (double)conf->ocr.early_read_confidence;
+	p->early_agree = OCR_EARLY_AGREE;
 }
 
 static int

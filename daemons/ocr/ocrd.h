@@ -32,6 +32,7 @@
 
 #define OCR_CAMERA_MAX 32		/* camera name bytes, as in the config */
 #define OCR_TRACKS_MAX 64		/* open tracks over all cameras */
+#define OCR_EARLY_AGREE 3		/* frames reading a text alike for an early read */
 #define OCR_CAMERAS_MAX 32		/* cameras scheduled (and tracked) at once */
 #define OCR_LAT_RING 8192		/* latency samples kept a stage */
 
@@ -122,6 +123,7 @@ struct track_candidate {
 	char text[REC_TEXT_MAX];
 	double score;			/* confidence summed over frames */
 	unsigned votes;			/* frames that listed it */
+	unsigned firsts;		/* frames that read it as their top-1 */
 };
 
 /* A plate followed across frames; what a read is made from. */
@@ -158,6 +160,7 @@ struct tracker_params {
 	int64_t close_usec;		/* or this long */
 	int64_t min_frames;		/* shorter tracks give no read */
 	double early_conf;		/* 0..100; 0: a read only when the track closes */
+	int64_t early_agree;		/* or: top-1 of this many frames, a majority (0: off) */
 };
 /*
  * Called when a track's read is due: early (closing false) the first time
