@@ -13,7 +13,10 @@
 # right text among its candidates, the reads that match no vehicle, and
 # how long after the plate came into view the right read went (p50/max ms,
 # on the frame that made it due).  No timing of the machine enters these
-# figures: they say what a frame rate buys, and the recognizer's limits.
+# figures: they say what a frame rate buys, and the recognizer's limits
+# (first, per vehicle: frames in view, detected, top-1 right, right text
+# among the candidates).  "early reads": per run, and the share whose text
+# the update at the close changed.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 DRIVE=${DRIVE:-$top_builddir/build/drive}
@@ -36,6 +39,35 @@ fps, nf = truth['fps'], truth['frames']
 fold = lambda s: s.upper().replace('O', '0')
 veh = [v for v in truth['vehicles'] if v['frames_in_view'] >= (fps + 1) // 2]
 plates = set(fold(v['plate']) for v in truth['vehicles'])
+# Per vehicle, per frame in view: detected (a box with IoU > 0.2 with the
+# true one), its top-1 right, the right text among its candidates.
+rec = [json.loads(l) for l in open(res)]
+def iou(a, b):
+	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+	x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+	if x1 <= x0 or y1 <= y0:
+		return 0
+	i = (x1 - x0) * (y1 - y0)
+	return i / float(a[2] * a[3] + b[2] * b[3] - i)
+print('== per frame in view (the recognizer alone): vehicle: frames, detected, top-1 right,'
+      ' right among the candidates')
+line = []
+for v in truth['vehicles']:
+	n = det = top1 = cand = 0
+	p = fold(v['plate'])
+	for ft in truth['frame_truth']:
+		for tp in ft['plates']:
+			if tp['vehicle'] != v['vehicle'] or ft['frame'] >= len(rec):
+				continue
+			n += 1
+			hit = [pl for pl in rec[ft['frame']]['plates'] if iou(pl['box'], tp['box']) > 0.2]
+			if hit:
+				det += 1
+				top1 += fold(hit[0]['plate']) == p
+				cand += p in set(fold(c['plate']) for c in hit[0]['candidates'])
+	line.append('v%d%s %d/%d/%d/%d' % (v['vehicle'], ' (night)' if v['night'] else '', n, det, top1, cand))
+for i in range(0, len(line), 4):
+	print('  ' + ', '.join(line[i:i + 4]))
 print('== %d vehicle passes in view >= 0.5 s; TrackMinFrames=2, TrackCloseFrames=5' % len(veh))
 print('%-22s %-9s %-13s %-13s %-11s %-11s %s' % ('recognized', 'early', 'read top-1', 'in cands',
 	'false reads', 'early reads', 'in view -> right read p50/max ms'))
