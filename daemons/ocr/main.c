@@ -33,8 +33,11 @@ struct ocrd {
 	struct reads *reads;
 	sd_event_source *tick;
 	uint64_t received, refused, bad;
-	/* capture -> received; the frame that made a read due -> its READ sent */
-	struct ocr_lat transit_lat, read_lat;
+	/*
+	 * capture -> received; the frame that made an early read due -> its
+	 * READ sent; a closing read's last frame -> its READ (or update) sent
+	 */
+	struct ocr_lat transit_lat, read_lat, close_lat;
 	/* frames/s over the last status period */
 	uint64_t done_mark;
 	int64_t status_usec;
@@ -114,8 +117,8 @@ on_track(struct track *t, bool closing, void *userdata)
 
 	reads_emit(o->reads, t);
 	/* an early read is due on its latest frame; a closing one on a timer */
-	if (!closing)
-		ocr_lat_add(&o->read_lat, time_monotonic_usec() - t->last_mono_usec);
+	ocr_lat_add(closing ? &o->close_lat : &o->read_lat,
+	    time_monotonic_usec() - t->last_mono_usec);
 }
 
 /* p50/p99 of a stage in ms, for the stop line. */
@@ -245,7 +248,7 @@ static void
 ocrd_stop(struct daemon *d)
 {
 	struct ocrd *o = d->userdata;
-	char lat[512] = "";
+	char lat[640] = "";
 
 	if (o == NULL)
 		return;
@@ -256,7 +259,8 @@ ocrd_stop(struct daemon *d)
 	lat_text(lat, sizeof(lat), "capture->ocrd", &o->transit_lat);
 	lat_text(lat, sizeof(lat), "queue", pool_queue_latency(o->pool));
 	lat_text(lat, sizeof(lat), "recognize", pool_job_latency(o->pool));
-	lat_text(lat, sizeof(lat), "frame->read sent", &o->read_lat);
+	lat_text(lat, sizeof(lat), "frame->early read sent", &o->read_lat);
+	lat_text(lat, sizeof(lat), "last frame->read at the close", &o->close_lat);
 	lat_text(lat, sizeof(lat), "spool append", reads_spool_latency(o->reads));
 	log_info("stage latency p50/p99 ms: %s", lat);
 	/* Open tracks become reads now; what matchd has not acknowledged is logged. */

@@ -10,9 +10,12 @@
 # (p50/p99, as the MDC page's follower sees the push) from the capture of
 # the read's best frame (the picture the alert shows) and from the capture
 # of its last frame (the one that made the read sure: an early read goes
-# on it), with where that time goes: alpr-ocrd's stages (capture -> ocrd,
-# queue wait, recognition, frame -> READ sent, spool append with its
-# fdatasync; from its stop line) and the rest (matchd, alertd, the push).
+# on it), with where that time goes in alpr-ocrd (from its stop line):
+# capture -> ocrd, queue wait, recognition, the frame that made an early
+# read due -> READ sent, a closing read's last frame -> READ sent (the
+# close waits TrackCloseFrames processed frames), spool append with its
+# fdatasync.  What follows the READ (matchd, alertd, the push) is the
+# difference.
 # AlertCooldownSec=0, so that every matching read is an alert and a
 # latency sample.
 #
@@ -203,10 +206,6 @@ try:
 except OSError:
 	pass
 print('  alpr-ocrd stages p50/p99 ms: %s' % (stage or 'not logged'))
-fr = re.search(r'frame->read sent ([0-9.]+)/', stage or '')
-if fr and last:
-	print('  the rest (read sent -> matchd -> alertd -> push), medians: %.0f ms' % (
-		pct(last, 50) - float(fr.group(1))))
 
 # No plate missed: every pass in view >= 0.5 s read, per camera.
 truth = json.load(open(truth_file))
