@@ -216,7 +216,7 @@ vehicles = [v for v in truth['vehicles'] if v['frames_in_view'] >= need]
 cams = ['demo'] if ncam == 1 else ['demo%d' % i for i in range(1, ncam + 1)]
 played = st.get('cameras', {})
 tot_pass = tot_top1 = tot_cand = 0
-missed, missed_cand = [], []
+missed, missed_cand = {}, {}	# vehicle: passes missed, over the cameras
 n_reads = n_wrong = 0
 for cam in cams:
 	try:
@@ -252,16 +252,19 @@ for cam in cams:
 		tot_top1 += got1
 		tot_cand += gotc
 		if got1 < exp:
-			missed.append('%s:v%d%s x%d' % (cam, v['vehicle'], ' (night)' if v['night'] else '',
-							exp - got1))
+			k = 'v%d%s' % (v['vehicle'], ' (night)' if v['night'] else '')
+			missed[k] = missed.get(k, 0) + exp - got1
 		if gotc < exp:
-			missed_cand.append('%s:v%d x%d' % (cam, v['vehicle'], exp - gotc))
+			k = 'v%d' % v['vehicle']
+			missed_cand[k] = missed_cand.get(k, 0) + exp - gotc
 print('  plates in view >= 0.5 s: %d passes (%d vehicles x the drive\'s loops, %d camera(s)),'
       ' read top-1: %d, missed: %d%s' % (tot_pass, len(vehicles), ncam, tot_top1,
-					   tot_pass - tot_top1, ' (' + ', '.join(missed) + ')' if missed else ''))
+					   tot_pass - tot_top1, ' (' + ', '.join(
+					   '%s x%d' % kv for kv in missed.items()) + ')' if missed else ''))
 print('  within the candidates: %d read, %d missed%s; %d reads stored, %d with no true plate'
       ' among their candidates' % (tot_cand, tot_pass - tot_cand,
-				   ' (' + ', '.join(missed_cand) + ')' if missed_cand else '',
+				   ' (' + ', '.join('%s x%d' % kv for kv in missed_cand.items()) + ')'
+				   if missed_cand else '',
 				   n_reads, n_wrong))
 PY
 }
