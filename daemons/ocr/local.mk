@@ -63,3 +63,12 @@ tests_bench_ocr_track_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/rec
 tests_bench_ocr_track_replay_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS)
 BENCHES += tests/bench/bench-tracker.sh
 EXTRA_DIST += tests/bench/bench-tracker.sh
+
+# The frame scheduling (worker.c included for its statics; no worker runs).
+check_PROGRAMS += tests/unit/test-ocr-sched
+tests_unit_test_ocr_sched_SOURCES = tests/unit/test-ocr-sched.c daemons/ocr/frames.c \
+	daemons/ocr/stats.c
+tests_unit_test_ocr_sched_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
+	-I$(top_srcdir)/daemons/ocr
+tests_unit_test_ocr_sched_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test-ocr-sched
