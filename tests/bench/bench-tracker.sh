@@ -27,7 +27,13 @@ if [ ! -f "$DRIVE/truth.json" ] || [ ! -x "$REPLAY" ] || [ ! -f "$top_srcdir/mod
 	exit 0
 fi
 RES=${BENCH_RESULTS:-$DRIVE/recognized.jsonl}
-if [ ! -s "$RES" ] || [ "$RES" -ot "$top_builddir/.libs/alpr-recognize" ]; then
+# Recognized again when the recognizer or a model is newer than the cache.
+stale=0
+for f in "$top_builddir/alpr-recognize" "$top_builddir/.libs/alpr-recognize" \
+	"$top_srcdir"/models/*; do
+	[ -e "$f" ] && [ "$RES" -ot "$f" ] && stale=1
+done
+if [ ! -s "$RES" ] || [ "$stale" = 1 ]; then
 	echo "== recognizing the drive's $(ls "$DRIVE/frames" | wc -l) frames once (-> $RES)"
 	"$top_builddir/alpr-recognize" --json -n 20 --threads 1 --models "$top_srcdir/models" \
 		"$DRIVE"/frames/*.jpg > "$RES.tmp" && mv "$RES.tmp" "$RES" || exit 1
