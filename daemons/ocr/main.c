@@ -33,6 +33,11 @@ struct ocrd {
 	struct reads *reads;
 	sd_event_source *tick;
 	uint64_t received, refused, bad;
+	/*
+	 * capture -> received; the frame that made an early read due -> its
+	 * READ sent; a closing read's last frame -> its READ (or update) sent
+	 */
+	struct ocr_lat transit_lat, read_lat, close_lat;
 	/* frames/s over the last status period */
 	uint64_t done_mark;
 	int64_t status_usec;
@@ -77,6 +82,7 @@ on_frame(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 		bad_frame(o, c, why != NULL ? why : "out of memory");
 		return 0;
 	}
+	ocr_lat_add(&o->transit_lat, f->received_usec - f->mono_usec);
 	pool_submit(o->pool, f);
 	frame_unref(f);
 	return 0;
@@ -110,6 +116,19 @@ on_track(struct track *t, bool closing, void *userdata)
 	struct ocrd *o = userdata;
 
 	reads_emit(o->reads, t);
+	/* an early read is due on its latest frame; a closing one on a timer */
+	ocr_lat_add(closing ? &o->close_lat : &o->read_lat,
+	    time_monotonic_usec() - t->last_mono_usec);
+}
+
+/* p50/p99 of a stage in ms, for the stop line. */
+static void
+lat_text(char *buf, size_t size, const char *name, const struct ocr_lat *l)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, size - n, "%s%s %.1f/%.1f", n > 0 ? ", " : "", name,
+	    ocr_lat_ms(l, 50), ocr_lat_ms(l, 99));
 }
 
 static void
@@ -121,7 +140,7 @@ status(struct ocrd *o, int64_t now)
 		o->fps = (double)(done - o->done_mark) * 1e6 / (double)(now - o->status_usec);
 	o->done_mark = done;
 	o->status_usec = now;
-	daemon_status(o->d, "%.1f frames/s, %llu frames, %llu dropped, %llu refused, %llu bad, "
+	daemon_status(o->d, "%.1f frames/s, %llu frames, %llu dropped (superseded), %llu refused, %llu bad, "
 	    "%llu reads (%zu unacknowledged, %zu spooled, %llu dead-lettered), %zu tracks, workers %u up %u busy %llu restarts",
 	    o->fps, (unsigned long long)o->received, (unsigned long long)pool_dropped(o->pool),
 	    (unsigned long long)o->refused, (unsigned long long)o->bad,
@@ -153,6 +172,7 @@ track_params(const struct alpr_conf *conf, struct tracker_params *p)
 	p->close_usec = conf->ocr.track_close_ms * USEC_PER_MSEC;
 	p->min_frames = conf->ocr.track_min_frames;
 	p->early_conf = (double)conf->ocr.early_read_confidence;
+	p->early_agree = OCR_EARLY_AGREE;
 }
 
 static int
@@ -228,11 +248,21 @@ static void
 ocrd_stop(struct daemon *d)
 {
 	struct ocrd *o = d->userdata;
+	char lat[640] = "";
 
 	if (o == NULL)
 		return;
+
 	o->tick = sd_event_source_disable_unref(o->tick);
 	ipc_server_free(o->frames);
+	/* Where a frame's time went (tests/bench/bench-pipeline.sh reads this line). */
+	lat_text(lat, sizeof(lat), "capture->ocrd", &o->transit_lat);
+	lat_text(lat, sizeof(lat), "queue", pool_queue_latency(o->pool));
+	lat_text(lat, sizeof(lat), "recognize", pool_job_latency(o->pool));
+	lat_text(lat, sizeof(lat), "frame->early read sent", &o->read_lat);
+	lat_text(lat, sizeof(lat), "last frame->read at the close", &o->close_lat);
+	lat_text(lat, sizeof(lat), "spool append", reads_spool_latency(o->reads));
+	log_info("stage latency p50/p99 ms: %s", lat);
 	/* Open tracks become reads now; what matchd has not acknowledged is logged. */
 	tracker_free(o->tracker);
 	log_info("stopping: %llu frames received, %llu read, %llu dropped, %llu refused, "

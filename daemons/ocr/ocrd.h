@@ -11,6 +11,7 @@
  *   spool.c    the reads not yet acknowledged, on disk (synced before sent)
  *   jpeg.cpp   the JPEG encoder (OpenCV) behind a C call
  *   sandbox.c  the workers' seccomp filter
+ *   stats.c    stage latencies for the stop line (and the benchmark)
  *
  * The main process never decodes or reads frame content: the pixels are
  * looked at only by the workers (recognition) and by the JPEG encoder
@@ -30,8 +31,21 @@
 #include "recognize.h"
 
 #define OCR_CAMERA_MAX 32		/* camera name bytes, as in the config */
-#define OCR_QUEUE_PER_WORKER 2		/* frames queued behind the one in flight */
 #define OCR_TRACKS_MAX 64		/* open tracks over all cameras */
+#define OCR_EARLY_AGREE 3		/* frames reading a text alike for an early read */
+#define OCR_CAMERAS_MAX 32		/* cameras scheduled (and tracked) at once */
+#define OCR_LAT_RING 8192		/* latency samples kept a stage */
+
+/* ---- stats.c: one stage's latency, its last OCR_LAT_RING samples ---------- */
+
+struct ocr_lat {
+	int32_t ring[OCR_LAT_RING];	/* µs */
+	uint64_t n;			/* samples ever added */
+};
+
+void ocr_lat_add(struct ocr_lat *l, int64_t usec);
+/* The pct-th percentile of the kept samples in ms, -1 without any. */
+double ocr_lat_ms(const struct ocr_lat *l, double pct);
 
 struct daemon;
 
@@ -76,13 +90,21 @@ typedef void (*pool_result_fn)(struct frame *f, const struct rec_result *res, vo
 int pool_new(sd_event *e, const struct alpr_conf *conf, unsigned n, pool_result_fn fn,
     void *userdata, struct pool **ret);
 struct pool *pool_free(struct pool *p);
-/* Queues a frame (takes a reference).  Returns 1 if an older frame was dropped for it. */
+/*
+ * Makes f its camera's waiting frame (takes a reference); a worker takes
+ * it when free, the cameras in turn.  Returns 1 if a frame was dropped:
+ * the camera's older waiting one (superseded), or f itself when
+ * OCR_CAMERAS_MAX other cameras all have one waiting.
+ */
 int pool_submit(struct pool *p, struct frame *f);
 unsigned pool_workers(const struct pool *p);
 unsigned pool_busy(const struct pool *p);
 uint64_t pool_restarts(const struct pool *p);
 uint64_t pool_dropped(const struct pool *p);
 uint64_t pool_done(const struct pool *p);
+/* Received -> handed to a worker; handed -> its result back. */
+const struct ocr_lat *pool_queue_latency(const struct pool *p);
+const struct ocr_lat *pool_job_latency(const struct pool *p);
 /* Kills the worker with the frame in flight for longer than the timeout. */
 void pool_tick(struct pool *p, int64_t now_usec, int64_t timeout_usec);
 
@@ -101,6 +123,7 @@ struct track_candidate {
 	char text[REC_TEXT_MAX];
 	double score;			/* confidence summed over frames */
 	unsigned votes;			/* frames that listed it */
+	unsigned firsts;		/* frames that read it as their top-1 */
 };
 
 /* A plate followed across frames; what a read is made from. */
@@ -112,6 +135,7 @@ struct track {
 	uint64_t last_tick;		/* camera's processed-frame count then */
 	int64_t last_seen_usec;		/* our monotonic clock */
 	int64_t first_usec, last_usec;	/* capture times */
+	int64_t last_mono_usec;		/* the latest frame's capture, capture's CLOCK_MONOTONIC */
 	unsigned frames;
 	/* the best sighting */
 	struct frame *best;
@@ -136,6 +160,7 @@ struct tracker_params {
 	int64_t close_usec;		/* or this long */
 	int64_t min_frames;		/* shorter tracks give no read */
 	double early_conf;		/* 0..100; 0: a read only when the track closes */
+	int64_t early_agree;		/* or: top-1 of this many frames, a majority (0: off) */
 };
 /*
  * Called when a track's read is due: early (closing false) the first time
@@ -209,6 +234,8 @@ size_t reads_unacked(const struct reads *r);
 size_t reads_spooled(const struct reads *r);
 /* Reads alpr-matchd refused SPOOL_TRIES times, kept in reads.dead. */
 uint64_t reads_dead(const struct reads *r);
+/* How long appending a read to the spool (write + fdatasync) took. */
+const struct ocr_lat *reads_spool_latency(const struct reads *r);
 
 /* ---- jpeg.cpp ----------------------------------------------------------- */
 

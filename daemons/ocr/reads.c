@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "ipc/ipc.h"
 #include "ocrd.h"
 
@@ -56,6 +57,7 @@ struct reads {
 	size_t n_pending;
 	bool blocked;
 	uint64_t sent, lost;
+	struct ocr_lat spool_lat;
 };
 
 static int
@@ -296,6 +298,7 @@ reads_emit(struct reads *rd, struct track *t)
 	json_t *body = NULL, *images = NULL;
 	bool update = t->read_id[0] != '\0';
 	char *id = t->read_id;
+	int64_t spool_usec;
 	int fd = -1, r;
 
 	t->sent_frames = t->frames;
@@ -332,7 +335,10 @@ reads_emit(struct reads *rd, struct track *t)
 	} else if (images != NULL)
 		json_object_set_new(body, "images", images);
 	/* On disk first: from here on a kill -9 does not lose it. */
-	if ((r = spool_append(rd->spool, body, fd)) < 0)
+	spool_usec = time_monotonic_usec();
+	r = spool_append(rd->spool, body, fd);
+	ocr_lat_add(&rd->spool_lat, time_monotonic_usec() - spool_usec);
+	if (r < 0)
 		log_warn_r(r, "read %s: not spooled, kept in memory only", id);
 	log_info("read id=%s camera=%s frames=%u track=%llu%s%s", id, t->camera, t->frames,
 	    (unsigned long long)t->id, update ? " update" : "", r < 0 ? " unspooled" : "");
@@ -366,6 +372,12 @@ uint64_t
 reads_sent(const struct reads *rd)
 {
 	return rd->sent;
+}
+
+const struct ocr_lat *
+reads_spool_latency(const struct reads *rd)
+{
+	return &rd->spool_lat;
 }
 
 uint64_t

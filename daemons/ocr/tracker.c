@@ -26,8 +26,12 @@
  * A read need not wait for the close (TrackCloseFrames processed frames
  * later, a second or more): as soon as a track of at least min_frames
  * sightings has a text that the frames agree on with an average confidence
- * of early_conf or more, and that text has a known US serial format, its
- * read goes (the alert comes within the frame that made it sure).  When
+ * of early_conf or more, or that early_agree sightings (and more than half
+ * of them) read as their top-1, and that text has a known US serial
+ * format, its read goes (the alert comes within the frame that made it
+ * sure).  The recognizer's confidences are a softmax over its candidates,
+ * low on hard plates even when frame after frame reads the same text:
+ * that agreement is the better sign (tests/bench/bench-tracker.sh).  When
  * the track closes, its read goes again as an update of the same read id
  * if more frames came since: alpr-matchd stores the read once and
  * replaces its text, candidates and counts, and matches it again, so a
@@ -43,8 +47,6 @@
 #include "base/log.h"
 #include "ocrd.h"
 
-#define CAMERAS_MAX 32
-
 struct camera_ticks {
 	char name[OCR_CAMERA_MAX + 1];
 	uint64_t ticks;			/* processed frames of this camera */
@@ -56,7 +58,7 @@ struct tracker {
 	void *userdata;
 	struct track *tracks[OCR_TRACKS_MAX];
 	size_t n;
-	struct camera_ticks cams[CAMERAS_MAX];
+	struct camera_ticks cams[OCR_CAMERAS_MAX];
 	size_t n_cams;
 	uint64_t next_id;
 };
@@ -88,9 +90,9 @@ camera_get(struct tracker *t, const char *name)
 	for (size_t i = 0; i < t->n_cams; i++)
 		if (strcmp(t->cams[i].name, name) == 0)
 			return &t->cams[i];
-	if (t->n_cams == CAMERAS_MAX) {
+	if (t->n_cams == OCR_CAMERAS_MAX) {
 		/* names are checked but unbounded in number: recycle the first */
-		memmove(&t->cams[0], &t->cams[1], sizeof(t->cams[0]) * (CAMERAS_MAX - 1));
+		memmove(&t->cams[0], &t->cams[1], sizeof(t->cams[0]) * (OCR_CAMERAS_MAX - 1));
 		t->n_cams--;
 	}
 	memset(&t->cams[t->n_cams], 0, sizeof(t->cams[0]));
@@ -220,13 +222,18 @@ sighting_add(struct track *t, struct frame *f, const struct rec_plate *p, uint64
 	t->last_seen_usec = now_usec;
 	if (t->frames == 0 || f->capture_usec < t->first_usec)
 		t->first_usec = f->capture_usec;
-	if (f->capture_usec > t->last_usec)
+	if (f->capture_usec > t->last_usec) {
 		t->last_usec = f->capture_usec;
+		t->last_mono_usec = f->mono_usec;
+	}
 	t->frames++;
 	if (p->n_candidates == 0)
 		cand_add(t, p->text, p->confidence);
 	for (int i = 0; i < p->n_candidates; i++)
 		cand_add(t, p->candidates[i].text, p->candidates[i].confidence);
+	for (size_t i = 0; i < t->n_cands; i++)
+		if (strcmp(t->cands[i].text, p->text) == 0)
+			t->cands[i].firsts++;
 	state_add(t, p->state, p->state_confidence);
 	if (t->best == NULL || p->confidence > t->best_conf) {
 		frame_unref(t->best);
@@ -241,16 +248,23 @@ bool
 tracker_early(const struct tracker_params *p, const struct track *t)
 {
 	const char *text = track_text(t);
+	unsigned firsts = 0;
 	double score = 0;
 
 	if (p->early_conf <= 0 || t->sent_frames > 0 || (int64_t)t->frames < p->min_frames)
 		return false;
 	for (size_t i = 0; i < t->n_cands; i++)
-		if (strcmp(t->cands[i].text, text) == 0)
+		if (strcmp(t->cands[i].text, text) == 0) {
 			score = t->cands[i].score;
+			firsts = t->cands[i].firsts;
+		}
 	if (t->n_cands == 0)
 		score = t->best_conf * t->frames;
-	return score / t->frames >= p->early_conf && rec_syntax_known(text);
+	if (!rec_syntax_known(text))
+		return false;
+	/* confident, or read alike by several frames and most of them */
+	return score / t->frames >= p->early_conf ||
+	    (p->early_agree > 0 && (int64_t)firsts >= p->early_agree && 2 * firsts > t->frames);
 }
 
 static void

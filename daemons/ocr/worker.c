@@ -19,10 +19,19 @@
  *   plates), reply.  It keeps only its socket and stderr, and dies with
  *   its parent (PR_SET_PDEATHSIG).
  *
- * Frames wait in one FIFO shared by the workers, capped at
- * OCR_QUEUE_PER_WORKER per worker: when it is full the oldest queued frame
- * is dropped for the new one (newest wins: a late frame of a passing car is
- * worth less than the current one).
+ * Scheduling: each camera has ONE waiting slot, holding its newest frame.
+ * A frame that arrives while its camera's slot is still full replaces the
+ * waiting one, which is dropped (counted: "dropped" in the status line
+ * means exactly this, a frame superseded by a newer one of the same camera
+ * before a worker was free, or one lost with a dying worker).  An idle
+ * worker takes the next camera with a frame waiting, in turn (round
+ * robin), so that cameras share the workers evenly whatever their frame
+ * rates.  When the workers cannot keep up, each camera is thus read at the
+ * rate the workers allow, on its freshest frame, and a frame never waits
+ * behind more than the jobs in flight: a car stays in view for many frames
+ * (0.5 s is 15 at 30 fps) and the tracker needs only a few good looks,
+ * while a queue of stale frames would add its length to every alert's
+ * latency (doc/benchmarks.md, pipeline).
  */
 #include "config.h"
 
@@ -73,10 +82,15 @@ struct pool {
 	void *userdata;
 	unsigned n;
 	struct worker *workers;
-	struct frame **queue;		/* FIFO ring */
-	unsigned q_head, q_len, q_cap;
+	/* one waiting slot a camera; next: where the round robin goes on */
+	struct {
+		char camera[OCR_CAMERA_MAX + 1];
+		struct frame *f;	/* the camera's newest frame, or NULL */
+	} slots[OCR_CAMERAS_MAX];
+	unsigned n_slots, next;
 	uint64_t next_job;
 	uint64_t restarts, dropped, done, failed;
+	struct ocr_lat queue_lat, job_lat;	/* received -> job sent -> result */
 };
 
 static int worker_start(struct worker *w);
@@ -290,6 +304,7 @@ job_finish(struct worker *w, const struct rec_result *res)
 	w->job = NULL;
 	if (res != NULL) {
 		p->done++;
+		ocr_lat_add(&p->job_lat, time_monotonic_usec() - w->job_usec);
 		p->fn(f, res, p->userdata);
 	} else
 		p->failed++;
@@ -441,22 +456,39 @@ job_send(struct worker *w, struct frame *f)
 	w->job = f;
 	w->job_seq = w->pool->next_job++;
 	w->job_usec = time_monotonic_usec();
+	ocr_lat_add(&w->pool->queue_lat, w->job_usec - f->received_usec);
 	return 0;
 }
 
-/* Hands queued frames to idle workers. */
+/* The next camera's waiting frame, in turn; NULL if none waits. */
+static struct frame *
+slot_take(struct pool *p)
+{
+	for (unsigned k = 0; k < p->n_slots; k++) {
+		unsigned i = (p->next + k) % p->n_slots;
+		struct frame *f = p->slots[i].f;
+
+		if (f != NULL) {
+			p->slots[i].f = NULL;
+			p->next = (i + 1) % p->n_slots;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+/* Hands waiting frames to idle workers. */
 static void
 worker_kick(struct pool *p)
 {
-	for (unsigned i = 0; i < p->n && p->q_len > 0; i++) {
+	for (unsigned i = 0; i < p->n; i++) {
 		struct worker *w = &p->workers[i];
 		struct frame *f;
 
 		if (w->pid <= 0 || w->io == NULL || w->job != NULL)
 			continue;
-		f = p->queue[p->q_head];
-		p->q_head = (p->q_head + 1) % p->q_cap;
-		p->q_len--;
+		if ((f = slot_take(p)) == NULL)
+			return;
 		if (job_send(w, f) < 0) {
 			p->failed++;
 			frame_unref(f);
@@ -468,17 +500,32 @@ worker_kick(struct pool *p)
 int
 pool_submit(struct pool *p, struct frame *f)
 {
+	unsigned i, free_slot = p->n_slots;
 	int dropped = 0;
 
-	if (p->q_len == p->q_cap) {
-		frame_unref(p->queue[p->q_head]);
-		p->q_head = (p->q_head + 1) % p->q_cap;
-		p->q_len--;
+	for (i = 0; i < p->n_slots; i++) {
+		if (strcmp(p->slots[i].camera, f->camera) == 0)
+			break;
+		if (p->slots[i].f == NULL && free_slot == p->n_slots)
+			free_slot = i;
+	}
+	if (i == p->n_slots) {
+		/* A new camera: a new slot, or an idle one's (names are unbounded in number). */
+		if (p->n_slots < OCR_CAMERAS_MAX)
+			i = p->n_slots++;
+		else if ((i = free_slot) == p->n_slots) {
+			p->dropped++;	/* every slot holds a frame: this one waits nowhere */
+			return 1;
+		}
+		strcpy(p->slots[i].camera, f->camera);
+	}
+	if (p->slots[i].f != NULL) {
+		/* superseded: the newest frame of a camera is the one worth reading */
+		frame_unref(p->slots[i].f);
 		p->dropped++;
 		dropped = 1;
 	}
-	p->queue[(p->q_head + p->q_len) % p->q_cap] = frame_ref(f);
-	p->q_len++;
+	p->slots[i].f = frame_ref(f);
 	worker_kick(p);
 	return dropped;
 }
@@ -512,11 +559,9 @@ pool_new(sd_event *e, const struct alpr_conf *conf, unsigned n, pool_result_fn f
 	p->fn = fn;
 	p->userdata = userdata;
 	p->n = n;
-	p->q_cap = n * OCR_QUEUE_PER_WORKER;
 	p->next_job = 1;
 	if ((p->model_dir = strdup(conf->ocr.model_dir)) == NULL ||
-	    (p->workers = calloc(n, sizeof(*p->workers))) == NULL ||
-	    (p->queue = calloc(p->q_cap, sizeof(*p->queue))) == NULL) {
+	    (p->workers = calloc(n, sizeof(*p->workers))) == NULL) {
 		pool_free(p);
 		return -ENOMEM;
 	}
@@ -555,12 +600,8 @@ pool_free(struct pool *p)
 			close(w->sock);
 		frame_unref(w->job);
 	}
-	while (p->q_len > 0) {
-		frame_unref(p->queue[p->q_head]);
-		p->q_head = (p->q_head + 1) % p->q_cap;
-		p->q_len--;
-	}
-	free(p->queue);
+	for (unsigned i = 0; i < p->n_slots; i++)
+		frame_unref(p->slots[i].f);
 	free(p->workers);
 	free(p->model_dir);
 	sd_event_unref(p->event);
@@ -604,4 +645,16 @@ uint64_t
 pool_done(const struct pool *p)
 {
 	return p->done;
+}
+
+const struct ocr_lat *
+pool_queue_latency(const struct pool *p)
+{
+	return &p->queue_lat;
+}
+
+const struct ocr_lat *
+pool_job_latency(const struct pool *p)
+{
+	return &p->job_lat;
 }

@@ -93,7 +93,7 @@ feed(struct tracker *tr, int64_t n, int k, const char **texts, const float *conf
 static struct tracker *
 tracker(int64_t close_frames, int64_t min_frames)
 {
-	struct tracker_params p = { close_frames, 2000000, min_frames, 0 };
+	struct tracker_params p = { close_frames, 2000000, min_frames, 0, 0 };
 	struct tracker *tr = NULL;
 
 	n_closed = n_early = 0;
@@ -104,7 +104,7 @@ tracker(int64_t close_frames, int64_t min_frames)
 static struct tracker *
 tracker_early_conf(double conf)
 {
-	struct tracker_params p = { 3, 2000000, 2, conf };
+	struct tracker_params p = { 3, 2000000, 2, conf, 0 };
 	struct tracker *tr = NULL;
 
 	n_closed = n_early = 0;
@@ -161,6 +161,41 @@ test_early_read_refused(void **state)
 	tr = tracker_early_conf(0);
 	for (int i = 0; i < 4; i++)
 		feed(tr, i, 1, &t, (float[]){ 99 }, (int[]){ 100 + 50 * i }, i * 100000);
+	assert_int_equal(n_early, 0);
+	tracker_free(tr);
+	assert_int_equal(n_closed, 1);
+}
+
+/*
+ * OCR_EARLY_AGREE: low confidences (a softmax over many candidates) but the
+ * same top-1 text in 3 frames, most of the track's: the read goes on the
+ * third; a track whose frames disagree waits for its close.
+ */
+static void
+test_early_read_agreed(void **state)
+{
+	const char *t = "7ABC123", *other = "7ABC128", *third = "7ABC723";
+	struct tracker_params p = { 3, 2000000, 2, 60, 3 };
+	struct tracker *tr = NULL;
+
+	(void)state;
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	feed(tr, 0, 1, &t, (float[]){ 10 }, (int[]){ 100 }, 0);
+	feed(tr, 1, 1, &t, (float[]){ 12 }, (int[]){ 150 }, 100000);
+	assert_int_equal(n_early, 0);	/* 2 frames agree: not yet */
+	feed(tr, 2, 1, &t, (float[]){ 11 }, (int[]){ 200 }, 200000);
+	assert_int_equal(n_early, 1);
+	assert_int_equal(early[0].frames, 3);
+	assert_string_equal(track_text(&early[0]), t);
+	tracker_free(tr);
+
+	/* 3 frames of one text among 7 that disagree: no majority, no early read */
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	for (int i = 0; i < 7; i++)
+		feed(tr, i, 1, i % 3 == 0 ? &t : i % 3 == 1 ? &other : &third, (float[]){ 10 },
+		    (int[]){ 100 + 50 * i }, i * 100000);
 	assert_int_equal(n_early, 0);
 	tracker_free(tr);
 	assert_int_equal(n_closed, 1);
@@ -282,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_votes),
 		cmocka_unit_test(test_early_read),
 		cmocka_unit_test(test_early_read_refused),
+		cmocka_unit_test(test_early_read_agreed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

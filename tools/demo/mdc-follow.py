@@ -153,6 +153,11 @@ def on_hit(hit, pushed_usec, alerts_file):
 		'read_state': read.get('state'), 'entry_plate': entry.get('plate'),
 		'entry_state': entry.get('state'), 'camera': read.get('camera'),
 		'latency_ms': lat,
+		# raw times for tests/bench/bench-pipeline.sh's stage figures: the
+		# best frame's capture, the last frame's (the one that made the
+		# read sure, for an early read), and the push as seen here
+		'capture_usec': read.get('capture_usec'), 'last_usec': read.get('last_usec'),
+		'pushed_usec': pushed_usec,
 	}
 	with lock:
 		state['alerts'].append(a)
