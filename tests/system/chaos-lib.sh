@@ -203,17 +203,25 @@ ocrd_reads_all_stored() { [ "$(ocrd_reads_missing)" -eq 0 ]; }
 # queue), gets kill -9, matchd comes back: the read must come back from
 # ocrd's spool and be stored.
 ocrd_kill_before_ack() {
-	local before starts mstarts
-	before=$(ocrd_read_ids | wc -l)
+	local before starts mstarts mpid
 	starts=$(sv_starts ocrd)
 	mstarts=$(sv_starts matchd)
 	touch "$T/matchd.hold"
+	mpid=$(sv_pid matchd)
 	sv_kill matchd KILL
-	echo "kill -9 alpr-matchd, held down until alpr-ocrd has a read" >> "$T/injected.log"
+	echo "kill -9 alpr-matchd (pid $mpid), held down until alpr-ocrd has a read" >> "$T/injected.log"
+	# SIGKILL lands when the process leaves the kernel (a commit's
+	# fdatasync on a busy disk can hold it there for seconds): only the
+	# reads logged after its death are sure to be unacknowledged.
+	wait_for 60 sh -c "! kill -0 $mpid" || diag "alpr-matchd pid $mpid still alive 60 s after kill -9"
+	before=$(ocrd_read_ids | wc -l)
 	wait_for 120 sh -c "[ \$(sed -n 's/.* read id=\([0-9a-f]*\) camera=chaos .*/\1/p' '$T/ocrd.log' | sort -u | wc -l) -gt $before ]"
-	local got=$(( $(ocrd_read_ids | wc -l) - before ))
+	local got=$(( $(ocrd_read_ids | wc -l) - before )) opid
+	opid=$(sv_pid ocrd)
 	sv_kill ocrd KILL
-	echo "kill -9 alpr-ocrd with $got unacknowledged read(s), alpr-matchd restarts" >> "$T/injected.log"
+	echo "kill -9 alpr-ocrd (pid $opid) with $got unacknowledged read(s), alpr-matchd restarts" >> "$T/injected.log"
+	# Dead before matchd returns, or it would hand its reads over itself.
+	wait_for 60 sh -c "! kill -0 $opid" || diag "alpr-ocrd pid $opid still alive 60 s after kill -9"
 	rm -f "$T/matchd.hold"
 	check "alpr-ocrd produced a read while alpr-matchd was down ($got)" test "$got" -gt 0
 	sv_wait_restart ocrd "$starts"
