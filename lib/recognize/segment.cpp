@@ -31,18 +31,38 @@ normalise_plate(const cv::Mat &grey)
 	return out;
 }
 
+/*
+ * cv::adaptiveThreshold(src, bw, 255, ADAPTIVE_THRESH_MEAN_C,
+ * THRESH_BINARY_INV, block, offset) with the local mean kept in *mean:
+ * the binarisations of one polarity and block size differ only in their
+ * offset, so the box filter runs once for both (same mean, same rounding,
+ * same test: src - mean <= -offset).
+ */
 static void
 binarise(const cv::Mat &img, const cv::Mat &inv, const binarisation &b,
-	 cv::Mat &bw)
+	 cv::Mat &mean, int *mean_key, cv::Mat &bw)
 {
 	const cv::Mat &src = b.polarity ? inv : img;
 
-	if (b.block == 0)
+	if (b.block == 0) {
 		cv::threshold(src, bw, 0, 255,
 			      cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
-	else
-		cv::adaptiveThreshold(src, bw, 255, cv::ADAPTIVE_THRESH_MEAN_C,
-				      cv::THRESH_BINARY_INV, b.block, b.offset);
+		return;
+	}
+	int key = b.polarity * 1000 + b.block;
+	if (*mean_key != key) {
+		cv::boxFilter(src, mean, src.type(), cv::Size(b.block, b.block),
+			      cv::Point(-1, -1), true,
+			      cv::BORDER_REPLICATE | cv::BORDER_ISOLATED);
+		*mean_key = key;
+	}
+	bw.create(src.size(), CV_8U);
+	for (int y = 0; y < src.rows; y++) {
+		const uint8_t *ps = src.ptr<uint8_t>(y), *pm = mean.ptr<uint8_t>(y);
+		uint8_t *pb = bw.ptr<uint8_t>(y);
+		for (int x = 0; x < src.cols; x++)
+			pb[x] = (int)ps[x] - (int)pm[x] <= -b.offset ? 255 : 0;
+	}
 }
 
 /*
@@ -259,10 +279,11 @@ segment_plate(const cv::Mat &img)
 {
 	std::vector<row_hyp> hyps;
 	std::vector<cv::Rect> ccs;
-	cv::Mat inv = 255 - img, bw;
+	cv::Mat inv = 255 - img, bw, mean;
+	int mean_key = -1;
 
 	for (const binarisation &b : BINS) {
-		binarise(img, inv, b, bw);
+		binarise(img, inv, b, mean, &mean_key, bw);
 		components(bw, ccs);
 		std::vector<cv::Rect> row = group_row(ccs);
 		if (row.size() < 2)
