@@ -18,7 +18,7 @@
 
 namespace rec {
 
-enum { WIN_W = 10, WIN_H = 5, STAGE1_KEEP = 40 };
+enum { WORK_W = 640, WIN_W = 10, WIN_H = 5, STAGE1_KEEP = 40 };
 
 static cv::HOGDescriptor hog_desc()
 {
@@ -73,7 +73,9 @@ struct cand {
 void
 detector::detect(const cv::Mat &grey, int max_boxes, std::vector<det_box> &out)
 {
-	const int work_w = 640;
+	/* frames narrower than WORK_W are not enlarged: a plate filling half
+	   of a small frame would outgrow the largest window */
+	const int work_w = std::min((int)WORK_W, grey.cols);
 	double f = (double)work_w / grey.cols;
 	int h = std::max(16, (int)std::lround(grey.rows * f));
 

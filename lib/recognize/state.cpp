@@ -185,6 +185,9 @@ state_reader::ocr(const cv::Mat &band)
 	return out;
 }
 
+/* Character row height (source pixels) below which no state is read. */
+static const float MIN_ROW_PX = 20.0f;
+
 static const char *
 match(const std::string &text, float &conf)
 {
@@ -221,6 +224,14 @@ state_reader::guess(const cv::Mat &grey, float top, float bottom,
 	int b = (int)std::ceil(bottom + 0.06 * (bottom - top));
 
 	if (!api)
+		return false;
+	/*
+	 * State names are printed about a third as tall as the characters:
+	 * under MIN_ROW_PX of character height they are a few pixels high and
+	 * Tesseract names no state (none of the 73 such rows of the
+	 * development crops and scenes did), but each try costs 10-40 ms.
+	 */
+	if (bottom - top < MIN_ROW_PX)
 		return false;
 	t = std::max(0, std::min(grey.rows, t));
 	b = std::max(0, std::min(grey.rows, b));

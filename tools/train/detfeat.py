@@ -19,6 +19,9 @@ HOG = cv2.HOGDescriptor((64, 32), (16, 16), (8, 8), (8, 8), 9)
 
 
 def shrink(grey):
+	# lib/recognize/detect.cpp does not enlarge frames narrower than WORK_W
+	# (since 2026-12-05); training still does, which keeps the committed
+	# detector.yml reproducible (it concerns 1 of the 58 split-a scenes, car1)
 	f = WORK_W / float(grey.shape[1])
 	h = max(16, int(round(grey.shape[0] * f)))
 	return cv2.resize(grey, (WORK_W, h), interpolation=cv2.INTER_LINEAR), f
