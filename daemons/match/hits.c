@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,40 +27,6 @@ struct hit_sent {
 	uint64_t seq;
 	int64_t hit_id;
 };
-
-int
-hits_load_index(struct matchd *m)
-{
-	const struct conf_match *cm = &m->d->conf->match;
-	struct hotlist_index_opts o = { .classes = cm->ocr_classes,
-		.max_substitutions = (int)cm->max_substitutions };
-	struct hotlist_index *idx = NULL;
-	struct hotlist_index_stats st;
-	int r;
-
-	if ((r = hotlist_index_new(&o, &idx)) < 0 ||
-	    (r = hotlist_store_fill_index(m->store, store_now(m->store), idx)) < 0 ||
-	    (r = hotlist_index_finish(idx)) < 0) {
-		hotlist_index_free(idx);
-		log_warn_r(r, "cannot build the hot-list index, keeping the %s one",
-		    m->index != NULL ? "previous" : "empty");
-		return r;
-	}
-	if (m->index != NULL) {
-		hotlist_index_free(m->index);
-		/*
-		 * The old index's many small blocks go back to malloc's free
-		 * lists, not to the system; hand them back, so that RSS follows
-		 * the active list's size after an import instead of its peak.
-		 */
-		malloc_trim(0);
-	}
-	m->index = idx;
-	hotlist_index_get_stats(idx, &st);
-	log_info("hot-list index: entries=%zu wildcards=%zu refused=%zu bytes=%zu",
-	    st.n_entries, st.n_wildcards, st.n_refused, st.bytes);
-	return 0;
-}
 
 /*
  * What the hit matched, as the alert shows it: the read's plate or
@@ -528,7 +493,6 @@ hits_start(struct matchd *m)
 	if (r < 0)
 		return r;
 	ipc_client_on_ack(m->alert, on_alert_ack);
-	(void)hits_load_index(m);
 	if ((r = resend_undelivered(m)) < 0)
 		log_warn_r(r, "cannot queue the undelivered hits again");
 	return 0;
@@ -538,7 +502,6 @@ void
 hits_stop(struct matchd *m)
 {
 	sd_event_source_unref(m->retro_timer);
-	hotlist_index_free(m->index);
 	hotlist_cooldown_free(m->cooldown);
 	free(m->sent);
 }
