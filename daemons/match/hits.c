@@ -318,10 +318,12 @@ out:
 /*
  * Retro-match (RetroWindowHours): after a list changed, the reads of the
  * window are matched against the entries added by that change only
- * (entry id >= min_entry), RETRO_STEP reads per turn of the loop so that
- * new reads keep being stored meanwhile.
+ * (entry id >= min_entry), RETRO_STEP reads per turn of the loop at most,
+ * and no more than RETRO_STEP_USEC of it (each read with a hit is a
+ * commit of its own), so that new reads keep being stored meanwhile.
  */
 #define RETRO_STEP 500
+#define RETRO_STEP_USEC (20 * USEC_PER_MSEC)
 
 static int
 retro_step(sd_event_source *es, uint64_t usec, void *userdata)
@@ -329,9 +331,10 @@ retro_step(sd_event_source *es, uint64_t usec, void *userdata)
 	struct matchd *m = userdata;
 	struct store_read rd;
 	sqlite3_stmt *st = NULL;
-	int64_t ids[64];
+	int64_t ids[64], start = time_monotonic_usec();
 	size_t n_ids, i;
 	int r, rc, n = 0;
+	bool more = false;
 
 	r = store_prepare(m->store, "SELECT rowid, id, plate, state, candidates, capture_usec"
 	    " FROM reads WHERE rowid > ? AND capture_usec >= ? ORDER BY rowid LIMIT ?", &st);
@@ -358,9 +361,13 @@ retro_step(sd_event_source *es, uint64_t usec, void *userdata)
 			m->retro_hits++;
 			(void)hits_send(m, ids[i]);
 		}
+		if (time_monotonic_usec() - start > RETRO_STEP_USEC) {
+			more = true;	/* the cursor is past this read: the next turn goes on */
+			break;
+		}
 	}
 	sqlite3_finalize(st);
-	if (r >= 0 && n == RETRO_STEP) {
+	if (r >= 0 && (more || n == RETRO_STEP)) {
 		(void)sd_event_source_set_time(es, usec + USEC_PER_MSEC);
 		(void)sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
 		return 0;

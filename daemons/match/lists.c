@@ -264,7 +264,7 @@ build_done(struct matchd *m)
 	if (m->build_again) {
 		m->build_again = false;
 		lists_build(m);
-	} else if (m->index_error == 0)
+	} else
 		lists_prune(m);
 }
 
@@ -348,11 +348,15 @@ static int
 prune_tick(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct matchd *m = userdata;
-	unsigned flags = m->imports == NULL ? HOTLIST_PRUNE_PENDING : 0;
+	unsigned flags = 0;
 	int r;
 
-	/* Only while the index holds the active versions and nothing else. */
-	if (m->build != NULL || m->index_error < 0)
+	/* Pending versions while no import runs; replaced ones while the index holds none. */
+	if (m->imports == NULL)
+		flags |= HOTLIST_PRUNE_PENDING;
+	if (m->build == NULL && m->index_error == 0)
+		flags |= HOTLIST_PRUNE_REPLACED;
+	if (flags == 0)
 		return 0;
 	if ((r = hotlist_store_prune_step(m->store, flags)) < 0) {
 		log_warn_r(r, "hot lists: cannot remove an old version, ignoring");
@@ -433,7 +437,7 @@ import_done(struct matchd *m)
 	    to.ok ? "activated" : "refused or failed (see the access log)");
 	if (to.ok)
 		lists_changed(m, first_new);
-	else if (m->build == NULL && m->index_error == 0)
+	else
 		lists_prune(m);	/* what it staged, if anything */
 	policy_job_free(li->job);
 	json_decref(li->request);

@@ -13,3 +13,5 @@ dist_check_SCRIPTS += tests/system/130-matchd-reads.sh
 TESTS += tests/system/130-matchd-reads.sh
 dist_check_SCRIPTS += tests/system/131-matchd-hotlist.sh
 TESTS += tests/system/131-matchd-hotlist.sh
+dist_check_SCRIPTS += tests/system/132-matchd-reload.sh
+TESTS += tests/system/132-matchd-reload.sh

@@ -97,15 +97,16 @@ int hotlist_store_activate(struct store *s, const struct hotlist_staged *sv,
     struct hotlist_version *ret);
 
 /*
- * One short transaction of removing a version nothing needs (see
- * HOTLIST_REPLACED and HOTLIST_PENDING): replaced versions older than
- * the one the active version replaced that no hit names, and with
- * HOTLIST_PRUNE_PENDING pending versions (only when no import runs).
- * Returns 1 while there may be more, 0 when done, or -errno.  A replaced
- * version must no longer be in a running index: alpr-matchd prunes only
- * after swapping in an index of the active versions.
+ * One short transaction of removing a version nothing needs: with
+ * HOTLIST_PRUNE_REPLACED, replaced versions older than the one the active
+ * version replaced, unless a hit names one of their entries (a replaced
+ * version must no longer be in a running index: alpr-matchd asks for them
+ * only after swapping in an index of the active versions); with
+ * HOTLIST_PRUNE_PENDING, pending versions (only when no import runs).
+ * Returns 1 while there may be more, 0 when done, or -errno.
  */
 #define HOTLIST_PRUNE_PENDING 1u
+#define HOTLIST_PRUNE_REPLACED 2u
 int hotlist_store_prune_step(struct store *s, unsigned flags);
 /* Removes version list_id whatever its state, in short transactions. */
 int hotlist_store_drop(struct store *s, int64_t list_id);

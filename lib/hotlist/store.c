@@ -518,10 +518,9 @@ hotlist_store_drop(struct store *s, int64_t list_id)
 }
 
 /*
- * Versions nothing needs: pending ones left by an import that did not end
- * (with HOTLIST_PRUNE_PENDING: only when no import runs), and replaced
- * ones older than the newest replaced version of their list (the one the
- * active version replaced stays) that no hit names.
+ * Versions nothing needs (hotlist-store.h): pending ones left by an import
+ * that did not end, replaced ones older than the newest replaced version
+ * of their list that no hit names.
  */
 int
 hotlist_store_prune_step(struct store *s, unsigned flags)
@@ -531,13 +530,14 @@ hotlist_store_prune_step(struct store *s, unsigned flags)
 	int r, rc;
 
 	if ((r = store_prepare(s, "SELECT id FROM hotlists h WHERE (h.active = 2 AND ?1) OR"
-	    " (h.active = 0 AND h.id < (SELECT max(p.id) FROM hotlists p WHERE p.name = h.name"
+	    " (?2 AND h.active = 0 AND h.id < (SELECT max(p.id) FROM hotlists p WHERE p.name = h.name"
 	    " AND p.active = 0) AND NOT EXISTS (SELECT 1 FROM hits x WHERE CASE WHEN"
 	    " h.first_entry IS NULL THEN x.entry_id IN (SELECT e.id FROM hotlist_entries e"
 	    " WHERE e.list_id = h.id) ELSE x.entry_id >= h.first_entry AND"
 	    " x.entry_id < h.first_entry + h.entries END)) ORDER BY h.id LIMIT 1", &st)) < 0)
 		return r;
 	sqlite3_bind_int(st, 1, (flags & HOTLIST_PRUNE_PENDING) != 0);
+	sqlite3_bind_int(st, 2, (flags & HOTLIST_PRUNE_REPLACED) != 0);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		victim = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -866,7 +866,7 @@ hotlist_store_import_buffer(struct store *s, const char *name, const char *buf, 
 		store_rollback(s);
 		goto fail;
 	}
-	while ((r = hotlist_store_prune_step(s, 0)) > 0)
+	while ((r = hotlist_store_prune_step(s, HOTLIST_PRUNE_REPLACED)) > 0)
 		;
 	*ret_list = list;
 	return r;

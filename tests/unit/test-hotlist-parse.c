@@ -1017,7 +1017,7 @@ test_store_pending(void **state)
 	hotlist_index_free(idx);
 
 	/* A prune while an import may run leaves it; the start's prune removes it. */
-	while (hotlist_store_prune_step(s, 0) > 0)
+	while (hotlist_store_prune_step(s, HOTLIST_PRUNE_REPLACED) > 0)
 		;
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 1);
 	while (hotlist_store_prune_step(s, HOTLIST_PRUNE_PENDING) > 0)
