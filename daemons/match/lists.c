@@ -99,13 +99,9 @@ worker_store(struct matchd *m, bool read_only, struct store **ret)
 
 	if ((r = store_open(store_path(m->store), 0, &s)) < 0)
 		return r;
-	/*
-	 * The index build only reads.  An import's chunks need no sync of
-	 * their own: they stay pending until the loop's activation commits
-	 * (synchronous=FULL), and a crash before removes them.
-	 */
-	if (sqlite3_exec(store_db(s), read_only ? "PRAGMA query_only = 1" :
-	    "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+	/* The index build only reads (an import's staging sets its own sync level). */
+	if (read_only && sqlite3_exec(store_db(s), "PRAGMA query_only = 1", NULL, NULL,
+	    NULL) != SQLITE_OK) {
 		store_free(s);
 		return -EIO;
 	}

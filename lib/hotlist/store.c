@@ -772,8 +772,19 @@ hotlist_store_stage_buffer(struct store *s, const char *name, const char *buf, s
 	struct hotlist_parse_opts o = *opts;
 	struct hotlist *list = NULL;
 	struct importer im;
-	int r, k;
+	sqlite3_stmt *st = NULL;
+	int r, k, sync = -1;
 
+	/*
+	 * A pending version's chunks need no sync of their own (a crash
+	 * removes them anyway): the activation's commit, synchronous=FULL,
+	 * makes them durable with it.  The connection's setting comes back.
+	 */
+	if (store_prepare(s, "PRAGMA synchronous", &st) == 0 && sqlite3_step(st) == SQLITE_ROW)
+		sync = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (sync > 1)
+		(void)sqlite3_exec(store_db(s), "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 	if ((r = stage_begin(s, opts->source != NULL ? opts->source :
 	    hotlist_format_source(opts->format), user, &im)) < 0)
 		goto out;
@@ -798,6 +809,12 @@ out:
 		r = r == -EINVAL ? r : k;
 	hotlist_free(list);
 	import_free(&im);
+	if (sync > 1) {
+		char sql[32];
+
+		snprintf(sql, sizeof(sql), "PRAGMA synchronous = %d", sync);
+		(void)sqlite3_exec(store_db(s), sql, NULL, NULL, NULL);
+	}
 	return r;
 }
 
