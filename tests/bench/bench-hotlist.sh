@@ -31,12 +31,14 @@ echo "store.file_size $(( $(stat -c %s "$tmp/alpr.db") / 1048576 )) MB"
 "$bin" retro "$retro_n" "$reads"
 
 # A reload under reads: the real alpr-matchd on that database (both
-# versions), READs one at a time at 200 a second (match-peer pace), and a
+# versions), READs one at a time (match-peer pace, HOTLIST_BENCH_READ_RATE
+# a second, default 50: two busy cameras give a few reads a second), and a
 # third version imported through alprctl: the longest and p99 READ->ACK
 # while the import and the index build run aside, next to the same stream
 # without a reload.  Needs root (alprctl --offline makes the user).
 if [ "$(id -u)" = 0 ]; then
 	top=${top_builddir:-.}
+	rate=${HOTLIST_BENCH_READ_RATE:-50}
 	run=$tmp/run
 	mkdir -m 0700 "$run" "$tmp/xdg"
 	chmod 0700 "$tmp"
@@ -56,8 +58,8 @@ if [ "$(id -u)" = 0 ]; then
 	$C training ack >/dev/null
 	"$bin" gen "$tmp/list3.csv" "$n" "$wild" 3
 	(sleep 5; touch "$tmp/stop0") &
-	"$top/tests/tools/match-peer" pace "$run/match.sock" 100000000 200 "$tmp/stop0" > "$tmp/pace0.log"
-	"$top/tests/tools/match-peer" pace "$run/match.sock" 200000000 200 "$tmp/stop" > "$tmp/pace.log" &
+	"$top/tests/tools/match-peer" pace "$run/match.sock" 100000000 $rate "$tmp/stop0" > "$tmp/pace0.log"
+	"$top/tests/tools/match-peer" pace "$run/match.sock" 200000000 $rate "$tmp/stop" > "$tmp/pace.log" &
 	ppid=$!
 	sleep 1
 	t0=$(date +%s%N)
@@ -70,7 +72,7 @@ if [ "$(id -u)" = 0 ]; then
 	touch "$tmp/stop"
 	wait $ppid
 	echo "reload.time import $(( (t1 - t0) / 1000000 )) ms, import + index build + swap $(( (t2 - t0) / 1000000 )) ms (matchd $(grep -o 'build_ms=[0-9]*' "$tmp/matchd.log" | tail -1))"
-	echo "reload.read_ack during the import and reload: $(cat "$tmp/pace.log")"
+	echo "reload.read_ack during the import and reload ($rate READs/s): $(cat "$tmp/pace.log")"
 	echo "reload.read_ack same stream, no reload: $(cat "$tmp/pace0.log")"
 	echo "reload.rss $(awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' /proc/$mpid/status) after, $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' /proc/$mpid/status) peak"
 	kill $mpid
