@@ -524,7 +524,12 @@ lists_stop(struct matchd *m)
 {
 	struct list_import *li;
 
-	/* Threads end on their own; their work is abandoned (pending versions go at next start). */
+	/*
+	 * A running import stops at its next chunk (its pending version goes
+	 * at the next start); a build ends on its own (a second or so).
+	 */
+	for (li = m->imports; li != NULL; li = li->next)
+		policy_job_cancel(li->job);
 	if (m->build != NULL) {
 		pthread_join(m->build->thread, NULL);
 		build_free(m->build);

@@ -37,6 +37,7 @@
 #ifndef ALPR_HOTLIST_STORE_H
 #define ALPR_HOTLIST_STORE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "hotlist/hotlist.h"
@@ -80,11 +81,13 @@ struct hotlist_staged {
  * previous version's key hashes are held (for the counts), no entries.
  * *ret_list is the list's provenance (source, file name, SHA-256, counts;
  * no entries).  All or nothing: on any error what was written is removed
- * again; a bad file gives -EINVAL and *ret_error.
+ * again; a bad file gives -EINVAL and *ret_error.  cancel (NULL: none),
+ * once true, stops it at the next chunk with -ECANCELED (a daemon that
+ * stops).
  */
 int hotlist_store_stage_buffer(struct store *s, const char *name, const char *buf, size_t len,
-    const struct hotlist_parse_opts *opts, const char *user, struct hotlist_staged *ret,
-    struct hotlist **ret_list, char **ret_error, char **ret_report);
+    const struct hotlist_parse_opts *opts, const char *user, const atomic_bool *cancel,
+    struct hotlist_staged *ret, struct hotlist **ret_list, char **ret_error, char **ret_report);
 
 /*
  * Inside the caller's transaction: the staged version becomes its list's

@@ -371,6 +371,7 @@ struct importer {
 	int64_t prev_id;		/* 0: no previous version */
 	uint64_t keys[HOTLIST_CHUNK_RECORDS];	/* of the chunk being filled */
 	int error;			/* first error of a streamed entry */
+	const atomic_bool *cancel;	/* NULL, or true once the import must stop */
 	struct staged_chunk parts[STAGE_BATCH_CHUNKS];
 	size_t n_parts;
 	unsigned char *batch;
@@ -658,6 +659,8 @@ import_flush(struct importer *im)
 
 	if (n == 0)
 		return 0;
+	if (im->cancel != NULL && atomic_load(im->cancel))
+		return -ECANCELED;
 	/* The chunk's entries against the previous version, all at once. */
 	m = im->prev != NULL ? hotlist_keyset_mark_many(im->prev, im->keys, n) : 0;
 	im->v.unchanged += m;
@@ -766,8 +769,8 @@ import_free(struct importer *im)
 
 int
 hotlist_store_stage_buffer(struct store *s, const char *name, const char *buf, size_t len,
-    const struct hotlist_parse_opts *opts, const char *user, struct hotlist_staged *ret,
-    struct hotlist **ret_list, char **ret_error, char **ret_report)
+    const struct hotlist_parse_opts *opts, const char *user, const atomic_bool *cancel,
+    struct hotlist_staged *ret, struct hotlist **ret_list, char **ret_error, char **ret_report)
 {
 	struct hotlist_parse_opts o = *opts;
 	struct hotlist *list = NULL;
@@ -788,6 +791,7 @@ hotlist_store_stage_buffer(struct store *s, const char *name, const char *buf, s
 	if ((r = stage_begin(s, opts->source != NULL ? opts->source :
 	    hotlist_format_source(opts->format), user, &im)) < 0)
 		goto out;
+	im.cancel = cancel;
 	o.on_entry = import_entry_cb;
 	o.userdata = &im;
 	if ((r = hotlist_parse_buffer(name, buf, len, &o, &list, ret_error, ret_report)) < 0) {
@@ -874,8 +878,8 @@ hotlist_store_import_buffer(struct store *s, const char *name, const char *buf, 
 	struct hotlist *list = NULL;
 	int r;
 
-	if ((r = hotlist_store_stage_buffer(s, name, buf, len, opts, user, &sv, &list, ret_error,
-	    ret_report)) < 0)
+	if ((r = hotlist_store_stage_buffer(s, name, buf, len, opts, user, NULL, &sv, &list,
+	    ret_error, ret_report)) < 0)
 		return r;
 	if ((r = store_begin(s)) < 0)
 		goto fail;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,6 +46,7 @@ struct policy_job {
 	struct hotlist_staged staged;
 	struct hotlist *list;		/* provenance, no entries */
 	bool activated;
+	atomic_bool cancel;		/* policy_job_cancel(): stop at the next chunk */
 };
 
 void
@@ -61,6 +63,12 @@ policy_job_free(struct policy_job *job)
 	free(job->err);
 	hotlist_free(job->list);
 	free(job);
+}
+
+void
+policy_job_cancel(struct policy_job *job)
+{
+	atomic_store(&job->cancel, true);
 }
 
 void
@@ -156,7 +164,8 @@ policy_job_run(struct policy_job *job, struct store *s)
 	 * transactions: a bad record or a store error removes it again.
 	 */
 	k = hotlist_store_stage_buffer(s, job->file_name != NULL ? job->file_name : "list", map,
-	    (size_t)sb.st_size, &job->o, job->user, &job->staged, &job->list, &job->err, &report);
+	    (size_t)sb.st_size, &job->o, job->user, &job->cancel, &job->staged, &job->list,
+	    &job->err, &report);
 	munmap(map, (size_t)sb.st_size);
 	free(report);
 	close(job->fd);

@@ -144,6 +144,8 @@ int policy_job_run(struct policy_job *job, struct store *s);
 int policy_control_job(struct policy *p, const json_t *request, const struct policy_peer *peer,
     struct policy_job *job, policy_emit_fn emit, void *userdata);
 void policy_job_free(struct policy_job *job);
+/* Any thread: a running policy_job_run() stops soon (-ECANCELED); the daemon stops. */
+void policy_job_cancel(struct policy_job *job);
 /*
  * hotlist.status says of each active version whether matching uses it
  * yet ("matching": fn's text, e.g. "yes", or why not): the daemon's index

@@ -1001,7 +1001,7 @@ test_store_pending(void **state)
 
 	/* v2 staged, its importer "killed" before the activation. */
 	bprintf(&b, "NEW2;CA;bolo;\n");
-	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", &sv, &l,
+	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", NULL, &sv, &l,
 	    &err, NULL), 0);
 	hotlist_free(l);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 1);
@@ -1027,10 +1027,10 @@ test_store_pending(void **state)
 	assert_int_equal(hotlist_store_activate(s, &sv, &v), -ENOENT);
 
 	/* Left again, then the next import removes it before its own. */
-	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", &sv, &l,
+	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", NULL, &sv, &l,
 	    &err, NULL), 0);
 	hotlist_free(l);
-	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", &sv2, &l,
+	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", NULL, &sv2, &l,
 	    &err, NULL), 0);
 	hotlist_free(l);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 1);
@@ -1045,7 +1045,7 @@ test_store_pending(void **state)
 	assert_int_equal(v.version, 2);
 	assert_int_equal(v.added, 1);
 	assert_int_equal(v.first_entry, next);
-	assert_int_equal(hotlist_store_stage_buffer(s, "v4.csv", b.s, b.len, &o, "tester", &sv, &l,
+	assert_int_equal(hotlist_store_stage_buffer(s, "v4.csv", b.s, b.len, &o, "tester", NULL, &sv, &l,
 	    &err, NULL), 0);
 	hotlist_free(l);
 	assert_int_equal(hotlist_store_import_buffer(s, "v5.csv", b.s, b.len, &o, "tester", &v, &l,
@@ -1054,7 +1054,7 @@ test_store_pending(void **state)
 	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(hotlist_store_activate(s, &sv, &v), -ENOENT);	/* v5's start removed it */
 	store_rollback(s);
-	assert_int_equal(hotlist_store_stage_buffer(s, "v6.csv", b.s, b.len, &o, "tester", &sv, &l,
+	assert_int_equal(hotlist_store_stage_buffer(s, "v6.csv", b.s, b.len, &o, "tester", NULL, &sv, &l,
 	    &err, NULL), 0);
 	hotlist_free(l);
 	assert_int_equal(store_begin(s), 0);
@@ -1062,6 +1062,16 @@ test_store_pending(void **state)
 	assert_int_equal(hotlist_store_activate(s, &sv, &v), -ESTALE);
 	store_rollback(s);
 	assert_int_equal(count_rows(s, "SELECT version FROM hotlists WHERE active = 1"), 3);
+
+	/* A daemon that stops cancels a running import: nothing of it stays. */
+	{
+		atomic_bool cancel = true;
+
+		assert_int_equal(hotlist_store_stage_buffer(s, "v7.csv", b.s, b.len, &o, "tester",
+		    &cancel, &sv, &l, &err, NULL), -ECANCELED);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 0);
+		assert_int_equal(count_rows(s, "SELECT version FROM hotlists WHERE active = 1"), 3);
+	}
 
 	store_free(s);
 	free(b.s);
