@@ -1,6 +1,6 @@
 /*
- * Hits: the hot-list index built from the store's active lists, matching
- * each stored read (top-1 plus candidates), the alert cool-down, storing
+ * Hits: matching each stored read (top-1 plus candidates) against the
+ * hot-list index (lists.c builds and swaps it), the alert cool-down, storing
  * each hit, and only then sending it to alpr-alertd.  A HIT is built from
  * the stored row, so a hit resent after a restart is the same message.
  * alertd's ACK marks the hit delivered (hits.delivered_usec); at start the

@@ -1,7 +1,10 @@
 /*
  * alpr-matchd's state, shared by its role files: main.c (start, stop,
- * control.sock, purge), reads.c (match.sock: READ, group commit, ACK) and
- * hits.c (the hot-list index, matching, storing and sending hits).
+ * control.sock, purge), reads.c (match.sock: READ, group commit, ACK),
+ * hits.c (matching, storing and sending hits, retro-match) and lists.c
+ * (the hot-list index, built and imports parsed in threads, swapped on
+ * the loop).  Everything here belongs to the loop's thread; the list
+ * threads get copies (lists.c).
  */
 #ifndef ALPR_MATCHD_H
 #define ALPR_MATCHD_H
