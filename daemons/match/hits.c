@@ -1,6 +1,6 @@
 /*
- * Hits: the hot-list index built from the store's active lists, matching
- * each stored read (top-1 plus candidates), the alert cool-down, storing
+ * Hits: matching each stored read (top-1 plus candidates) against the
+ * hot-list index (lists.c builds and swaps it), the alert cool-down, storing
  * each hit, and only then sending it to alpr-alertd.  A HIT is built from
  * the stored row, so a hit resent after a restart is the same message.
  * alertd's ACK marks the hit delivered (hits.delivered_usec); at start the
@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,40 +26,6 @@ struct hit_sent {
 	uint64_t seq;
 	int64_t hit_id;
 };
-
-int
-hits_load_index(struct matchd *m)
-{
-	const struct conf_match *cm = &m->d->conf->match;
-	struct hotlist_index_opts o = { .classes = cm->ocr_classes,
-		.max_substitutions = (int)cm->max_substitutions };
-	struct hotlist_index *idx = NULL;
-	struct hotlist_index_stats st;
-	int r;
-
-	if ((r = hotlist_index_new(&o, &idx)) < 0 ||
-	    (r = hotlist_store_fill_index(m->store, store_now(m->store), idx)) < 0 ||
-	    (r = hotlist_index_finish(idx)) < 0) {
-		hotlist_index_free(idx);
-		log_warn_r(r, "cannot build the hot-list index, keeping the %s one",
-		    m->index != NULL ? "previous" : "empty");
-		return r;
-	}
-	if (m->index != NULL) {
-		hotlist_index_free(m->index);
-		/*
-		 * The old index's many small blocks go back to malloc's free
-		 * lists, not to the system; hand them back, so that RSS follows
-		 * the active list's size after an import instead of its peak.
-		 */
-		malloc_trim(0);
-	}
-	m->index = idx;
-	hotlist_index_get_stats(idx, &st);
-	log_info("hot-list index: entries=%zu wildcards=%zu refused=%zu bytes=%zu",
-	    st.n_entries, st.n_wildcards, st.n_refused, st.bytes);
-	return 0;
-}
 
 /*
  * What the hit matched, as the alert shows it: the read's plate or
@@ -352,10 +317,12 @@ out:
 /*
  * Retro-match (RetroWindowHours): after a list changed, the reads of the
  * window are matched against the entries added by that change only
- * (entry id >= min_entry), RETRO_STEP reads per turn of the loop so that
- * new reads keep being stored meanwhile.
+ * (entry id >= min_entry), RETRO_STEP reads per turn of the loop at most,
+ * and no more than RETRO_STEP_USEC of it (each read with a hit is a
+ * commit of its own), so that new reads keep being stored meanwhile.
  */
 #define RETRO_STEP 500
+#define RETRO_STEP_USEC (20 * USEC_PER_MSEC)
 
 static int
 retro_step(sd_event_source *es, uint64_t usec, void *userdata)
@@ -363,9 +330,10 @@ retro_step(sd_event_source *es, uint64_t usec, void *userdata)
 	struct matchd *m = userdata;
 	struct store_read rd;
 	sqlite3_stmt *st = NULL;
-	int64_t ids[64];
+	int64_t ids[64], start = time_monotonic_usec();
 	size_t n_ids, i;
 	int r, rc, n = 0;
+	bool more = false;
 
 	r = store_prepare(m->store, "SELECT rowid, id, plate, state, candidates, capture_usec"
 	    " FROM reads WHERE rowid > ? AND capture_usec >= ? ORDER BY rowid LIMIT ?", &st);
@@ -392,9 +360,13 @@ retro_step(sd_event_source *es, uint64_t usec, void *userdata)
 			m->retro_hits++;
 			(void)hits_send(m, ids[i]);
 		}
+		if (time_monotonic_usec() - start > RETRO_STEP_USEC) {
+			more = true;	/* the cursor is past this read: the next turn goes on */
+			break;
+		}
 	}
 	sqlite3_finalize(st);
-	if (r >= 0 && n == RETRO_STEP) {
+	if (r >= 0 && (more || n == RETRO_STEP)) {
 		(void)sd_event_source_set_time(es, usec + USEC_PER_MSEC);
 		(void)sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
 		return 0;
@@ -527,7 +499,6 @@ hits_start(struct matchd *m)
 	if (r < 0)
 		return r;
 	ipc_client_on_ack(m->alert, on_alert_ack);
-	(void)hits_load_index(m);
 	if ((r = resend_undelivered(m)) < 0)
 		log_warn_r(r, "cannot queue the undelivered hits again");
 	return 0;
@@ -537,7 +508,6 @@ void
 hits_stop(struct matchd *m)
 {
 	sd_event_source_unref(m->retro_timer);
-	hotlist_index_free(m->index);
 	hotlist_cooldown_free(m->cooldown);
 	free(m->sent);
 }

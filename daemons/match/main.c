@@ -33,15 +33,9 @@
 #define PURGE_STEP_GAP_USEC (10 * USEC_PER_MSEC)	/* reads get stored between steps */
 
 
-struct reply_to {
-	struct ipc_conn *conn;
-	uint64_t seq;
-	bool ok;		/* the final answer said ok */
-};
-
 /* Sends one answer of policy_control() as a REPLY with the request's seq. */
-static int
-send_reply(void *userdata, json_t *body, bool more, int fd)
+int
+matchd_send_reply(void *userdata, json_t *body, bool more, int fd)
 {
 	struct reply_to *to = userdata;
 	uint32_t flags = 0;
@@ -52,6 +46,8 @@ send_reply(void *userdata, json_t *body, bool more, int fd)
 		flags |= IPC_F_ERROR;
 	else if (!more)
 		to->ok = true;
+	if (to->conn == NULL)
+		return 0;	/* the client has gone */
 	if (fd >= 0)
 		flags |= IPC_F_FD;
 	return ipc_conn_send(to->conn, IPC_MSG_REPLY, flags, to->seq, body, fd);
@@ -66,27 +62,26 @@ on_request(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 		.pid = ipc_conn_peer_pid(c),
 		.alert = ipc_conn_peer_role(c) == IPC_ROLE_ALERT,
 	};
-	struct reply_to to = { c, m->seq, false };
+	struct reply_to to = { .conn = c, .seq = m->seq, .request = m->body, .peer = &peer };
 	const char *op = NULL;
 	int64_t first_new = 0;
 	bool list_op;
-	int r, k;
+	int r;
 
 	json_unpack(m->body, "{s:s}", "op", &op);
-	list_op = op != NULL && (strcmp(op, "hotlist.import") == 0 ||
-	    strcmp(op, "hotlist.add") == 0);
+	/* hotlist.import answers later, from lists.c, once its parse ran aside. */
+	list_op = op != NULL && strcmp(op, "hotlist.add") == 0;
 	if (list_op)
 		first_new = hits_next_entry_id(md);
 
-	r = policy_control_fd(md->policy, m->body, m->fd, &peer, send_reply, &to);
+	r = policy_control_fd(md->policy, m->body, m->fd, &peer, matchd_send_reply, &to);
 	/*
 	 * A list changed: a new index is built aside and swapped in (a
 	 * failure keeps the old one), then the window's reads are matched
 	 * against the new entries.
 	 */
-	if (to.ok && list_op && hits_load_index(md) == 0 &&
-	    (k = hits_retro_start(md, first_new)) < 0)
-		log_warn_r(k, "cannot start the retro-match");
+	if (to.ok && list_op)
+		lists_changed(md, first_new);
 	if (r < 0)
 		log_warn_r(r, "control request op=%s uid=%u: cannot send the answer, ignoring",
 		    op != NULL ? op : "?", (unsigned)peer.uid);
@@ -116,13 +111,19 @@ control_connected(struct ipc_conn *c, void *userdata)
 	return -EPERM;
 }
 
+static void
+control_gone(struct ipc_conn *c, void *userdata)
+{
+	lists_conn_gone(userdata, c);
+}
+
 static const struct ipc_handler control_table[] = {
 	{ IPC_MSG_REQUEST, IPC_ROLE_CTL | IPC_ROLE_ALERT, IPC_FD_MAYBE, true, on_request },
 	{ 0 }
 };
 static const struct ipc_handler alert_table[] = { { 0 } };
 static const struct ipc_ops control_ops = { .table = control_table,
-	.connected = control_connected };
+	.connected = control_connected, .disconnected = control_gone };
 static const struct ipc_ops alert_ops = { .table = alert_table };
 
 /*
@@ -269,6 +270,7 @@ matchd_start(struct daemon *d)
 		return -ENOMEM;
 	d->userdata = m;
 	m->d = d;
+	m->lists_fd = -1;
 	if ((r = open_database(m, d)) < 0)
 		return r;
 	if ((r = sd_event_add_time_relative(d->event, &m->purge_timer, CLOCK_MONOTONIC,
@@ -293,7 +295,7 @@ matchd_start(struct daemon *d)
 	free(path);
 	if (r < 0)
 		return r;
-	if ((r = reads_start(m)) < 0 || (r = hits_start(m)) < 0)
+	if ((r = reads_start(m)) < 0 || (r = hits_start(m)) < 0 || (r = lists_start(m)) < 0)
 		return r;
 	policy_set_resend(m->policy, hits_resend, m);
 	policy_set_purge(m->policy, purge_start, m);
@@ -307,6 +309,7 @@ matchd_stop(struct daemon *d)
 	struct matchd *m = d->userdata;
 
 	reads_stop(m);
+	lists_stop(m);
 	hits_stop(m);
 	sd_event_source_unref(m->purge_timer);
 	sd_event_source_unref(m->space_timer);

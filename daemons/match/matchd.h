@@ -1,7 +1,10 @@
 /*
  * alpr-matchd's state, shared by its role files: main.c (start, stop,
- * control.sock, purge), reads.c (match.sock: READ, group commit, ACK) and
- * hits.c (the hot-list index, matching, storing and sending hits).
+ * control.sock, purge), reads.c (match.sock: READ, group commit, ACK),
+ * hits.c (matching, storing and sending hits, retro-match) and lists.c
+ * (the hot-list index, built and imports parsed in threads, swapped on
+ * the loop).  Everything here belongs to the loop's thread; the list
+ * threads get copies (lists.c).
  */
 #ifndef ALPR_MATCHD_H
 #define ALPR_MATCHD_H
@@ -23,6 +26,18 @@
 
 struct pending_read;
 struct hit_sent;
+struct list_import;
+struct list_build;
+
+/* Where policy_control()'s answers go: a control request's connection (NULL: nowhere). */
+struct reply_to {
+	struct ipc_conn *conn;
+	uint64_t seq;
+	bool ok;			/* the final answer said ok */
+	const json_t *request;		/* the request (an import keeps it for its second pass) */
+	const struct policy_peer *peer;
+};
+int matchd_send_reply(void *userdata, json_t *body, bool more, int fd);
 
 struct matchd {
 	struct daemon *d;
@@ -46,8 +61,20 @@ struct matchd {
 	sd_event_source *space_timer;
 	bool space_full;		/* as last logged */
 
-	/* hits.c */
+	/* lists.c: the index (swapped in whole), its builds and imports off the loop */
 	struct hotlist_index *index;	/* NULL: no list loaded */
+	int64_t index_ids[256];		/* the versions it holds */
+	size_t n_index_ids;
+	int index_error;		/* the last build's failure, 0 once one succeeds */
+	char index_why[160];
+	int lists_fd;			/* eventfd: a list thread is done */
+	sd_event_source *lists_source, *prune_timer;
+	struct list_build *build;	/* the one running, or NULL */
+	bool build_again;		/* a change came while it ran */
+	int64_t retro_pending;		/* lowest entry id of changes not in a build yet */
+	struct list_import *imports, **imports_tail;	/* the first runs, the others wait */
+
+	/* hits.c */
 	struct hotlist_cooldown *cooldown;
 	struct hit_sent *sent;		/* HITs waiting for alertd's ACK, by seq */
 	size_t n_sent, alloc_sent;
@@ -62,11 +89,21 @@ extern const struct ipc_ops matchd_read_ops;
 int reads_start(struct matchd *m);
 void reads_stop(struct matchd *m);
 
+/* lists.c */
+int lists_start(struct matchd *m);
+void lists_stop(struct matchd *m);
+/* A list changed (its new entries' ids start at first_new, 0: none): build aside, swap. */
+void lists_changed(struct matchd *m, int64_t first_new);
+void lists_build(struct matchd *m);
+/* The index built on the loop (start): 0, or the error (the empty or old one stays). */
+int lists_load_now(struct matchd *m);
+int lists_import_job(struct policy_job *job, void *emit_userdata, void *userdata);
+const char *lists_matching(int64_t list_id, void *userdata);
+void lists_conn_gone(struct matchd *m, struct ipc_conn *c);
+
 /* hits.c */
 int hits_start(struct matchd *m);
 void hits_stop(struct matchd *m);
-/* Rebuilds the index from the store's active lists; the old one stays on failure. */
-int hits_load_index(struct matchd *m);
 /*
  * Matches a stored read (entries with id >= min_entry only; > 0 marks
  * the hits retro) and stores its new hits in one transaction;

@@ -268,20 +268,3 @@ daemon_main(const struct daemon_ops *ops, int argc, char **argv)
 	log_info("stopped");
 	return 0;
 }
-
-void
-daemon_progress(void)
-{
-	static int64_t last;
-	uint64_t interval;
-	int64_t now;
-
-	/* Read each time (a getenv): cheap next to the work between calls. */
-	if (sd_watchdog_enabled(0, &interval) <= 0 || interval == 0)
-		return;
-	now = time_monotonic_usec();
-	if (now - last < (int64_t)(interval / 4))
-		return;
-	last = now;
-	(void)sd_notify(0, "WATCHDOG=1");
-}

@@ -50,14 +50,4 @@ int daemon_listen(struct daemon *d, const char *name);
 /* STATUS= line for systemctl status (also logged at debug level). */
 void daemon_status(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/*
- * Long work inside one event callback (a hot-list import of millions of
- * entries, the index load after it) says it is progressing: WATCHDOG=1 at
- * most every quarter of systemd's interval, so that systemd does not kill
- * a daemon that is busy but alive.  Work that stops calling it, or a stuck
- * loop, still gets the daemon restarted.  Outside a watchdog (alprctl,
- * tests) it does nothing.
- */
-void daemon_progress(void);
-
 #endif

@@ -5,9 +5,11 @@
  * implements all but hotlist_store_versions() and
  * hotlist_store_reads_since() (lib/policy/hotlists.c reads the versions
  * itself; alpr-matchd's hits.c walks the reads of the retro window in
- * steps by rowid).  hotlist_store_import() and
- * hotlist_store_add_manual() run inside the caller's transaction, so that
- * lib/policy commits them with their access-log row.
+ * steps by rowid).  An import is staged in short transactions of its own
+ * (hotlist_store_stage_buffer()) as a pending version, then made active by
+ * hotlist_store_activate() inside the caller's transaction, as
+ * hotlist_store_add_manual() runs, so that lib/policy commits them with
+ * their access-log row.
  *
  * Runs in alpr-matchd only (it alone opens the database).
  *
@@ -29,44 +31,92 @@
  * id first_entry + n.  hotlist_entries keeps manual entries and the
  * versions imported before step 7.
  * Entry category is stored by name (hotlist_category_name()).  Immigration
- * categories never reach the table: hotlist_store_import() refuses them
+ * categories never reach the table: the import refuses them
  * and the index refuses them again when loading.
  */
 #ifndef ALPR_HOTLIST_STORE_H
 #define ALPR_HOTLIST_STORE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "hotlist/hotlist.h"
 
 struct store;
 
+/*
+ * hotlists.active: the version matching uses, one a list; a version
+ * replaced by a newer one (kept for its hits); a version being written
+ * by an import, which nothing reads until it is activated.  A pending
+ * version whose import died (a crash, a kill) is removed at the next
+ * import or by hotlist_store_prune_step(HOTLIST_PRUNE_PENDING).
+ */
+#define HOTLIST_REPLACED 0
+#define HOTLIST_ACTIVE 1
+#define HOTLIST_PENDING 2
+
 struct hotlist_version {
 	int64_t id;		/* hotlists.id: the version's row */
+	int64_t first_entry;	/* its entries' ids start here (once active) */
 	int64_t version;	/* 1, 2, ... per list name */
 	int64_t imported_usec;
 	int64_t source_usec;
 	size_t n_entries, added, removed, unchanged, skipped, excluded;
 };
 
+/* A version written but not yet active. */
+struct hotlist_staged {
+	int64_t id;		/* its row (active = HOTLIST_PENDING) */
+	int64_t prev_id;	/* the active version it replaces, 0: none */
+	struct hotlist_version v;	/* counts against prev_id's entries */
+};
+
 /*
- * Stores list as the new active version of list->source in one
- * transaction: the previous active version of that source is marked
- * inactive, counts against it are computed (as hotlist_diff() does),
- * entries are packed in chunks (schema step 7), and the source's older
- * versions no hit names are deleted.  All or nothing.  user is the
- * importing user's name (access log and provenance).
+ * Parses the file's bytes (opts as for hotlist_parse_buffer(), on_entry
+ * unset) straight into a pending version of its source: chunks of
+ * entries written a few at a time in short transactions of this
+ * connection (no transaction of the caller's may be open), so that other
+ * writers of the database wait milliseconds, not the whole import.  Pending
+ * versions left by an import that died are removed first.  Only the
+ * previous version's key hashes are held (for the counts), no entries.
+ * *ret_list is the list's provenance (source, file name, SHA-256, counts;
+ * no entries).  All or nothing: on any error what was written is removed
+ * again; a bad file gives -EINVAL and *ret_error.  cancel (NULL: none),
+ * once true, stops it at the next chunk with -ECANCELED (a daemon that
+ * stops).
  */
-int hotlist_store_import(struct store *s, const struct hotlist *list, const char *user,
+int hotlist_store_stage_buffer(struct store *s, const char *name, const char *buf, size_t len,
+    const struct hotlist_parse_opts *opts, const char *user, const atomic_bool *cancel,
+    struct hotlist_staged *ret, struct hotlist **ret_list, char **ret_error, char **ret_report);
+
+/*
+ * Inside the caller's transaction: the staged version becomes its list's
+ * active one and the previous active one is marked replaced; its entry ids
+ * are given now (ret->first_entry).  -ESTALE if another version of the
+ * list was activated since it was staged (its counts would be wrong),
+ * -ENOENT if it is no longer pending.
+ */
+int hotlist_store_activate(struct store *s, const struct hotlist_staged *sv,
     struct hotlist_version *ret);
 
 /*
- * The same streamed from the file's bytes as they parse (opts as for
- * hotlist_parse_buffer(), on_entry unset): no list of entries is held,
- * only the previous version's key hashes for the counts.  *ret_list is
- * the list's provenance (source, file name, SHA-256, counts; no
- * entries).  A bad file gives -EINVAL and *ret_error; the caller's
- * transaction must then be rolled back, as on any error.
+ * One short transaction of removing a version nothing needs: with
+ * HOTLIST_PRUNE_REPLACED, replaced versions older than the one the active
+ * version replaced, unless a hit names one of their entries (a replaced
+ * version must no longer be in a running index: alpr-matchd asks for them
+ * only after swapping in an index of the active versions); with
+ * HOTLIST_PRUNE_PENDING, pending versions (only when no import runs).
+ * Returns 1 while there may be more, 0 when done, or -errno.
+ */
+#define HOTLIST_PRUNE_PENDING 1u
+#define HOTLIST_PRUNE_REPLACED 2u
+int hotlist_store_prune_step(struct store *s, unsigned flags);
+/* Removes version list_id whatever its state, in short transactions. */
+int hotlist_store_drop(struct store *s, int64_t list_id);
+
+/*
+ * Stage, activate and prune in one call, each in transactions of its own
+ * (alprctl --offline, tests, benchmarks): no transaction may be open.
  */
 int hotlist_store_import_buffer(struct store *s, const char *name, const char *buf, size_t len,
     const struct hotlist_parse_opts *opts, const char *user, struct hotlist_version *ret,

@@ -97,6 +97,13 @@ static const struct op {
 	{ "hotlist_age", OP_NO_SESSION | OP_NO_TRAINING | OP_NO_LOG, 0, op_hotlist_age },
 };
 
+/* Ops with a long part, made into a job after the gate (policy.h, "policy_job"). */
+static int
+(*op_stage(const struct op *op))(struct req *r, struct policy_job **ret)
+{
+	return op->fn == op_hotlist_import ? stage_hotlist_import : NULL;
+}
+
 bool
 policy_op_info(size_t i, struct policy_op_info *ret)
 {
@@ -616,15 +623,23 @@ policy_control(struct policy *p, const json_t *request, const struct policy_peer
 	return policy_control_fd(p, request, -1, peer, emit, userdata);
 }
 
-int
-policy_control_fd(struct policy *p, const json_t *request, int fd,
-    const struct policy_peer *peer, policy_emit_fn emit, void *userdata)
+void
+policy_set_jobs(struct policy *p, policy_job_fn fn, void *userdata)
 {
-	struct req r = { .p = p, .peer = peer, .count = -1, .fd = fd };
+	p->job = fn;
+	p->job_data = userdata;
+}
+
+/* job: the finished long part of this request (policy_control_job()), or NULL. */
+static int
+control(struct policy *p, const json_t *request, int fd, const struct policy_peer *peer,
+    struct policy_job *job, policy_emit_fn emit, void *userdata)
+{
+	struct req r = { .p = p, .peer = peer, .count = -1, .fd = fd, .job = job };
 	const struct op *op = NULL;
 	json_t *result = NULL;
 	char outcome[300];
-	bool txn = false;
+	bool txn = false, own_job = false, done = false;
 	size_t i;
 	int k;
 
@@ -672,7 +687,24 @@ policy_control_fd(struct policy *p, const json_t *request, int fd,
 	if ((k = check_purpose(&r, op)) < 0)
 		goto refused;
 
-	/* 6. the op, and its log row with it */
+	/* 6. the op's long part (a job), then the op, and its log row with it */
+	if (op_stage(op) != NULL && r.job == NULL) {
+		if ((k = op_stage(op)(&r, &r.job)) < 0)
+			goto refused;
+		if (p->job != NULL) {
+			/* The daemon's: it answers through policy_control_job() later. */
+			if ((k = p->job(r.job, userdata, p->job_data)) == 0) {
+				r.job = NULL;
+				goto out;
+			}
+			policy_job_free(r.job);
+			r.job = NULL;
+			k = req_fail(&r, k, "internal", "cannot start the job: %s", strerror(-k));
+			goto refused;
+		}
+		own_job = true;
+		(void)policy_job_run(r.job, p->store);
+	}
 	if (op->flags & OP_WRITE) {
 		if ((k = store_begin(p->store)) < 0) {
 			k = req_fail(&r, k, "busy", "database busy: %s", strerror(-k));
@@ -706,6 +738,7 @@ policy_control_fd(struct policy *p, const json_t *request, int fd,
 		k = emit_error(&r, emit, userdata);
 		goto out;
 	}
+	done = true;
 	k = emit_answer(&r, result, emit, userdata);
 	goto out;
 
@@ -719,8 +752,27 @@ refused:
 	}
 	k = emit_error(&r, emit, userdata);
 out:
+	/* A job run in place and not committed: what it staged goes now. */
+	if (own_job && !done)
+		policy_job_abandon(r.job, p->store);
+	if (own_job)
+		policy_job_free(r.job);
 	json_decref(result);
 	json_decref(r.args);
 	req_clear(&r);
 	return k;
+}
+
+int
+policy_control_fd(struct policy *p, const json_t *request, int fd,
+    const struct policy_peer *peer, policy_emit_fn emit, void *userdata)
+{
+	return control(p, request, fd, peer, NULL, emit, userdata);
+}
+
+int
+policy_control_job(struct policy *p, const json_t *request, const struct policy_peer *peer,
+    struct policy_job *job, policy_emit_fn emit, void *userdata)
+{
+	return control(p, request, -1, peer, job, emit, userdata);
 }

@@ -3,17 +3,21 @@
  * list file handed over as a descriptor, list the active versions, add a
  * manual entry.  They run in alpr-matchd behind the same gate as every
  * other op (session, training, PERM_HOTLIST, case number and purpose),
- * inside the request's transaction with its access-log row: an import is
- * all or nothing.  Immigration categories are refused (policy IV.C.4, R4).
+ * inside the request's transaction with its access-log row; an import's
+ * parse runs before it, off the daemon's loop (policy_job), and stays a
+ * pending version until that transaction activates it: all or nothing.  Immigration categories are refused (policy IV.C.4, R4).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/time.h"
 #include "conf/conf.h"
@@ -23,19 +27,74 @@
 
 #define IMPORT_SIZE_MAX ((off_t)2 << 30)	/* 2 GiB: far above a statewide list */
 
-int
-op_hotlist_import(struct req *r, json_t **ret)
-{
-	struct hotlist_parse_opts o = { 0 };
+/*
+ * hotlist.import in two parts (policy.h, "policy_job"): stage_hotlist_import()
+ * checks the arguments and copies all the parse needs into a job, on the
+ * loop; policy_job_run() parses the file into a pending version, in a
+ * thread with a connection of its own; op_hotlist_import() activates it
+ * in the request's transaction, with its access-log row.
+ */
+struct policy_job {
+	int fd;				/* the list file, ours */
+	struct hotlist_parse_opts o;	/* its strings are the copies below */
 	struct hotlist_codes codes;
-	struct hotlist_version v;
-	struct hotlist *list = NULL;
+	char *source, *file_name, *columns, *user;
+	/* What the run gave. */
+	bool ran;
+	int error;
+	char *err;			/* a bad file: its position and why */
+	struct hotlist_staged staged;
+	struct hotlist *list;		/* provenance, no entries */
+	bool activated;
+	atomic_bool cancel;		/* policy_job_cancel(): stop at the next chunk */
+};
+
+void
+policy_job_free(struct policy_job *job)
+{
+	if (job == NULL)
+		return;
+	if (job->fd >= 0)
+		close(job->fd);
+	free(job->source);
+	free(job->file_name);
+	free(job->columns);
+	free(job->user);
+	free(job->err);
+	hotlist_free(job->list);
+	free(job);
+}
+
+void
+policy_job_cancel(struct policy_job *job)
+{
+	atomic_store(&job->cancel, true);
+}
+
+void
+policy_job_abandon(struct policy_job *job, struct store *s)
+{
+	if (job != NULL && job->ran && job->error == 0 && !job->activated)
+		(void)hotlist_store_drop(s, job->staged.id);
+}
+
+static int
+dup_arg(const char *s, char **ret)
+{
+	*ret = NULL;
+	if (s != NULL && (*ret = strdup(s)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+stage_hotlist_import(struct req *r, struct policy_job **ret)
+{
+	struct policy_job *job;
 	const char *format, *source = NULL, *file_name = NULL, *columns = NULL, *sha = NULL;
-	char *err = NULL, *report = NULL;
 	int64_t delimiter = 0, category = 0;
 	struct stat sb;
-	void *map = NULL;
-	int skip_bad = 0, k;
+	int skip_bad = 0, k, fmt;
 
 	if (r->fd < 0)
 		return req_fail(r, -EINVAL, "invalid", "hotlist.import needs the list file's descriptor");
@@ -49,62 +108,113 @@ op_hotlist_import(struct req *r, json_t **ret)
 		return k;
 	if (json_unpack(r->args, "{s?b}", "skip_bad", &skip_bad) < 0)
 		return req_fail(r, -EINVAL, "invalid", "skip_bad: a boolean");
-	if ((o.format = hotlist_format_from_name(format)) < 0)
+	if ((fmt = hotlist_format_from_name(format)) < 0)
 		return req_fail(r, -EINVAL, "invalid", "unknown list format");
 	if (delimiter < 0 || delimiter > 127 || category < 0 || category >= _HOTLIST_CAT_MAX ||
 	    hotlist_category_is_prohibited((int)category))
 		return req_refuse(r, "invalid", "bad delimiter or default category (policy IV.C.4)");
-	if (hotlist_codes_parse(r->p->conf->match.ncic_list_codes != NULL ?
-	    r->p->conf->match.ncic_list_codes : HOTLIST_CODES_DEFAULT, &codes) < 0)
-		return req_fail(r, -EINVAL, "config", "NcicListCodes is not valid");
-	o.source = source;
-	o.skip_bad = skip_bad;
-	o.codes = &codes;
-	o.delimiter = (char)delimiter;
-	o.columns = columns;
-	o.default_category = (int)category;
-	o.display_name = file_name;
 	if (fstat(r->fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
 	    sb.st_size > IMPORT_SIZE_MAX)
 		return req_fail(r, -EINVAL, "invalid", "the list must be a regular, non-empty file");
-	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return req_fail(r, -ENOMEM, "internal", "out of memory");
+	job->fd = -1;
+	if (hotlist_codes_parse(r->p->conf->match.ncic_list_codes != NULL ?
+	    r->p->conf->match.ncic_list_codes : HOTLIST_CODES_DEFAULT, &job->codes) < 0) {
+		policy_job_free(job);
+		return req_fail(r, -EINVAL, "config", "NcicListCodes is not valid");
+	}
+	if ((job->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 3)) < 0 || dup_arg(source, &job->source) < 0 ||
+	    dup_arg(file_name, &job->file_name) < 0 || dup_arg(columns, &job->columns) < 0 ||
+	    dup_arg(r->user, &job->user) < 0) {
+		policy_job_free(job);
+		return req_fail(r, -ENOMEM, "internal", "cannot keep the request");
+	}
+	job->o.format = fmt;
+	job->o.source = job->source;
+	job->o.skip_bad = skip_bad;
+	job->o.codes = &job->codes;
+	job->o.delimiter = (char)delimiter;
+	job->o.columns = job->columns;
+	job->o.default_category = (int)category;
+	job->o.display_name = job->file_name;
+	*ret = job;
+	return 0;
+}
+
+int
+policy_job_run(struct policy_job *job, struct store *s)
+{
+	struct stat sb;
+	char *report = NULL;
+	void *map;
+	int k;
+
+	job->ran = true;
+	if (s == NULL)
+		return job->error = -EIO;	/* the daemon could not open a connection */
+	if (fstat(job->fd, &sb) < 0 || sb.st_size <= 0)
+		return job->error = -EINVAL;
+	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, job->fd, 0);
 	if (map == MAP_FAILED)
-		return req_fail(r, -errno, "internal", "cannot map the list file");
+		return job->error = -errno;
 	(void)madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
 	/*
-	 * Parsed straight into the store, entry by entry, inside this
-	 * request's transaction: a bad record, a store error or a SHA-256
-	 * mismatch fails the op, and policy_control() rolls it all back.
+	 * Parsed straight into a pending version, entry by entry, in short
+	 * transactions: a bad record or a store error removes it again.
 	 */
-	k = hotlist_store_import_buffer(r->p->store, file_name != NULL ? file_name : "list", map,
-	    (size_t)sb.st_size, &o, r->user, &v, &list, &err, &report);
+	k = hotlist_store_stage_buffer(s, job->file_name != NULL ? job->file_name : "list", map,
+	    (size_t)sb.st_size, &job->o, job->user, &job->cancel, &job->staged, &job->list,
+	    &job->err, &report);
 	munmap(map, (size_t)sb.st_size);
-	if (k == -EINVAL && err != NULL) {
-		k = req_fail(r, k, "invalid", "%s", err);
-		goto out;
-	}
-	if (k < 0) {
-		k = req_fail(r, k, "internal", "cannot store the list: %s", strerror(-k));
-		goto out;
-	}
-	if (strcmp(list->sha256_hex, sha) != 0) {
-		k = req_refuse(r, "sha256", "the file matchd read is not the one alprctl checked"
-		    " (SHA-256 differs)");
-		goto out;
-	}
-	r->terms = json_pack("{s:s, s:s, s:s?}", "source", list->source, "sha256", list->sha256_hex,
-	    "file_name", list->file_name);
-	r->count = (int64_t)v.n_entries;
-	*ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "version", (json_int_t)v.version,
-	    "entries", (json_int_t)v.n_entries, "added", (json_int_t)v.added,
-	    "removed", (json_int_t)v.removed, "unchanged", (json_int_t)v.unchanged,
-	    "skipped", (json_int_t)v.skipped, "excluded", (json_int_t)v.excluded);
-	k = *ret != NULL ? 0 : -ENOMEM;
-out:
-	free(err);
 	free(report);
-	hotlist_free(list);
-	return k;
+	close(job->fd);
+	job->fd = -1;
+	return job->error = k < 0 ? k : 0;
+}
+
+int
+op_hotlist_import(struct req *r, json_t **ret)
+{
+	struct policy_job *job = r->job;
+	struct hotlist_version v;
+	const char *sha = NULL;
+	int k;
+
+	if (job == NULL || !job->ran)
+		return req_fail(r, -EINVAL, "internal", "the import did not run");
+	if (job->error == -EINVAL && job->err != NULL)
+		return req_fail(r, job->error, "invalid", "%s", job->err);
+	if (job->error < 0)
+		return req_fail(r, job->error, "internal", "cannot store the list: %s",
+		    strerror(-job->error));
+	(void)arg_str(r, "sha256", true, &sha);
+	if (sha == NULL || strcmp(job->list->sha256_hex, sha) != 0)
+		return req_refuse(r, "sha256", "the file matchd read is not the one alprctl checked"
+		    " (SHA-256 differs)");
+	if ((k = hotlist_store_activate(r->p->store, &job->staged, &v)) == -ESTALE)
+		return req_fail(r, k, "busy", "another version of the list came during the import;"
+		    " import it again");
+	if (k < 0)
+		return req_fail(r, k, "internal", "cannot activate the list: %s", strerror(-k));
+	job->activated = true;
+	r->terms = json_pack("{s:s, s:s, s:s?}", "source", job->list->source, "sha256",
+	    job->list->sha256_hex, "file_name", job->list->file_name);
+	r->count = (int64_t)v.n_entries;
+	*ret = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "version",
+	    (json_int_t)v.version, "entries", (json_int_t)v.n_entries, "added",
+	    (json_int_t)v.added, "removed", (json_int_t)v.removed, "unchanged",
+	    (json_int_t)v.unchanged, "skipped", (json_int_t)v.skipped, "excluded",
+	    (json_int_t)v.excluded, "first_entry", (json_int_t)v.first_entry);
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+void
+policy_set_list_state(struct policy *p, const char *(*fn)(int64_t list_id, void *userdata),
+    void *userdata)
+{
+	p->list_state = fn;
+	p->list_state_data = userdata;
 }
 
 int
@@ -118,7 +228,7 @@ op_hotlist_status(struct req *r, json_t **ret)
 	age_usec = r->p->conf->match.max_list_age_hours * 3600 * USEC_PER_SEC;
 	/* A list's age counts from the date in the file, else from its import. */
 	k = store_prepare(r->p->store, "SELECT name, version, file_name, sha256, source_usec,"
-	    " imported_usec, imported_by, entries, added, removed, unchanged, skipped, excluded"
+	    " imported_usec, imported_by, entries, added, removed, unchanged, skipped, excluded, id"
 	    " FROM hotlists WHERE active = 1 ORDER BY imported_usec DESC", &st);
 	if (k < 0)
 		return req_fail(r, k, "internal", "cannot read the lists");
@@ -140,6 +250,10 @@ op_hotlist_status(struct req *r, json_t **ret)
 		    "skipped", (json_int_t)sqlite3_column_int64(st, 11),
 		    "excluded", (json_int_t)sqlite3_column_int64(st, 12),
 		    "stale", age_usec > 0 && now - newest > age_usec));
+		if (r->p->list_state != NULL)
+			json_object_set_new(json_array_get(lists, json_array_size(lists) - 1),
+			    "matching", json_string(r->p->list_state(sqlite3_column_int64(st, 13),
+			    r->p->list_state_data)));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

@@ -14,6 +14,10 @@ struct policy {
 	void *resend_data;
 	int (*purge)(void *userdata);	/* purge: the daemon runs it in steps */
 	void *purge_data;
+	policy_job_fn job;		/* runs a request's long part off the loop */
+	void *job_data;
+	const char *(*list_state)(int64_t list_id, void *userdata);	/* hotlist.status */
+	void *list_state_data;
 };
 
 /* A file of an answer, emitted as a sealed memfd once the access is logged. */
@@ -44,6 +48,8 @@ struct req {
 	/* A refusal or error: code and message. */
 	const char *code;
 	char msg[256];
+	/* The op's long part: made by its stage(), done by policy_job_run(). */
+	struct policy_job *job;
 	/* Streamed before the final reply, after the log row is written. */
 	json_t *rows;
 	struct out_file *files;
@@ -112,7 +118,10 @@ int op_hit_transition(struct req *r, json_t **ret);
 int op_hit_export(struct req *r, json_t **ret);
 
 /* hotlists.c */
+int stage_hotlist_import(struct req *r, struct policy_job **ret);
 int op_hotlist_import(struct req *r, json_t **ret);
+/* Removes what a job staged but did not activate (its request failed). */
+void policy_job_abandon(struct policy_job *job, struct store *s);
 int op_hotlist_status(struct req *r, json_t **ret);
 int op_hotlist_add(struct req *r, json_t **ret);
 int op_hit_shown(struct req *r, json_t **ret);

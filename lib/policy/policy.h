@@ -130,6 +130,37 @@ void policy_set_purge(struct policy *p, int (*fn)(void *userdata), void *userdat
 int policy_control_fd(struct policy *p, const json_t *request, int fd,
     const struct policy_peer *peer, policy_emit_fn emit, void *userdata);
 
+/*
+ * The long part of a request, run off the daemon's event loop
+ * (hotlist.import: parsing the file and writing it as a pending version,
+ * seconds at millions of entries).  Once the gate has passed,
+ * policy_control_fd() hands it to fn, which returns 0 if it took the job:
+ * then nothing is answered yet.  The daemon runs policy_job_run() in a
+ * thread on a database connection of that thread's own (the job holds
+ * copies of all it needs: no policy, no config), then, back on its loop,
+ * policy_control_job() with the same request: the gate is checked again,
+ * the op finishes (activation and access-log row in one short
+ * transaction) and answers through emit.  Without fn (alprctl --offline)
+ * the job runs in place.  A job whose finish failed leaves a pending
+ * version behind: hotlist_store_prune_step() removes it.
+ */
+struct policy_job;
+typedef int (*policy_job_fn)(struct policy_job *job, void *emit_userdata, void *userdata);
+void policy_set_jobs(struct policy *p, policy_job_fn fn, void *userdata);
+int policy_job_run(struct policy_job *job, struct store *s);
+int policy_control_job(struct policy *p, const json_t *request, const struct policy_peer *peer,
+    struct policy_job *job, policy_emit_fn emit, void *userdata);
+void policy_job_free(struct policy_job *job);
+/* Any thread: a running policy_job_run() stops soon (-ECANCELED); the daemon stops. */
+void policy_job_cancel(struct policy_job *job);
+/*
+ * hotlist.status says of each active version whether matching uses it
+ * yet ("matching": fn's text, e.g. "yes", or why not): the daemon's index
+ * is built after the activation, and may fail to build.
+ */
+void policy_set_list_state(struct policy *p, const char *(*fn)(int64_t list_id, void *userdata),
+    void *userdata);
+
 /* ---- access log ------------------------------------------------------ */
 
 struct policy_log {

@@ -29,3 +29,52 @@ rm -f "$tmp/list.csv"
 echo "store.file_size $(( $(stat -c %s "$tmp/alpr.db") / 1048576 )) MB"
 "$bin" match "$n" "$wild" "$reads"
 "$bin" retro "$retro_n" "$reads"
+
+# A reload under reads: the real alpr-matchd on that database (both
+# versions), READs one at a time (match-peer pace, HOTLIST_BENCH_READ_RATE
+# a second, default 50: two busy cameras give a few reads a second), and a
+# third version imported through alprctl: the longest and p99 READ->ACK
+# while the import and the index build run aside, next to the same stream
+# without a reload.  Needs root (alprctl --offline makes the user).
+if [ "$(id -u)" = 0 ]; then
+	top=${top_builddir:-.}
+	rate=${HOTLIST_BENCH_READ_RATE:-50}
+	run=$tmp/run
+	mkdir -m 0700 "$run" "$tmp/xdg"
+	chmod 0700 "$tmp"
+	printf '[general]\nRuntimeDirectory=%s\nStateDirectory=%s\n[alert]\nListen=127.0.0.1:%s\n' \
+	    "$run" "$tmp" $((40000 + $$ % 20000)) > "$tmp/alpr.conf"
+	C="$top/alprctl -f $tmp/alpr.conf"
+	export XDG_RUNTIME_DIR=$tmp/xdg
+	ALPR_PASSWORD="bench password 1" $C --offline user add bench --role administrator >/dev/null
+	"$top/alpr-matchd" -d -f "$tmp/alpr.conf" > "$tmp/matchd.log" 2>&1 &
+	mpid=$!
+	trap 'kill $mpid 2>/dev/null; rm -rf "$tmp"' EXIT
+	i=0
+	until grep -q "hot-list index: in use" "$tmp/matchd.log" && [ -S "$run/control.sock" ]; do
+		sleep 0.1; i=$((i + 1)); [ $i -lt 1200 ] || { echo "reload: matchd did not start"; exit 1; }
+	done
+	ALPR_PASSWORD="bench password 1" $C login bench >/dev/null
+	$C training ack >/dev/null
+	"$bin" gen "$tmp/list3.csv" "$n" "$wild" 3
+	(sleep 5; touch "$tmp/stop0") &
+	"$top/tests/tools/match-peer" pace "$run/match.sock" 100000000 $rate "$tmp/stop0" > "$tmp/pace0.log"
+	"$top/tests/tools/match-peer" pace "$run/match.sock" 200000000 $rate "$tmp/stop" > "$tmp/pace.log" &
+	ppid=$!
+	sleep 1
+	t0=$(date +%s%N)
+	$C hotlist import --format delimited --source bench --case 24-000001 \
+	    --reason investigation "$tmp/list3.csv" > /dev/null
+	t1=$(date +%s%N)
+	until grep -q "in use lists=\[bench v3 " "$tmp/matchd.log"; do sleep 0.05; done
+	t2=$(date +%s%N)
+	sleep 1
+	touch "$tmp/stop"
+	wait $ppid
+	echo "reload.time import $(( (t1 - t0) / 1000000 )) ms, import + index build + swap $(( (t2 - t0) / 1000000 )) ms (matchd $(grep -o 'build_ms=[0-9]*' "$tmp/matchd.log" | tail -1))"
+	echo "reload.read_ack during the import and reload ($rate READs/s): $(cat "$tmp/pace.log")"
+	echo "reload.read_ack same stream, no reload: $(cat "$tmp/pace0.log")"
+	echo "reload.rss $(awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' /proc/$mpid/status) after, $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' /proc/$mpid/status) peak"
+	kill $mpid
+	wait $mpid 2>/dev/null || true
+fi

@@ -48,7 +48,9 @@ check "a manual immigration entry is refused by matchd" sh -c \
 	"! $C hotlist add --plate R7 --category bolo --case 24-000001 --reason immigration --days 3 >/dev/null 2>&1"
 check "a manual entry is added" $C hotlist add --plate R7 --category bolo --case 24-000001 \
 	--reason investigation --days 3
-check "matchd rebuilt its index" loggrep matchd "hot-list index: entries=7"
+# The index is built aside and swapped in after the answer: wait for it.
+wait_for 20 loggrep matchd "hot-list index: in use .* entries=7 "
+check "matchd rebuilt its index" loggrep matchd "hot-list index: in use .* entries=7 "
 
 check "300 READs acknowledged" timeout 30 "$peer" send "$RUN/match.sock" 0 300 50
 check "7 hits stored: 6 listed plates and the manual entry" \
@@ -57,9 +59,10 @@ wait_for 10 sh -c "[ \$(wc -l < $T/hits.txt) -ge 7 ]"
 check "the 7 hits reach alert.sock" test "$(cut -d' ' -f1 "$T/hits.txt" | sort -u | wc -l)" = 7
 
 # Retro-match: a new entry meets the reads of the last RetroWindowHours.
+n_retro=$(grep -c "retro-match done" "$T/matchd.log")
 check "a manual entry for an earlier read" $C hotlist add --plate R9 --category stolen-plate \
 	--case 24-000002 --reason investigation --days 3
-wait_for 10 loggrep matchd "retro-match done"
+wait_for 20 sh -c "[ \$(grep -c 'retro-match done' $T/matchd.log) -gt $n_retro ]"
 check "gives one retro hit" test "$(q "SELECT count(*) FROM hits WHERE retro = 1")" = 1
 {
 	echo "DATE11/29/2026 01:00"

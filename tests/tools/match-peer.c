@@ -7,6 +7,11 @@
  *        multiple of HOT_EVERY (0: never), R<i> otherwise, and every
  *        third read a sealed memfd with a crop image; exit 0 once every
  *        READ is acknowledged
+ *   match-peer pace SOCK FIRST RATE STOPFILE
+ *        send READs one at a time, RATE a second, ids FIRST.., plate A<i>
+ *        if i % 10 is 0, B<i> if 5, else R<i>, until STOPFILE exists; print the
+ *        count and the max, p99 and median READ->ACK latency; exit 0 once
+ *        every READ is acknowledged
  *   match-peer recv SOCK OUT
  *        serve alert.sock as alpr-alertd would: acknowledge every HIT
  *        that carries a memfd and append "HIT READ_ID ENTRY_PLATE CANDIDATE
@@ -23,6 +28,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,12 +257,119 @@ cmd_badread(const char *path)
 	return status;
 }
 
+/*
+ * pace: READs at a steady rate, each its own message, and the time from
+ * each send to its ACK (a READ is acknowledged once stored): the latency a
+ * camera's reads see while matchd does other work.  Read i has plate
+ * A<i> when i % 10 is 0, B<i> when 5, R<i> otherwise, so that the lists of
+ * a test (A: even, B: odd numbers) can be told apart, and no plate
+ * repeats (no alert cool-down).
+ */
+struct pacer {
+	sd_event *e;
+	struct ipc_client *cl;
+	long next, first, sent, acked;
+	int64_t *sent_usec;		/* by seq - 1 */
+	int64_t *lat_usec;
+	size_t n_lat, cap;
+	const char *stop_file;
+	bool stopping;
+	int64_t gap_usec;
+};
+
+static void
+pace_ack(uint64_t seq, void *userdata)
+{
+	struct pacer *p = userdata;
+	int64_t now = time_monotonic_usec();
+
+	for (; p->acked < (long)seq && p->acked < p->sent; p->acked++)
+		p->lat_usec[p->n_lat++] = now - p->sent_usec[p->acked];
+	if (p->stopping && p->acked >= p->sent)
+		sd_event_exit(p->e, 0);
+}
+
+static int
+pace_tick(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct pacer *p = userdata;
+	char id[33], plate[16];
+	json_t *b;
+	int64_t now = time_now_usec(CLOCK_REALTIME);
+	int r;
+
+	if (access(p->stop_file, F_OK) == 0 || (size_t)p->sent >= p->cap) {
+		p->stopping = true;
+		if (p->acked >= p->sent)
+			sd_event_exit(p->e, 0);
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%032lx", p->next);
+	snprintf(plate, sizeof(plate), "%c%ld", p->next % 10 == 0 ? 'A' : p->next % 10 == 5 ?
+	    'B' : 'R', p->next);
+	b = json_pack("{s:s, s:s, s:s, s:f, s:n, s:f, s:[], s:I, s:I, s:I, s:i, s:{s:b}, s:[iiii]}",
+	    "id", id, "camera", "front", "plate", plate, "confidence", 0.9, "state",
+	    "state_confidence", 0.0, "candidates", "first_usec", (json_int_t)now,
+	    "last_usec", (json_int_t)now, "capture_usec", (json_int_t)now, "frames", 3,
+	    "gps", "fix", 0, "box", 1, 2, 3, 4);
+	p->sent_usec[p->sent] = time_monotonic_usec();
+	if ((r = ipc_client_send_reliable(p->cl, IPC_MSG_READ, b, -1, NULL)) < 0)
+		fatal_r(r, "send %ld", p->next);
+	json_decref(b);
+	p->sent++;
+	p->next++;
+	(void)sd_event_source_set_time(es, usec + (uint64_t)p->gap_usec);
+	(void)sd_event_source_set_enabled(es, SD_EVENT_ON);
+	return 0;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmd_pace(const char *path, long first, long rate, const char *stop_file)
+{
+	struct pacer p = { .first = first, .next = first, .stop_file = stop_file,
+		.cap = 1000000, .gap_usec = 1000000 / (rate > 0 ? rate : 1) };
+	sd_event_source *t = NULL;
+	int r;
+
+	p.sent_usec = calloc(p.cap, sizeof(int64_t));
+	p.lat_usec = calloc(p.cap, sizeof(int64_t));
+	if (p.sent_usec == NULL || p.lat_usec == NULL)
+		fatal_r(-ENOMEM, "pace");
+	sd_event_default(&p.e);
+	if ((r = ipc_client_new(p.e, path, IPC_ROLE_OCR, "match-peer", &send_ops, &p, &p.cl)) < 0)
+		fatal_r(r, "client");
+	ipc_client_on_ack(p.cl, pace_ack);
+	if ((r = sd_event_add_time_relative(p.e, &t, CLOCK_MONOTONIC, 0, 0, pace_tick, &p)) < 0)
+		fatal_r(r, "timer");
+	(void)sd_event_source_set_enabled(t, SD_EVENT_ON);
+	r = sd_event_loop(p.e);
+	qsort(p.lat_usec, p.n_lat, sizeof(int64_t), cmp_i64);
+	printf("reads=%ld acked=%zu max_ms=%.1f p99_ms=%.1f p50_ms=%.1f\n", p.sent, p.n_lat,
+	    p.n_lat ? (double)p.lat_usec[p.n_lat - 1] / 1000 : 0.0,
+	    p.n_lat ? (double)p.lat_usec[p.n_lat * 99 / 100] / 1000 : 0.0,
+	    p.n_lat ? (double)p.lat_usec[p.n_lat / 2] / 1000 : 0.0);
+	sd_event_source_unref(t);
+	ipc_client_free(p.cl);
+	sd_event_unref(p.e);
+	return r < 0 || (long)p.n_lat != p.sent;
+}
+
 int
 main(int argc, char **argv)
 {
 	log_init("match-peer", false);
 	if (argc == 6 && strcmp(argv[1], "send") == 0)
 		return cmd_send(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]));
+	if (argc == 6 && strcmp(argv[1], "pace") == 0)
+		return cmd_pace(argv[2], atol(argv[3]), atol(argv[4]), argv[5]);
 	if (argc == 4 && strcmp(argv[1], "recv") == 0)
 		return cmd_recv(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "control") == 0)

@@ -817,10 +817,8 @@ test_store_import(void **state)
 	for (i = 0; i < N_GOOD; i++)
 		bprintf(&b, "P%05zu;CA;stolen-vehicle;C%zu\n", i, i);
 	bprintf(&b, "AB*12;;bolo;\n");
-	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(hotlist_store_import_buffer(s, "v1.csv", b.s, b.len, &o, "tester", &v, &l,
 	    &err, NULL), 0);
-	assert_int_equal(store_commit(s), 0);
 	assert_int_equal(v.version, 1);
 	assert_int_equal(v.n_entries, N_GOOD + 1);
 	assert_int_equal(v.added, N_GOOD + 1);
@@ -858,10 +856,8 @@ test_store_import(void **state)
 	for (i = 1; i < N_GOOD; i++)
 		bprintf(&b, "P%05zu;CA;stolen-vehicle;C%zu\n", i, i);
 	bprintf(&b, "AB*12;;bolo;\nNEW1;CA;bolo;\nNEW1;OR;bolo;\n");
-	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(hotlist_store_import_buffer(s, "v2.csv", b.s, b.len, &o, "tester", &v, &l,
 	    &err, NULL), 0);
-	assert_int_equal(store_commit(s), 0);
 	hotlist_free(l);
 	assert_int_equal(v.version, 2);
 	assert_int_equal(v.n_entries, N_GOOD + 3);
@@ -900,10 +896,8 @@ test_store_import(void **state)
 
 	/* v3 with a bad record at its end: an error naming it, nothing of v3 kept. */
 	bprintf(&b, "BAD!!;CA;bolo;\n");
-	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(hotlist_store_import_buffer(s, "v3.csv", b.s, b.len, &o, "tester", &v, &l,
 	    &err, NULL), -EINVAL);
-	store_rollback(s);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "v3.csv:3005:1:"));
 	free(err);
@@ -927,10 +921,8 @@ test_store_import(void **state)
 	for (i = 3; i <= 4; i++) {
 		if (i == 4)
 			exec_ok(s, "DELETE FROM hits");
-		assert_int_equal(store_begin(s), 0);
 		assert_int_equal(hotlist_store_import_buffer(s, "v.csv", b.s, b.len, &o, "tester", &v,
 		    &l, &err, NULL), 0);
-		assert_int_equal(store_commit(s), 0);
 		hotlist_free(l);
 		assert_int_equal(v.version, i);
 		assert_int_equal(v.unchanged, N_GOOD + 3);
@@ -972,99 +964,116 @@ test_store_import(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+
 /*
- * An import of millions of entries runs inside one of alpr-matchd's event
- * callbacks, where the loop cannot feed systemd's watchdog: the import and
- * the index load say they progress (daemon_progress), chunk by chunk, or
- * systemd would kill matchd in the middle of a big list and roll it back.
+ * An import killed before its activation (a crash, kill -9) leaves a
+ * pending version: never matched, not counted, its ids not taken; it is
+ * removed by the prune of a start (with HOTLIST_PRUNE_PENDING) or by the
+ * next import.  A version staged against an active version that was
+ * replaced meanwhile is not activated (its counts would be wrong).
  */
-struct pinger {
-	int fd;
-	atomic_size_t pings;
-	atomic_bool stop;
-};
-
-/* systemd's side: drains the socket (it holds only 10 datagrams) and counts. */
-static void *
-drain_pings(void *userdata)
-{
-	struct pinger *p = userdata;
-	struct timeval tv = { .tv_usec = 50000 };
-	char buf[64];
-	ssize_t n;
-
-	(void)setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (!atomic_load(&p->stop))
-		if ((n = recv(p->fd, buf, sizeof(buf) - 1, 0)) > 0) {
-			buf[n] = '\0';
-			if (strstr(buf, "WATCHDOG=1") != NULL)
-				atomic_fetch_add(&p->pings, 1);
-		}
-	return NULL;
-}
-
 static void
-test_import_feeds_watchdog(void **state)
+test_store_pending(void **state)
 {
 	struct hotlist_parse_opts o = { .format = HOTLIST_FMT_DELIMITED, .source = "bolo" };
-	struct hotlist_index_opts io = { .classes = NULL, .max_substitutions = 1 };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct hotlist_index *idx = NULL;
 	struct hotlist_version v;
+	struct hotlist_staged sv, sv2;
 	struct hotlist *l = NULL;
+	struct hotlist_index *idx;
+	struct hotlist_index_stats is;
 	struct store *s = NULL;
 	struct buf b = { 0 };
 	char dir[] = "/tmp/test-hotlist-XXXXXX", path[64], *err = NULL;
-	struct pinger p = { .fd = -1 };
-	pthread_t drain;
-	size_t i, pings;
+	int64_t next;
+	size_t i;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", dir);
-	assert_true((p.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0);
-	assert_int_equal(bind(p.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(pthread_create(&drain, NULL, drain_pings, &p), 0);
 	snprintf(path, sizeof(path), "%s/alpr.db", dir);
 	assert_int_equal(store_open(path, STORE_OPEN_CREATE | STORE_OPEN_TEST_NOSYNC, &s), 0);
 	bprintf(&b, "plate;state;category;case\n");
-	for (i = 0; i < 20 * 1024; i++)
-		bprintf(&b, "W%06zu;CA;stolen-vehicle;C%zu\n", i, i);
-
-	/* Without a watchdog: nothing is sent. */
-	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(hotlist_store_import_buffer(s, "w1.csv", b.s, b.len, &o, "tester", &v, &l,
+	for (i = 0; i < 3000; i++)
+		bprintf(&b, "Q%05zu;CA;stolen-vehicle;C%zu\n", i, i);
+	assert_int_equal(hotlist_store_import_buffer(s, "v1.csv", b.s, b.len, &o, "tester", &v, &l,
 	    &err, NULL), 0);
-	assert_int_equal(store_commit(s), 0);
 	hotlist_free(l);
-	assert_int_equal(atomic_load(&p.pings), 0);
+	next = hotlist_store_next_entry_id(s);
 
-	/* A 400 us watchdog: a ping at most every 100 us, one per chunk here. */
-	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
-	setenv("WATCHDOG_USEC", "400", 1);
-	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(hotlist_store_import_buffer(s, "w2.csv", b.s, b.len, &o, "tester", &v, &l,
+	/* v2 staged, its importer "killed" before the activation. */
+	bprintf(&b, "NEW2;CA;bolo;\n");
+	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", NULL, &sv, &l,
 	    &err, NULL), 0);
-	assert_int_equal(store_commit(s), 0);
 	hotlist_free(l);
-	usleep(200000);	/* the drain's last recv */
-	pings = atomic_exchange(&p.pings, 0);
-	print_message("# import of %zu entries: %zu WATCHDOG=1\n", i, pings);
-	assert_true(pings >= 5);
-	assert_int_equal(hotlist_index_new(&io, &idx), 0);
-	assert_int_equal(hotlist_store_fill_index(s, time_realtime_usec(), idx), 0);
-	usleep(200000);
-	pings = atomic_exchange(&p.pings, 0);
-	print_message("# index load: %zu WATCHDOG=1\n", pings);
-	assert_true(pings >= 5);
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("WATCHDOG_USEC");
-
-	atomic_store(&p.stop, true);
-	assert_int_equal(pthread_join(drain, NULL), 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_chunks WHERE list_id ="
+	    " (SELECT id FROM hotlists WHERE active = 2)"), 3);
+	assert_int_equal(count_rows(s, "SELECT version FROM hotlists WHERE active = 1"), 1);
+	assert_int_equal(hotlist_store_next_entry_id(s), next);
+	assert_int_equal(hotlist_index_new(NULL, &idx), 0);
+	assert_int_equal(hotlist_store_fill_index(s, 1, idx), 0);
+	assert_int_equal(hotlist_index_finish(idx), 0);
+	hotlist_index_get_stats(idx, &is);
+	assert_int_equal(is.n_entries, 3000);	/* v1 only */
 	hotlist_index_free(idx);
+
+	/* A prune while an import may run leaves it; the start's prune removes it. */
+	while (hotlist_store_prune_step(s, HOTLIST_PRUNE_REPLACED) > 0)
+		;
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 1);
+	while (hotlist_store_prune_step(s, HOTLIST_PRUNE_PENDING) > 0)
+		;
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlist_chunks"), 3);
+	assert_int_equal(hotlist_store_activate(s, &sv, &v), -ENOENT);
+
+	/* Left again, then the next import removes it before its own. */
+	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", NULL, &sv, &l,
+	    &err, NULL), 0);
+	hotlist_free(l);
+	assert_int_equal(hotlist_store_stage_buffer(s, "v2.csv", b.s, b.len, &o, "tester", NULL, &sv2, &l,
+	    &err, NULL), 0);
+	hotlist_free(l);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2 AND id ="
+	    " (SELECT max(id) FROM hotlists)"), 1);
+
+	/* Another version came meanwhile: the staged one is refused, the newer one stays. */
+	assert_int_equal(hotlist_store_import_buffer(s, "v3.csv", b.s, b.len, &o, "tester", &v, &l,
+	    &err, NULL), 0);
+	hotlist_free(l);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 0);
+	assert_int_equal(v.version, 2);
+	assert_int_equal(v.added, 1);
+	assert_int_equal(v.first_entry, next);
+	assert_int_equal(hotlist_store_stage_buffer(s, "v4.csv", b.s, b.len, &o, "tester", NULL, &sv, &l,
+	    &err, NULL), 0);
+	hotlist_free(l);
+	assert_int_equal(hotlist_store_import_buffer(s, "v5.csv", b.s, b.len, &o, "tester", &v, &l,
+	    &err, NULL), 0);
+	hotlist_free(l);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(hotlist_store_activate(s, &sv, &v), -ENOENT);	/* v5's start removed it */
+	store_rollback(s);
+	assert_int_equal(hotlist_store_stage_buffer(s, "v6.csv", b.s, b.len, &o, "tester", NULL, &sv, &l,
+	    &err, NULL), 0);
+	hotlist_free(l);
+	assert_int_equal(store_begin(s), 0);
+	exec_ok(s, "UPDATE hotlists SET active = 0 WHERE active = 1");
+	assert_int_equal(hotlist_store_activate(s, &sv, &v), -ESTALE);
+	store_rollback(s);
+	assert_int_equal(count_rows(s, "SELECT version FROM hotlists WHERE active = 1"), 3);
+
+	/* A daemon that stops cancels a running import: nothing of it stays. */
+	{
+		atomic_bool cancel = true;
+
+		assert_int_equal(hotlist_store_stage_buffer(s, "v7.csv", b.s, b.len, &o, "tester",
+		    &cancel, &sv, &l, &err, NULL), -ECANCELED);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM hotlists WHERE active = 2"), 0);
+		assert_int_equal(count_rows(s, "SELECT version FROM hotlists WHERE active = 1"), 3);
+	}
+
 	store_free(s);
-	close(p.fd);
 	free(b.s);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	assert_int_equal(system(path), 0);
@@ -1088,7 +1097,7 @@ main(void)
 		cmocka_unit_test(test_delimited_column_map),
 		cmocka_unit_test(test_on_entry),
 		cmocka_unit_test(test_store_import),
-		cmocka_unit_test(test_import_feeds_watchdog),
+		cmocka_unit_test(test_store_pending),
 		cmocka_unit_test(test_diff),
 	};
 
