@@ -9,7 +9,8 @@
 # Environment: ALPR_VM_CACHE (default /var/cache/patrol-alpr-vm),
 # ALPR_VM_DEBS (a directory of already built .debs: skips make deb),
 # ALPR_VM_IMAGE (an image directory made by image.sh: skips the lookup),
-# ALPR_VM_TIMEOUT (seconds for the VM, default 1500), ALPR_VM_STEPS (the
+# ALPR_VM_TIMEOUT (seconds for the VM, default 1800: a whole run took
+# 1,190 s at load 12 on 2 cores), ALPR_VM_STEPS (the
 # guest steps to run, e.g. "upgrade kill": install, cameras, start, users
 # and hot list always run; the others are upgrade security reads hits
 # journal kill watchdog unplug purge remove; default all).
@@ -176,7 +177,7 @@ qemu-img create -q -f qcow2 -b "$img/rootfs.img" -F raw "$out/overlay.qcow2" ||
 	bail "qemu-img overlay"
 note "booting the VM ($(since) so far)"
 vmstart=$(date +%s)
-timeout "${ALPR_VM_TIMEOUT:-1500}" nice -n 10 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+timeout "${ALPR_VM_TIMEOUT:-1800}" nice -n 10 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
 	-nographic -no-reboot -nic none \
 	-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
 	-append "root=/dev/vda rw console=ttyS0 panic=-1 quiet" \
