@@ -70,7 +70,7 @@ check-system: all
 	@{ top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	  $(SHELL) $(top_srcdir)/tests/vm/check-system.sh 2>&1; echo $$? > build/check-system.rc; } | \
 	  tee build/check-system.log
-	@$(MKDIR_P) tests/vm && $(AWK) '/^ok .*# SKIP/ { print ":test-result: SKIP"; next } \
+	@$(MKDIR_P) tests/vm && $(AWK) '/^ok .*# SKIP/ || /^1\.\.0 # SKIP/ { print ":test-result: SKIP"; next } \
 	  /^ok / { print ":test-result: PASS" } /^not ok / { print ":test-result: FAIL" }' \
 	  build/check-system.log > tests/vm/check-system.trs
 	@exit $$(cat build/check-system.rc)
