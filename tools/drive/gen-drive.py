@@ -17,8 +17,9 @@ Everything but the dates (--date, default today UTC) depends on --seed
 alone: the same seed gives the same bytes.
 
 Plates are drawn by the recognizer's training renderer
-(tools/train/fontplate.py, Debian fonts, no real glyphs) when it is in the
-tree, else by a small OpenCV Hershey-font fallback below.
+(tools/train/fontplate.py, Debian fonts, no real glyphs) at plate
+proportions (PLATE_GLYPH_WH) when it is in the tree, else by a small
+OpenCV Hershey-font fallback below.
 
 Usage: gen-drive.py --out build/drive [--seed 9] [--frames 300]
 	[--vehicles 12] [--date YYYY-MM-DD]
