@@ -17,8 +17,9 @@ Everything but the dates (--date, default today UTC) depends on --seed
 alone: the same seed gives the same bytes.
 
 Plates are drawn by the recognizer's training renderer
-(tools/train/fontplate.py, Debian fonts, no real glyphs) when it is in the
-tree, else by a small OpenCV Hershey-font fallback below.
+(tools/train/fontplate.py, Debian fonts, no real glyphs) at plate
+proportions (PLATE_GLYPH_WH) when it is in the tree, else by a small
+OpenCV Hershey-font fallback below.
 
 Usage: gen-drive.py --out build/drive [--seed 9] [--frames 300]
 	[--vehicles 12] [--date YYYY-MM-DD]
@@ -68,6 +69,11 @@ CONFUSE = {'8': 'B', 'B': '8', '5': 'S', 'S': '5', '2': 'Z', 'Z': '2',
 	   '0': 'D', 'D': '0', '6': 'G', 'G': '6'}
 
 PLATE_W, PLATE_H = 320, 156
+# Glyph width / height of an H on the drive's plates: stamped plate fonts
+# are condensed (California's ~0.45-0.5, its W no wider than high).  The
+# font as it is (DejaVu Sans Condensed Bold: H 1.0, W 1.35, J below the
+# baseline) gave glyphs a third of the plate high and W, M read as two.
+PLATE_GLYPH_WH = 0.5
 
 
 def plate_text(rng, fmt):
@@ -79,7 +85,8 @@ def render_plate(text, st, rng):
 	code, name, slogan, _, paper, ink, banner, _ = st
 	if fontplate is not None:
 		g, _ = fontplate.render(text, PLATE_FONT, top_text=name, bottom_text=slogan or None,
-					size=(PLATE_W, PLATE_H), ink=30, paper=225)
+					size=(PLATE_W, PLATE_H), ink=30, paper=225,
+					glyph_wh=PLATE_GLYPH_WH)
 	else:
 		img = np.full((PLATE_H, PLATE_W), 225, np.uint8)
 		cv2.rectangle(img, (3, 3), (PLATE_W - 4, PLATE_H - 4), 30, 3)
