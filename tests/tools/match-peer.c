@@ -359,6 +359,8 @@ cmd_pace(const char *path, long first, long rate, const char *stop_file)
 	sd_event_source_unref(t);
 	ipc_client_free(p.cl);
 	sd_event_unref(p.e);
+	free(p.sent_usec);
+	free(p.lat_usec);
 	return r < 0 || (long)p.n_lat != p.sent;
 }
 
