@@ -66,7 +66,8 @@ EXTRA_DIST += tests/bench/bench-tracker.sh
 
 # The frame scheduling (worker.c included for its statics; no worker runs).
 check_PROGRAMS += tests/unit/test-ocr-sched
-tests_unit_test_ocr_sched_SOURCES = tests/unit/test-ocr-sched.c daemons/ocr/frames.c \
+tests_unit_test_ocr_sched_SOURCES = tests/unit/test-ocr-sched.c tests/unit/rec-stub.h \
+	daemons/ocr/frames.c \
 	daemons/ocr/stats.c
 tests_unit_test_ocr_sched_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
 	-I$(top_srcdir)/daemons/ocr

@@ -16,14 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The recognizer is not part of what is fuzzed here. */
-void rec_options_init(struct rec_options *opt) { memset(opt, 0, sizeof(*opt)); }
-int rec_new(const char *dir, const struct rec_options *opt, struct rec_ctx **ret)
-{ return -ENOSYS; }
-void rec_free(struct rec_ctx *ctx) { }
-int rec_run(struct rec_ctx *ctx, const uint8_t *grey, int w, int h, size_t stride,
-    unsigned flags, struct rec_result *ret) { return -ENOSYS; }
-void rec_global_set_threads(int n) { }
+#include "../unit/rec-stub.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

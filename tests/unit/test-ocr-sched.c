@@ -20,15 +20,7 @@
 
 #include "../../daemons/ocr/worker.c"
 
-/* The recognizer and the sandbox are not what is tested here. */
-void rec_options_init(struct rec_options *opt) { memset(opt, 0, sizeof(*opt)); }
-int rec_new(const char *dir, const struct rec_options *opt, struct rec_ctx **ret)
-{ return -ENOSYS; }
-void rec_free(struct rec_ctx *ctx) { }
-int rec_run(struct rec_ctx *ctx, const uint8_t *grey, int w, int h, size_t stride,
-    unsigned flags, struct rec_result *ret) { return -ENOSYS; }
-void rec_global_set_threads(int n) { }
-int ocr_sandbox_enter(void) { return -ENOSYS; }
+#include "rec-stub.h"
 
 static struct frame *
 frame(const char *camera, int64_t n)
