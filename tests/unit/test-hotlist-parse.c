@@ -792,6 +792,40 @@ count_rows(struct store *s, const char *sql)
 	return n;
 }
 
+/* A store in a directory of its own, removed with it after the test. */
+struct store_fixture {
+	char dir[32];
+	struct store *s;
+};
+
+static int
+store_setup(void **state)
+{
+	struct store_fixture *f = calloc(1, sizeof(*f));
+	char path[64];
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test-hotlist-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(path, sizeof(path), "%s/alpr.db", f->dir);
+	assert_int_equal(store_open(path, STORE_OPEN_CREATE | STORE_OPEN_TEST_NOSYNC, &f->s), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+store_teardown(void **state)
+{
+	struct store_fixture *f = *state;
+	char cmd[64];
+
+	store_free(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
 /*
  * The importer alpr-matchd runs: a file parsed straight into the store,
  * counted against the previous version; a bad record stores nothing.
@@ -804,15 +838,12 @@ test_store_import(void **state)
 	struct hotlist *l = NULL;
 	struct store *s = NULL;
 	struct buf b = { 0 };
-	char dir[] = "/tmp/test-hotlist-XXXXXX", path[64], sql[256], *err = NULL;
+	char sql[256], *err = NULL;
 	struct hotlist_stored_entry se;
 	int64_t first1, first2;
 	size_t i;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/alpr.db", dir);
-	assert_int_equal(store_open(path, STORE_OPEN_CREATE | STORE_OPEN_TEST_NOSYNC, &s), 0);
+	s = ((struct store_fixture *)*state)->s;
 	bprintf(&b, "plate;state;category;case\n");
 	for (i = 0; i < N_GOOD; i++)
 		bprintf(&b, "P%05zu;CA;stolen-vehicle;C%zu\n", i, i);
@@ -958,10 +989,7 @@ test_store_import(void **state)
 		assert_int_equal(hotlist_store_entry(s, first2 + 1500, &se), -EPROTO);
 		assert_int_equal(hotlist_store_entry(s, first2 + 2500, &se), 0);
 	}
-	store_free(s);
 	free(b.s);
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	assert_int_equal(system(path), 0);
 }
 
 
@@ -983,14 +1011,11 @@ test_store_pending(void **state)
 	struct hotlist_index_stats is;
 	struct store *s = NULL;
 	struct buf b = { 0 };
-	char dir[] = "/tmp/test-hotlist-XXXXXX", path[64], *err = NULL;
+	char *err = NULL;
 	int64_t next;
 	size_t i;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/alpr.db", dir);
-	assert_int_equal(store_open(path, STORE_OPEN_CREATE | STORE_OPEN_TEST_NOSYNC, &s), 0);
+	s = ((struct store_fixture *)*state)->s;
 	bprintf(&b, "plate;state;category;case\n");
 	for (i = 0; i < 3000; i++)
 		bprintf(&b, "Q%05zu;CA;stolen-vehicle;C%zu\n", i, i);
@@ -1073,10 +1098,7 @@ test_store_pending(void **state)
 		assert_int_equal(count_rows(s, "SELECT version FROM hotlists WHERE active = 1"), 3);
 	}
 
-	store_free(s);
 	free(b.s);
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	assert_int_equal(system(path), 0);
 }
 
 int
@@ -1096,8 +1118,8 @@ main(void)
 		cmocka_unit_test(test_delimited_immigration),
 		cmocka_unit_test(test_delimited_column_map),
 		cmocka_unit_test(test_on_entry),
-		cmocka_unit_test(test_store_import),
-		cmocka_unit_test(test_store_pending),
+		cmocka_unit_test_setup_teardown(test_store_import, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_store_pending, store_setup, store_teardown),
 		cmocka_unit_test(test_diff),
 	};
 
