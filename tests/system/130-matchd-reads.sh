@@ -14,13 +14,11 @@ command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
 plan 19
 matchd=$(bin alpr-matchd)
 peer=$(bin match-peer)
-db=$T/state/alpr.db
-chmod 0700 "$T/state"
+store_env
 write_conf <<EOF2
 [match]
 AlertCooldownSec=300
 EOF2
-q() { sqlite3 -cmd '.timeout 5000' "$db" "$1"; }
 
 start recv "$peer" recv "$RUN/alert.sock" "$T/hits.txt"
 wait_for 5 test -S "$RUN/alert.sock"

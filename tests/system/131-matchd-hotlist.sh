@@ -10,15 +10,9 @@
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
 plan 24
 matchd=$(bin alpr-matchd)
-ctl=$(bin alprctl)
 peer=$(bin match-peer)
-db=$T/state/alpr.db
-chmod 0700 "$T/state"
-mkdir -m 0700 "$T/xdg"
-export XDG_RUNTIME_DIR=$T/xdg
+store_env
 write_conf </dev/null
-C="$ctl -f $T/alpr.conf"
-q() { sqlite3 -cmd '.timeout 5000' "$db" "$1"; }
 
 ALPR_PASSWORD="admin password 1" $C --offline user add admin --role administrator >"$T/setup.log" 2>&1
 ALPR_PASSWORD="deputy password 1" $C --offline user add deputy --role sworn >>"$T/setup.log" 2>&1

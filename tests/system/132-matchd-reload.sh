@@ -17,16 +17,10 @@
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
 plan 14
 matchd=$(bin alpr-matchd)
-ctl=$(bin alprctl)
 peer=$(bin match-peer)
-db=$T/state/alpr.db
 N=300000
-chmod 0700 "$T/state"
-mkdir -m 0700 "$T/xdg"
-export XDG_RUNTIME_DIR=$T/xdg
+store_env
 write_conf </dev/null
-C="$ctl -f $T/alpr.conf"
-q() { sqlite3 -cmd '.timeout 10000' "$db" "$1"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # svs FILE LETTER FIRST [COUNT]: COUNT (N) plates LETTER<FIRST>, LETTER<FIRST+2>, ...
 svs() {

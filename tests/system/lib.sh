@@ -39,6 +39,18 @@ write_conf() {
 	} > "$T/alpr.conf"
 }
 
+# The store and alprctl side of a matchd test: $db in a private state dir,
+# q SQL runs SQL on it with sqlite3 (waiting out a writer), $C is alprctl on
+# the test's config with a runtime dir of its own for the session file.
+store_env() {
+	db=$T/state/alpr.db
+	chmod 0700 "$T/state"
+	mkdir -p -m 0700 "$T/xdg"
+	export XDG_RUNTIME_DIR=$T/xdg
+	C="$(bin alprctl) -f $T/alpr.conf"
+}
+q() { sqlite3 -cmd '.timeout 10000' "$db" "$1"; }
+
 # start NAME PROGRAM ARGS...: runs it in the background, remembers its pid.
 start() {
 	name=$1; shift
