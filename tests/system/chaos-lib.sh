@@ -213,7 +213,13 @@ ocrd_kill_before_ack() {
 	# SIGKILL lands when the process leaves the kernel (a commit's
 	# fdatasync on a busy disk can hold it there for seconds): only the
 	# reads logged after its death are sure to be unacknowledged.
-	wait_for 60 sh -c "! kill -0 $mpid" || diag "alpr-matchd pid $mpid still alive 60 s after kill -9"
+	# The supervisor may have been starting a new life as the hold came
+	# (the pid file then named the old one): any life found is killed too,
+	# and the pid file must stay on a dead one for half a second.
+	wait_for 60 sh -c "p=\$(cat '$T/matchd.pid'); if kill -0 \$p; then kill -KILL \$p; exit 1; fi;
+		sleep 0.5; [ \"\$(cat '$T/matchd.pid')\" = \$p ] && ! kill -0 \$p" ||
+		diag "alpr-matchd pid $(sv_pid matchd) still alive 60 s after kill -9"
+	[ "$(sv_pid matchd)" = "$mpid" ] || echo "kill -9 alpr-matchd (pid $(sv_pid matchd)), a life started as it was held" >> "$T/injected.log"
 	before=$(ocrd_read_ids | wc -l)
 	wait_for 120 sh -c "[ \$(sed -n 's/.* read id=\([0-9a-f]*\) camera=chaos .*/\1/p' '$T/ocrd.log' | sort -u | wc -l) -gt $before ]"
 	local got=$(( $(ocrd_read_ids | wc -l) - before )) opid
