@@ -15,7 +15,7 @@ struct store {
 	bool nosync;		/* STORE_OPEN_TEST_NOSYNC */
 	int64_t busy_since_usec;	/* busy_poll(): when this wait began */
 	int64_t busy_timeout_usec;	/* and how long it may last */
-	int64_t lock_wait_usec;	/* in store_begin(), all told */
+	struct store_times times;	/* store_times() */
 	int purge_batch;	/* adapted to the time budget */
 	int vacuum_pages;	/* likewise, for store_vacuum_step() */
 	int truncate_tries;	/* store_vacuum_step(): WAL truncations found busy */

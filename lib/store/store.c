@@ -159,7 +159,7 @@ exec(struct store *s, const char *sql)
 
 /*
  * BEGIN IMMEDIATE takes the write lock (waiting for it in busy_poll());
- * what it waited is added up for store_lock_wait_usec().
+ * what it waited is added up for store_times().
  */
 int
 store_begin(struct store *s)
@@ -167,14 +167,14 @@ store_begin(struct store *s)
 	int64_t t0 = time_monotonic_usec();
 	int r = exec(s, "BEGIN IMMEDIATE");
 
-	s->lock_wait_usec += time_monotonic_usec() - t0;
+	s->times.lock_wait_usec += time_monotonic_usec() - t0;
 	return r;
 }
 
-int64_t
-store_lock_wait_usec(const struct store *s)
+void
+store_times(const struct store *s, struct store_times *ret)
 {
-	return s->lock_wait_usec;
+	*ret = s->times;
 }
 
 /*
@@ -215,10 +215,14 @@ store_set_sync(struct store *s, bool full)
 	return exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 }
 
+/* The commit's time, less an automatic checkpoint run in it (autocheckpoint_hook()). */
 int
 store_commit(struct store *s)
 {
+	int64_t t0 = time_monotonic_usec(), ck0 = s->times.checkpoint_usec;
 	int r = exec(s, "COMMIT");
+
+	s->times.commit_usec += time_monotonic_usec() - t0 - (s->times.checkpoint_usec - ck0);
 
 	if (r < 0)
 		store_rollback(s);
@@ -319,18 +323,29 @@ pragmas(struct store *s)
  * would then checkpoint, two more syncs each.  This one checkpoints when
  * the WAL has grown by that much since this connection last did, which is
  * the same as SQLite's when the WAL starts again after each checkpoint.
+ *
+ * It runs inside the COMMIT (after the write lock is released, before
+ * COMMIT returns), so the writer whose batch crossed the threshold waits
+ * for the copy: store_times() counts it apart from the commit.  It is also
+ * what keeps the WAL bounded beside a writer that never pauses: the next
+ * transaction begins with everything copied and starts the WAL again
+ * (doc/benchmarks.md, storage: moving it elsewhere let the WAL grow).
  */
 static int
 autocheckpoint_hook(void *userdata, sqlite3 *db, const char *name, int frames)
 {
 	struct store *s = userdata;
+	int64_t t0;
 
 	if (frames < s->autockpt_mark)
 		s->autockpt_mark = 0;	/* the WAL started again */
 	if (frames - s->autockpt_mark < STORE_AUTOCHECKPOINT_PAGES)
 		return SQLITE_OK;
 	s->autockpt_mark = frames;
+	t0 = time_monotonic_usec();
 	(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	s->times.checkpoint_usec += time_monotonic_usec() - t0;
+	s->times.checkpoints++;
 	return SQLITE_OK;
 }
 

@@ -76,8 +76,18 @@ int store_error(struct store *s, int rc);
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int store_begin(struct store *s);
-/* Time spent waiting for the write lock in store_begin(), all told (for figures). */
-int64_t store_lock_wait_usec(const struct store *s);
+/*
+ * Where a writer's time went, all told since store_open() (for figures):
+ * waiting for the write lock in store_begin(), in store_commit() (the
+ * WAL's sync), and in automatic checkpoints run inside its commits.
+ */
+struct store_times {
+	int64_t lock_wait_usec;
+	int64_t commit_usec;
+	int64_t checkpoint_usec;
+	uint64_t checkpoints;
+};
+void store_times(const struct store *s, struct store_times *ret);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 

@@ -4,7 +4,11 @@
 # The sizes are 5,000,000 reads with 1,000,000 expired; by default
 # this runs 200,000 + 50,000 to stay within a few minutes on a
 # shared machine (500,000 + 100,000 took 8 minutes here, most of it filling).  ALPR_BENCH_FULL=1 runs the full size;
-# ALPR_BENCH_READS / ALPR_BENCH_EXPIRED set any size.
+# ALPR_BENCH_READS / ALPR_BENCH_EXPIRED set any size.  For repeated runs
+# (doc/benchmarks.md): ALPR_BENCH_TEMPLATE=FILE keeps the filled database
+# there and copies it on later runs; ALPR_BENCH_PURGE_SECONDS=N stops the
+# phase beside the purge after N s (the purge is killed; its throughput
+# is what it removed).
 set -e
 b=${top_builddir:-.}
 if [ "${ALPR_BENCH_FULL:-0}" = 1 ]; then

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -134,13 +135,25 @@ populate(const char *db, uint64_t reads, uint64_t expired, int64_t now)
 	return 0;
 }
 
-/* batches of 64; with until > 0, as many as fit while that process runs (*batches set). */
+/* Per batch of 64: where its time went (store_times()). */
+struct batch_times {
+	int64_t *total, *wait, *commit, *ckpt;
+};
+
+/* ALPR_BENCH_PURGE_SECONDS: the phase beside the purge stops then (the purge is killed). */
+static int64_t purge_stop_usec;
+
+/*
+ * batches of 64; with until > 0, as many as fit while that process runs
+ * (*batches set; *status -1 if it still runs, at purge_stop_usec).
+ */
 static double
-insert_rate(const char *db, int *batches_io, int64_t *lat, int64_t *wait, int64_t now,
-    pid_t until, int *status)
+insert_rate(const char *db, int *batches_io, struct batch_times *bt, int64_t now, pid_t until,
+    int *status, struct store_times *ret_times)
 {
 	int batches = *batches_io;
 	struct store_read rd[64];
+	struct store_times a, z;
 	struct store *s;
 	int64_t t0, t1;
 	int b, i;
@@ -149,21 +162,74 @@ insert_rate(const char *db, int *batches_io, int64_t *lat, int64_t *wait, int64_
 		return -1;
 	t0 = time_monotonic_usec();
 	for (b = 0; b < batches; b++) {
-		int64_t bt = time_monotonic_usec(), wt = store_lock_wait_usec(s);
+		int64_t t = time_monotonic_usec();
 
 		if (until > 0 && waitpid(until, status, WNOHANG) == until)
 			break;
+		if (until > 0 && purge_stop_usec > 0 && t >= purge_stop_usec) {
+			*status = -1;
+			break;
+		}
 		for (i = 0; i < 64; i++)
 			make_read(&rd[i], (uint64_t)b * 64 + i + (1ULL << 40), now);
+		store_times(s, &a);
 		if (store_reads_insert(s, rd, 64, NULL) != 64)
 			return -1;
-		lat[b] = time_monotonic_usec() - bt;
-		wait[b] = store_lock_wait_usec(s) - wt;
+		bt->total[b] = time_monotonic_usec() - t;
+		store_times(s, &z);
+		bt->wait[b] = z.lock_wait_usec - a.lock_wait_usec;
+		bt->commit[b] = z.commit_usec - a.commit_usec;
+		bt->ckpt[b] = z.checkpoint_usec - a.checkpoint_usec;
 	}
 	t1 = time_monotonic_usec();
+	store_times(s, ret_times);
 	store_free(s);
 	*batches_io = b;
 	return (double)b * 64 / ((double)(t1 - t0) / 1e6);
+}
+
+/*
+ * The figures of a run of batches: latency p50/p99/max; the p99 of each
+ * part (the lock wait, the commit with its WAL sync, an automatic
+ * checkpoint run inside the commit, and the rest: the statements); and,
+ * for the slowest 1% of batches, the mean of each part: where their
+ * time went.
+ */
+static void
+report(const char *what, const struct batch_times *bt, int n, const struct store_times *t)
+{
+	int64_t *v = calloc((size_t)n, sizeof(*v)), cut, sum[4] = { 0 };
+	int i, tail = 0;
+
+	if (v == NULL || n == 0)
+		return;
+	memcpy(v, bt->total, (size_t)n * sizeof(*v));
+	printf("insert_batch64_p50_%s %.2f ms\n", what, (double)pct(v, (size_t)n, 0.5) / 1000);
+	printf("insert_batch64_p99_%s %.2f ms%s\n", what, (double)(cut = pct(v, (size_t)n, 0.99)) / 1000,
+	    strcmp(what, "during_purge") == 0 ? " (target: under 50 ms)" : "");
+	printf("insert_batch64_max_%s %.2f ms\n", what, (double)pct(v, (size_t)n, 1.0) / 1000);
+	for (i = 0; i < n; i++)
+		if (bt->total[i] >= cut) {
+			sum[0] += bt->wait[i];
+			sum[1] += bt->commit[i];
+			sum[2] += bt->ckpt[i];
+			sum[3] += bt->total[i] - bt->wait[i] - bt->commit[i] - bt->ckpt[i];
+			tail++;
+		}
+	memcpy(v, bt->wait, (size_t)n * sizeof(*v));
+	printf("insert_lock_wait_p99_%s %.2f ms (max %.2f)\n", what,
+	    (double)pct(v, (size_t)n, 0.99) / 1000, (double)pct(v, (size_t)n, 1.0) / 1000);
+	memcpy(v, bt->commit, (size_t)n * sizeof(*v));
+	printf("insert_commit_p99_%s %.2f ms (max %.2f; the WAL's sync)\n", what,
+	    (double)pct(v, (size_t)n, 0.99) / 1000, (double)pct(v, (size_t)n, 1.0) / 1000);
+	memcpy(v, bt->ckpt, (size_t)n * sizeof(*v));
+	printf("insert_checkpoint_p99_%s %.2f ms (max %.2f; %llu run inside the inserter's commits)\n",
+	    what, (double)pct(v, (size_t)n, 0.99) / 1000, (double)pct(v, (size_t)n, 1.0) / 1000,
+	    (unsigned long long)t->checkpoints);
+	printf("insert_slowest_1pct_%s %d batches, mean ms: lock wait %.2f, statements %.2f,"
+	    " commit %.2f, checkpoint %.2f\n", what, tail, (double)sum[0] / tail / 1000,
+	    (double)sum[3] / tail / 1000, (double)sum[1] / tail / 1000, (double)sum[2] / tail / 1000);
+	free(v);
 }
 
 struct sink {
@@ -280,7 +346,10 @@ main(int argc, char **argv)
 {
 	char db[512];
 	uint64_t reads, expired;
-	int64_t now = time_realtime_usec(), *lat, *wait, t_fill;
+	int64_t now = time_realtime_usec(), t_fill, t_purge;
+	struct batch_times bt;
+	struct store_times times;
+	const char *tmpl = getenv("ALPR_BENCH_TEMPLATE");
 	int batches = 400, status = 0, pfd[2], max = 100000;
 	bool waited = false;
 	double rate;
@@ -314,21 +383,34 @@ main(int argc, char **argv)
 		}
 	}
 	t_fill = time_monotonic_usec();
-	if (populate(db, reads, expired, now) < 0) {
+	/* ALPR_BENCH_TEMPLATE=FILE: a filled database kept there and copied (for repeated runs). */
+	if (tmpl != NULL && access(tmpl, R_OK) == 0) {
+		char cmd[1200];
+
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", tmpl, db);
+		if (system(cmd) != 0)
+			return 1;
+	} else if (populate(db, reads, expired, now) < 0) {
 		fprintf(stderr, "populate failed\n");
 		return 1;
+	} else if (tmpl != NULL) {
+		char cmd[1200];
+
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", db, tmpl);
+		(void)!system(cmd);
 	}
 	printf("database_reads %llu (of which expired %llu; filled in %.0f s)\n",
 	    (unsigned long long)(reads + expired), (unsigned long long)expired,
 	    (double)(time_monotonic_usec() - t_fill) / 1e6);
 	fflush(stdout);
-	if ((lat = calloc((size_t)max, sizeof(*lat))) == NULL ||
-	    (wait = calloc((size_t)max, sizeof(*wait))) == NULL)
+	if ((bt.total = calloc((size_t)max, sizeof(int64_t))) == NULL ||
+	    (bt.wait = calloc((size_t)max, sizeof(int64_t))) == NULL ||
+	    (bt.commit = calloc((size_t)max, sizeof(int64_t))) == NULL ||
+	    (bt.ckpt = calloc((size_t)max, sizeof(int64_t))) == NULL)
 		return 1;
-	rate = insert_rate(db, &batches, lat, wait, now, 0, NULL);
+	rate = insert_rate(db, &batches, &bt, now, 0, NULL, &times);
 	printf("insert_rate_batched64 %.0f reads/s\n", rate);
-	printf("insert_batch64_p50_idle %.2f ms\n", (double)pct(lat, (size_t)batches, 0.5) / 1000);
-	printf("insert_batch64_p99_idle %.2f ms\n", (double)pct(lat, (size_t)batches, 0.99) / 1000);
+	report("idle", &bt, batches, &times);
 	fflush(stdout);
 
 	/* The purge in another process, as the timer's would be. */
@@ -355,26 +437,39 @@ main(int argc, char **argv)
 		_exit(0);
 	}
 	close(pfd[1]);
+	t_purge = time_monotonic_usec();
+	if (getenv("ALPR_BENCH_PURGE_SECONDS") != NULL)
+		purge_stop_usec = t_purge + (int64_t)(atof(getenv("ALPR_BENCH_PURGE_SECONDS")) * 1e6);
 	usleep(100000);
 	batches = max;
-	rate = insert_rate(db, &batches, lat, wait, now, pid, &status);
+	rate = insert_rate(db, &batches, &bt, now, pid, &status, &times);
 	waited = batches < max;
+	if (waited && status == -1) {
+		/* Stopped early: the purge's throughput from what it left. */
+		struct store *s;
+		sqlite3_stmt *st;
+		double dt = (double)(time_monotonic_usec() - t_purge) / 1e6;
+
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		if (store_open(db, 0, &s) == 0 && store_prepare(s, "SELECT count(*) FROM reads"
+		    " WHERE capture_usec < ?", &st) == 0) {
+			sqlite3_bind_int64(st, 1, now - 365 * USEC_PER_DAY);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				printf("purge_stopped_after %.0f s: purged %llu reads, %.0f reads/s\n", dt,
+				    (unsigned long long)(expired - (uint64_t)sqlite3_column_int64(st, 0)),
+				    (double)(expired - (uint64_t)sqlite3_column_int64(st, 0)) / dt);
+			sqlite3_finalize(st);
+			store_free(s);
+		}
+	}
 	if (batches == 0) {
 		fprintf(stderr, "the purge ended before any insert\n");
 		batches = 1;
 	}
 	printf("insert_rate_during_purge %.0f reads/s\n", rate);
-	printf("insert_batch64_p50_during_purge %.2f ms\n",
-	    (double)pct(lat, (size_t)batches, 0.5) / 1000);
-	printf("insert_batch64_p99_during_purge %.2f ms (target: under 50 ms)\n",
-	    (double)pct(lat, (size_t)batches, 0.99) / 1000);
-	printf("insert_batch64_max_during_purge %.2f ms\n",
-	    (double)pct(lat, (size_t)batches, 1.0) / 1000);
 	printf("insert_batches_during_purge %d\n", batches);
-	printf("insert_lock_wait_p99_during_purge %.2f ms\n",
-	    (double)pct(wait, (size_t)batches, 0.99) / 1000);
-	printf("insert_lock_wait_max_during_purge %.2f ms\n",
-	    (double)pct(wait, (size_t)batches, 1.0) / 1000);
+	report("during_purge", &bt, batches, &times);
 	if (!waited)
 		waitpid(pid, &status, 0);
 	{
@@ -386,7 +481,9 @@ main(int argc, char **argv)
 			fputs(buf, stdout);
 		}
 	}
-	free(lat);
-	free(wait);
+	free(bt.total);
+	free(bt.wait);
+	free(bt.commit);
+	free(bt.ckpt);
 	return queries(db, now) < 0 ? 1 : 0;
 }

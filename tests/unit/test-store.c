@@ -663,6 +663,46 @@ test_purge_yields_to_a_long_wal(void **state)
 	store_free(w);
 }
 
+/*
+ * store_times() says where a writer's time went: a commit that leaves the
+ * WAL 1,000 frames longer runs one automatic checkpoint, counted apart
+ * from the commit; a small one after it runs none.
+ */
+static void
+test_store_times(void **state)
+{
+	struct fixture *f = *state;
+	struct store_times a, b, c;
+	struct store_read *rd;
+	char *bulk;
+	unsigned i, n = 1500;
+
+	assert_non_null(bulk = malloc(3001));
+	memset(bulk, 'x', 3000);
+	bulk[3000] = '\0';
+	open_store(f);
+	store_times(f->s, &a);
+	assert_non_null(rd = calloc(n, sizeof(*rd)));
+	for (i = 0; i < n; i++) {
+		make_read(&rd[i], i + 1, "TIME1", NOW);
+		rd[i].candidates = bulk;	/* about a page each: over 1,000 frames */
+	}
+	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
+	store_times(f->s, &b);
+	assert_int_equal(b.checkpoints - a.checkpoints, 1);
+	assert_true(b.checkpoint_usec > a.checkpoint_usec);
+	assert_true(b.commit_usec > a.commit_usec);
+	assert_true(b.lock_wait_usec >= a.lock_wait_usec);
+	make_read(&rd[0], n + 1, "TIME2", NOW);
+	rd[0].candidates = NULL;
+	assert_int_equal(store_reads_insert(f->s, rd, 1, NULL), 1);
+	store_times(f->s, &c);
+	assert_int_equal(c.checkpoints, b.checkpoints);
+	assert_int_equal(c.checkpoint_usec, b.checkpoint_usec);
+	free(rd);
+	free(bulk);
+}
+
 static void
 test_trash_after_crash(void **state)
 {
@@ -700,6 +740,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_purge_beside_a_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_yields_to_a_long_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trash_after_crash, setup, teardown),
 	};
 
