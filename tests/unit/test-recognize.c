@@ -144,7 +144,7 @@ read_rendered(const char *file, struct rec_result *res)
 }
 
 /*
- * Under 20 px of character height the state is not read (Tesseract named
+ * Under 24 px of character height the state is not read (Tesseract named
  * none there on the development data, and each try costs 10-40 ms): the
  * same plate shrunk 4x (row ~17 px) is still read, gets no state, and
  * spends next to nothing in the state stage.  Without the limit Tesseract
