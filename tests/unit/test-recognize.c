@@ -193,6 +193,35 @@ test_no_state_on_small_rows(void **state)
 }
 
 /*
+ * Glyphs touching a dark band (a dealer frame's lower bar): painted under
+ * the rendered plate's characters, overlapping their feet, it joins them
+ * all into one component too wide to be a glyph.  The row must still be
+ * found (segment.cpp cuts the band's long runs): without that the read
+ * is one character.
+ */
+static void
+test_glyphs_joined_to_a_band(void **state)
+{
+	char path[512];
+	struct rec_result res;
+	uint8_t *grey;
+	int w, h;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s", PLATES_DIR, "7abc123.png");
+	assert_int_equal(rec_image_load(path, &grey, &w, &h), 0);
+	/* the characters span rows 0.40-0.69 of this plate's height */
+	for (int y = h * 68 / 100; y < h * 83 / 100; y++)
+		memset(grey + (size_t)y * w, 30, (size_t)w);
+	assert_int_equal(rec_run(ctx, grey, w, h, (size_t)w, REC_CROP, &res), 0);
+	print_message("# band under the glyphs: %s\n",
+		      res.n_plates ? res.plates[0].text : "-");
+	assert_int_equal(res.n_plates, 1);
+	assert_true(strlen(res.plates[0].text) >= 6);
+	free(grey);
+}
+
+/*
  * O and 0 are one glyph class: the reader prints 0 even where the format
  * wants a letter (H0T482 is @@@###), in every candidate.
  */
@@ -486,6 +515,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rendered_plates),
 		cmocka_unit_test(test_no_state_on_small_rows),
+		cmocka_unit_test(test_glyphs_joined_to_a_band),
 		cmocka_unit_test(test_o_is_printed_as_zero),
 		cmocka_unit_test(test_glyphs_found_by_pitch),
 		cmocka_unit_test(test_scene),
