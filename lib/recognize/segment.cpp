@@ -11,6 +11,13 @@
 
 namespace rec {
 
+/*
+ * Runs longer than this share of the plate image's height are cut from a
+ * second try at a dark-text binarisation (segment_plate()).  Chosen on
+ * split a of the development scenes (0.25-0.5 tried; 2026-12-06).
+ */
+static const double RUN_CUT = 0.3;
+
 static const binarisation BINS[] = {
 	{ 0, 0, 0 }, { 0, 15, 2 }, { 0, 15, 8 }, { 0, 31, 2 }, { 0, 31, 8 },
 	{ 0, 51, 2 }, { 0, 51, 8 },
@@ -67,10 +74,12 @@ binarise(const cv::Mat &img, const cv::Mat &inv, const binarisation &b,
 
 /*
  * 8-connected components of bw (non-zero = text) as boxes with their pixel
- * counts, in the raster order of their first pixel: runs of each row are
- * joined to the runs they touch in the row above (union-find over runs).
- * cv::connectedComponentsWithStats gives the same boxes but writes a label
- * image and took a fifth of a scene's CPU time (14 binarisations a read).
+ * counts, in the raster order of their first pixel, leaving out horizontal
+ * runs longer than max_run; returns the longest run seen.  Runs of each
+ * row are joined to the runs they touch in the row above (union-find over
+ * runs).  cv::connectedComponentsWithStats gives the same boxes (with no
+ * run left out) but writes a label image and took a fifth of a scene's CPU
+ * time (14 binarisations a read).
  */
 struct run_set {
 	std::vector<int> parent, rx0, rx1;	/* runs: [rx0, rx1] */
@@ -101,13 +110,14 @@ struct run_set {
 	}
 };
 
-static void
-components(const cv::Mat &bw, std::vector<cv::Rect> &out)
+static int
+components(const cv::Mat &bw, int max_run, std::vector<cv::Rect> &out)
 {
 	static thread_local run_set rs;
 	std::vector<int> &parent = rs.parent;
 	int H = bw.rows, W = bw.cols;
 	int prev_begin = 0, prev_end = 0;
+	int longest = 0;
 
 	out.clear();
 	parent.clear();
@@ -130,6 +140,9 @@ components(const cv::Mat &bw, std::vector<cv::Rect> &out)
 			int a = x;
 			while (x < W && p[x])
 				x++;
+			longest = std::max(longest, x - a);
+			if (x - a > max_run)
+				continue;
 			int id = (int)parent.size();
 			parent.push_back(id);
 			rs.rx0.push_back(a);
@@ -163,6 +176,7 @@ components(const cv::Mat &bw, std::vector<cv::Rect> &out)
 			continue;
 		out.push_back(cv::Rect(x, y, w, h));
 	}
+	return longest;
 }
 
 static std::vector<cv::Rect>
@@ -284,8 +298,24 @@ segment_plate(const cv::Mat &img)
 
 	for (const binarisation &b : BINS) {
 		binarise(img, inv, b, mean, &mean_key, bw);
-		components(bw, ccs);
+		int longest = components(bw, bw.cols, ccs);
 		std::vector<cv::Rect> row = group_row(ccs);
+		/*
+		 * Dark glyphs touching a dark rim, a dealer frame's band or a
+		 * bolt bar join them into one component too tall or too wide
+		 * to be a glyph.  The same binarisation without its long
+		 * horizontal runs (a band's rows; no glyph stroke is that
+		 * long) separates them again; its row stays if it is longer.
+		 * Not for light-on-dark: there the background between the
+		 * glyphs is what is left, and it forms rows of its own.
+		 */
+		int max_run = (int)(RUN_CUT * bw.rows);
+		if (b.polarity == 0 && longest > max_run) {
+			components(bw, max_run, ccs);
+			std::vector<cv::Rect> row2 = group_row(ccs);
+			if (row2.size() > row.size())
+				row.swap(row2);
+		}
 		if (row.size() < 2)
 			continue;
 		row = merge_overlapping(split_wide(row, bw));

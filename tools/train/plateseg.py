@@ -57,6 +57,33 @@ def components(bw):
 	return out
 
 
+# Runs longer than this share of the height are cut from a second try at a
+# dark-text binarisation (segment.cpp's RUN_CUT; see hypotheses()).
+RUN_CUT = 0.3
+
+
+def longest_run(bw):
+	"""The longest horizontal run of text pixels."""
+	best = 0
+	for r in bw:
+		d = np.diff(np.concatenate(([0], (r > 0).astype(np.int8), [0])))
+		s, e = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+		if len(s):
+			best = max(best, int((e - s).max()))
+	return best
+
+
+def cut_long_runs(bw, max_run):
+	"""bw without its horizontal runs longer than max_run."""
+	out = bw.copy()
+	for y, r in enumerate(bw):
+		d = np.diff(np.concatenate(([0], (r > 0).astype(np.int8), [0])))
+		for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
+			if e - s > max_run:
+				out[y, s:e] = 0
+	return out
+
+
 def group_row(ccs):
 	"""Largest group of components of similar height on one line."""
 	best = []
@@ -123,6 +150,12 @@ def hypotheses(img):
 	for b in BINARISATIONS:
 		bw = binarise(img, b)
 		row = group_row(components(bw))
+		# glyphs joined to a dark rim or frame band (segment.cpp)
+		max_run = int(RUN_CUT * bw.shape[0])
+		if b[0] == 0 and longest_run(bw) > max_run:
+			row2 = group_row(components(cut_long_runs(bw, max_run)))
+			if len(row2) > len(row):
+				row = row2
 		if len(row) < 2:
 			continue
 		row = merge_overlapping(split_wide(row, bw))
