@@ -137,7 +137,7 @@ ${BENCH_CONF_EXTRA:-}" top_srcdir=$top_srcdir top_builddir=$top_builddir \
 	$PY - "$name" "$ncam" "$t0" "$t1" "$T/$name.s0" "$T/$name.s1" "$D/stats.json" \
 		"$(getconf CLK_TCK)" "$T/$name.out" "$DRIVE/truth.json" "$T/$name.reads-" \
 		"$D/alerts.jsonl" "$D/log/ocrd.log" <<'PY'
-import json, re, sys
+import json, os, re, sys, time
 name, ncam, t0, t1 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 s0, s1 = json.load(open(sys.argv[5])), json.load(open(sys.argv[6]))
 truth_file, reads_prefix, alerts_file, ocrd_log = sys.argv[10:14]
@@ -184,10 +184,11 @@ def pct(v, p):
 def ms(v):
 	return '-' if v is None else '%.0f' % v
 # Latency: from the alerts' raw times (tools/demo/mdc-follow.py --alerts).
-best, last = [], []
+best, last, alerts = [], [], []
 try:
 	for line in open(alerts_file):
 		a = json.loads(line)
+		alerts.append(a)
 		if a.get('pushed_usec') and a.get('capture_usec'):
 			best.append((a['pushed_usec'] - a['capture_usec']) / 1000.0)
 		if a.get('pushed_usec') and a.get('last_usec'):
@@ -197,15 +198,70 @@ except OSError:
 print('  alert latency p50/p99 ms: from the best frame %s/%s, from the last frame (the one that'
       ' made the read sure) %s/%s (%d alerts)' % (ms(pct(best, 50)), ms(pct(best, 99)),
 						   ms(pct(last, 50)), ms(pct(last, 99)), len(last)))
-stage = None
+stage = counts = None
 try:
 	for line in open(ocrd_log, errors='replace'):
 		m = re.search(r'stage latency p50/p99 ms: (.*)', line)
 		if m:
 			stage = m.group(1)
+		m = re.search(r"(closed tracks' reads: .*)", line)
+		if m:
+			counts = m.group(1)
 except OSError:
 	pass
 print('  alpr-ocrd stages p50/p99 ms: %s' % (stage or 'not logged'))
+print('  alpr-ocrd: %s' % (counts or 'no track counts logged'))
+
+# Each alert by the READ that made its hit (the latest one of its id that
+# alpr-ocrd logged before alpr-matchd queued the hit): an early read, an
+# update before the close (the frames came to agree on another text), or a
+# read at the close; per kind the latency from that READ's last frame, and
+# where it went: last frame -> READ sent (alpr-ocrd), -> hit queued
+# (alpr-matchd: group commit, match, hit stored), -> pushed (alpr-alertd).
+# The logs' times are the local wall clock in ms.
+def log_ms(line):
+	h, m, sec = line[:12].split(':')
+	return ((int(h) * 3600 + int(m) * 60 + float(sec)) * 1000 - time.localtime().tm_gmtoff * 1000) % 86400000
+def log_lines(path, pat):
+	out = []
+	try:
+		for line in open(path, errors='replace'):
+			mm = re.search(pat, line)
+			if mm and re.match(r'\d\d:\d\d:\d\d\.\d{3} ', line):
+				out.append((log_ms(line), mm))
+	except OSError:
+		pass
+	return out
+def day_diff(a, b):
+	d = (a - b) % 86400000
+	return d - 86400000 if d > 43200000 else d
+log_dir = os.path.dirname(ocrd_log)
+read_lines = {}
+for t, mm in log_lines(ocrd_log, r' read id=([0-9a-f]{32}) .*? (early|closing)'):
+	read_lines.setdefault(mm.group(1), []).append((t, mm.group(2), ' update ' in mm.string))
+queued = dict((int(mm.group(1)), t) for t, mm in log_lines(os.path.join(log_dir, 'matchd.log'),
+							     r'hit (\d+) queued for alpr-alertd'))
+kinds = {}
+for a in alerts:
+	rl = [r for r in read_lines.get(a.get('read'), []) if r[0] <= queued.get(a['hit'], 0) + 2]
+	if not rl or not a.get('last_usec') or not a.get('pushed_usec'):
+		continue
+	t, why, upd = rl[-1]
+	kind = 'closing' if why == 'closing' else 'update before the close' if upd else 'early read'
+	last_ms, push_ms = (a['last_usec'] / 1000.0) % 86400000, (a['pushed_usec'] / 1000.0) % 86400000
+	k = kinds.setdefault(kind, {'all': [], 'ocrd': [], 'matchd': [], 'alertd': []})
+	k['all'].append(day_diff(push_ms, last_ms))
+	k['ocrd'].append(day_diff(t, last_ms))
+	k['matchd'].append(day_diff(queued[a['hit']], t))
+	k['alertd'].append(day_diff(push_ms, queued[a['hit']]))
+for kind in ('early read', 'update before the close', 'closing'):
+	if kind in kinds:
+		k = kinds[kind]
+		print('  alerts on a %s: %d, from its last frame p50/p99 %s/%s ms (-> READ sent %s/%s,'
+		      ' -> hit queued by matchd %s/%s, -> pushed %s/%s)' % (
+			      kind, len(k['all']), ms(pct(k['all'], 50)), ms(pct(k['all'], 99)),
+			      ms(pct(k['ocrd'], 50)), ms(pct(k['ocrd'], 99)), ms(pct(k['matchd'], 50)),
+			      ms(pct(k['matchd'], 99)), ms(pct(k['alertd'], 50)), ms(pct(k['alertd'], 99))))
 
 # No plate missed: every pass in view >= 0.5 s read, per camera.
 truth = json.load(open(truth_file))

@@ -15,8 +15,10 @@
 # on the frame that made it due).  No timing of the machine enters these
 # figures: they say what a frame rate buys, and the recognizer's limits
 # (first, per vehicle: frames in view, detected, top-1 right, right text
-# among the candidates).  "early reads": per run, and the share whose text
-# the update at the close changed.
+# among the candidates).  "early": reads sent before their track closed,
+# per run, the share of them whose text a later update changed, and the
+# updates sent before the close because the frames came to agree on
+# another text (tracker_changed).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 DRIVE=${DRIVE:-$top_builddir/build/drive}
@@ -75,25 +77,31 @@ for v in truth['vehicles']:
 for i in range(0, len(line), 4):
 	print('  ' + ', '.join(line[i:i + 4]))
 print('== %d vehicle passes in view >= 0.5 s; TrackMinFrames=2, TrackCloseFrames=5' % len(veh))
-print('%-22s %-9s %-13s %-13s %-11s %-11s %s' % ('recognized', 'early', 'read top-1', 'in cands',
-	'false reads', 'early reads', 'in view -> right read p50/max ms'))
+print('%-22s %-9s %-13s %-13s %-11s %-17s %s' % ('recognized', 'early', 'read top-1', 'in cands',
+	'false reads', 'early (changed, upd)', 'in view -> right read p50/max ms'))
 for early in sys.argv[4].split():
 	for step in (1, 2, 3, 4, 5, 6):
 		conf, agree = early.split('/')
-		n = top1 = cand = false = n_early = early_wrong = 0
+		n = top1 = cand = false = n_early = early_wrong = n_changed = 0
 		delays, missed = [], {}
 		for phase in range(step):
 			out = subprocess.run([replay, str(step), str(phase), '1', conf, '2', '5', agree],
 					     stdin=open(res), capture_output=True, text=True).stdout
 			reads = [json.loads(l) for l in out.splitlines()]
-			final = {}
+			final, first = {}, {}
 			for r in reads:
 				final[r['id']] = r['plate']
-			for r in reads:
+				if r['id'] in first and r['early']:
+					n_changed += 1	# an update before the close
+				first.setdefault(r['id'], r)
+			for r in first.values():
 				if r['early']:
 					n_early += 1
 					early_wrong += final[r['id']] != r['plate']
+			last = {}
 			for r in reads:
+				last[r['id']] = r	# what is stored: the read's last update
+			for r in last.values():
 				if not ({fold(r['plate'])} | set(fold(c) for c in r['cands'])) & plates:
 					false += 1
 			for v in veh:
@@ -110,10 +118,11 @@ for early in sys.argv[4].split():
 				if ok or any(p in set(fold(c) for c in r['cands']) for r in mine):
 					cand += 1
 		delays.sort()
-		print('%-22s %-9s %-13s %-13s %-11s %-11s %s%s' % (
+		print('%-22s %-9s %-13s %-13s %-11s %-17s %s%s' % (
 			'%.1f fps (1 in %d)' % (fps / step, step), early, '%d/%d' % (top1, n),
 			'%d/%d' % (cand, n), '%.1f/run' % (false / step),
-			'%.1f (%d%%)' % (n_early / step, 100 * early_wrong / max(n_early, 1)),
+			'%.1f (%d%%, %.1f)' % (n_early / step, 100 * early_wrong / max(n_early, 1),
+					       n_changed / step),
 			'%.0f/%.0f' % (delays[len(delays) // 2], delays[-1]) if delays else '-',
 			'; missed v' + ', v'.join('%d%s' % (k, '' if c == step else ' (%d of %d)' % (c, step))
 					       for k, c in sorted(missed.items())) if missed else ''))
