@@ -29,9 +29,9 @@
 # reads of one plate more than half a drive apart are different passes).
 # Missed passes are named by vehicle id (truth.json), never by plate.
 #
-# Then the suite's RSS with a hot list of BENCH_HOTLIST_ENTRIES (1,000,000)
-# generated entries imported besides the sample list (one camera);
-# BENCH_HOTLIST_ENTRIES=0 skips it.  BENCH_CAMERAS="1 2 4" picks the runs;
+# Then the suite's RSS (and PSS) with a hot list of BENCH_HOTLIST_ENTRIES
+# (1,000,000) generated entries imported besides the sample list, with
+# BENCH_HOTLIST_CAMERAS (1) cameras; BENCH_HOTLIST_ENTRIES=0 skips it.  BENCH_CAMERAS="1 2 4" picks the runs;
 # BENCH_CONF_EXTRA is added to the suite's config (e.g. "[ocr]
 # EarlyReadConfidence=0" to compare with reads sent only when their track
 # closes).
@@ -79,7 +79,7 @@ for p in os.listdir('/proc'):
 		kids.setdefault(int(st[st.rindex(')') + 2:].split()[1]), []).append(int(p))
 out = {}
 for name, pid in pids.items():
-	ticks = rss = hwm = 0
+	ticks = rss = hwm = pss = shm = 0
 	todo = [pid]
 	while todo:
 		p = todo.pop()
@@ -93,9 +93,14 @@ for name, pid in pids.items():
 					rss += int(l.split()[1])
 				elif l.startswith('VmHWM:'):
 					hwm += int(l.split()[1])
+				elif l.startswith('RssShmem:'):
+					shm += int(l.split()[1])
+			for l in open('/proc/%d/smaps_rollup' % p):
+				if l.startswith('Pss:'):
+					pss += int(l.split()[1])
 		except (OSError, ValueError):
 			pass
-	out[name] = {'ticks': ticks, 'rss_kb': rss, 'hwm_kb': hwm}
+	out[name] = {'ticks': ticks, 'rss_kb': rss, 'hwm_kb': hwm, 'pss_kb': pss, 'shm_kb': shm}
 print(json.dumps(out))
 PY
 }
@@ -157,6 +162,8 @@ groups = {'captured': [k for k in s1 if k.startswith('captured')]}
 def g(k):
 	ks = groups.get(k, [k])
 	return sum(cpu.get(x, 0) for x in ks), sum(s1[x]['rss_kb'] for x in ks if x in s1) / 1024.0
+def pss(k):
+	return sum(s1[x].get('pss_kb', 0) for x in groups.get(k, [k]) if x in s1) / 1024.0
 print('%s: %d camera(s) x 30 fps, %.0f s: frames %d captured, %d (%.0f %%) dropped by alpr-captured,'
       ' %d (%.0f %%) by alpr-ocrd; %.1f recognized/s' % (
 	      name, ncam, secs, frames, dropped, 100.0 * dropped / max(frames, 1), odrop,
@@ -171,9 +178,16 @@ total_rss = 0
 for k in ('captured', 'ocrd', 'matchd', 'alertd'):
 	c, r = g(k)
 	total_rss += r
-	parts.append('%s %.0f%% CPU %.0f MB' % (k + ('(x%d)' % ncam if k == 'captured' else ''),
-						 100.0 * c / secs, r))
+	parts.append('%s %.0f%% CPU %.0f MB (PSS %.0f)' % (
+		k + ('(x%d)' % ncam if k == 'captured' else ''), 100.0 * c / secs, r, pss(k)))
 print('  ' + ', '.join(parts) + '; suite RSS %.0f MB' % total_rss)
+# RSS counts a page once in each process that maps it (the shared
+# libraries, OpenCV's above all, in alpr-captured, alpr-ocrd and each of
+# its workers; the frames' memfds); PSS shares such a page out among
+# them, so the suite's PSS is what it takes of the machine's memory.
+print('  suite PSS %.0f MB (shared memory in that RSS: %.0f MB)' % (
+	sum(v.get('pss_kb', 0) for v in s1.values()) / 1024.0,
+	sum(v.get('shm_kb', 0) for v in s1.values()) / 1024.0))
 c, _ = g('ocrd')
 print('  alpr-ocrd: %.0f ms CPU per recognized frame (workers included)' % (1000.0 * c / max(rec, 1)))
 print('  matchd VmHWM %.0f MB' % (s1.get('matchd', {}).get('hwm_kb', 0) / 1024.0))
@@ -343,7 +357,7 @@ for i in range(int(sys.argv[1])):
 	w('%s;CA;stolen-vehicle;60;2099-01-01;B-%07d;stolen vehicle report;bench;bench\n' % (p, i))
 PY
 	start=$(date +%s)
-	run "hotlist-$ENTRIES" 1 "$T/big.txt"
+	run "hotlist-$ENTRIES" "${BENCH_HOTLIST_CAMERAS:-1}" "$T/big.txt"
 	grep -a 'extra hot list' "$T/hotlist-$ENTRIES.out" | sed 's/^demo: /  /'
 	echo "  (run with the import: $(( $(date +%s) - start )) s)"
 fi
