@@ -40,23 +40,18 @@ if [ ! -s "$RES" ] || [ "$stale" = 1 ]; then
 	"$top_builddir/alpr-recognize" --json -n 20 --threads 1 --models "$top_srcdir/models" \
 		"$DRIVE"/frames/*.jpg > "$RES.tmp" && mv "$RES.tmp" "$RES" || exit 1
 fi
-$PY - "$REPLAY" "$RES" "$DRIVE/truth.json" "${BENCH_EARLY:-20/3 20/0 0/0}" <<'PY'
+PYTHONPATH=$top_srcdir/tests/bench $PY - "$REPLAY" "$RES" "$DRIVE/truth.json" \
+	"${BENCH_EARLY:-20/3 20/0 0/0}" <<'PY'
 import json, subprocess, sys
+from drive_truth import tie
 replay, res, truth = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
 fps, nf = truth['fps'], truth['frames']
 fold = lambda s: s.upper().replace('O', '0')
 veh = [v for v in truth['vehicles'] if v['frames_in_view'] >= (fps + 1) // 2]
 plates = set(fold(v['plate']) for v in truth['vehicles'])
-# Per vehicle, per frame in view: detected (a box with IoU > 0.2 with the
-# true one), its top-1 right, the right text among its candidates.
+# Per vehicle, per frame in view: detected (a box tied to the true one,
+# drive_truth.tie), its top-1 right, the right text among its candidates.
 rec = [json.loads(l) for l in open(res)]
-def iou(a, b):
-	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-	x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-	if x1 <= x0 or y1 <= y0:
-		return 0
-	i = (x1 - x0) * (y1 - y0)
-	return i / float(a[2] * a[3] + b[2] * b[3] - i)
 print('== per frame in view (the recognizer alone): vehicle: frames, detected, top-1 right,'
       ' right among the candidates')
 line = []
@@ -64,15 +59,17 @@ for v in truth['vehicles']:
 	n = det = top1 = cand = 0
 	p = fold(v['plate'])
 	for ft in truth['frame_truth']:
-		for tp in ft['plates']:
-			if tp['vehicle'] != v['vehicle'] or ft['frame'] >= len(rec):
+		if ft['frame'] >= len(rec):
+			continue
+		ties, _ = tie(rec[ft['frame']]['plates'], ft['plates'])
+		for i, tp in enumerate(ft['plates']):
+			if tp['vehicle'] != v['vehicle']:
 				continue
 			n += 1
-			hit = [pl for pl in rec[ft['frame']]['plates'] if iou(pl['box'], tp['box']) > 0.2]
-			if hit:
+			if i in ties:
 				det += 1
-				top1 += fold(hit[0]['plate']) == p
-				cand += p in set(fold(c['plate']) for c in hit[0]['candidates'])
+				top1 += fold(ties[i]['plate']) == p
+				cand += p in set(fold(c['plate']) for c in ties[i]['candidates'])
 	line.append('v%d%s %d/%d/%d/%d' % (v['vehicle'], ' (night)' if v['night'] else '', n, det, top1, cand))
 for i in range(0, len(line), 4):
 	print('  ' + ', '.join(line[i:i + 4]))
