@@ -14,8 +14,12 @@
 # capture -> ocrd, queue wait, recognition, the frame that made an early
 # read due -> READ sent, a closing read's last frame -> READ sent (the
 # close waits TrackCloseFrames processed frames), spool append with its
-# fdatasync.  What follows the READ (matchd, alertd, the push) is the
-# difference.
+# fdatasync.  Each alert is also put down to the READ that made its hit
+# (an early read, an update before the close, a read at the close: the
+# "early"/"closing" of alpr-ocrd's read log lines, by the hit's read id),
+# with its latency from that READ's last frame split into alpr-ocrd (->
+# READ sent), alpr-matchd (-> hit queued) and alpr-alertd (-> pushed), and
+# alpr-ocrd's stop line says how many early reads a later update changed.
 # AlertCooldownSec=0, so that every matching read is an alert and a
 # latency sample.
 #
