@@ -177,6 +177,12 @@ store_lock_wait_usec(const struct store *s)
 	return s->lock_wait_usec;
 }
 
+uint64_t
+store_commits(const struct store *s)
+{
+	return s->commits;
+}
+
 /*
  * Waiting for another connection's lock: SQLite's own busy timeout sleeps
  * up to 100 ms between tries, so a writer could sleep on long after a
@@ -222,6 +228,8 @@ store_commit(struct store *s)
 
 	if (r < 0)
 		store_rollback(s);
+	else
+		s->commits++;
 	return r;
 }
 
@@ -673,6 +681,13 @@ update_one(struct store *s, const struct store_read *rd)
 int
 store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup)
 {
+	return store_reads_insert_then(s, reads, n, ret_dup, NULL, NULL);
+}
+
+int
+store_reads_insert_then(struct store *s, const struct store_read *reads, size_t n,
+    bool *ret_dup, store_then_fn then, void *userdata)
+{
 	char crop[64], ctx[64];
 	bool *dup;
 	size_t i;
@@ -730,6 +745,8 @@ store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bo
 			added++;
 	}
 	if (images > 0 && (r = sync_images(s)) < 0)
+		goto fail;
+	if (then != NULL && (r = then(userdata, dup)) < 0)
 		goto fail;
 	if ((r = store_commit(s)) < 0)
 		goto fail_files;

@@ -80,6 +80,8 @@ int store_begin(struct store *s);
 int64_t store_lock_wait_usec(const struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+/* How many store_commit()s succeeded on this store (for figures and tests). */
+uint64_t store_commits(const struct store *s);
 
 /*
  * Schema steps, exposed for the upgrade tests: applies migrations on db
@@ -119,6 +121,16 @@ bool store_plate_valid(const char *s);
  * reads or -errno; on failure nothing of the batch is kept.
  */
 int store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup);
+/*
+ * The same, then(userdata, dup) called inside the transaction once the
+ * reads are in (dup[i] as above), before the commit: what it writes on
+ * the store's connection (without store_begin(): it is in a transaction)
+ * is committed with the reads, in the same sync.  A negative return
+ * fails the whole: neither the reads nor what it wrote are kept.
+ */
+typedef int (*store_then_fn)(void *userdata, const bool *dup);
+int store_reads_insert_then(struct store *s, const struct store_read *reads, size_t n,
+    bool *ret_dup, store_then_fn then, void *userdata);
 /* 1 if a read with this id is stored, 0 if not, -errno. */
 int store_read_exists(struct store *s, const char *id);
 /* The rowid of read id, or -ENOENT. */
