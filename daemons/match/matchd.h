@@ -55,6 +55,7 @@ struct matchd {
 	size_t n_batch;
 	sd_event_source *batch_timer;
 	uint64_t images_dropped;	/* reads stored without images: disk full */
+	uint64_t batches, batch_commits;	/* group commits, and the store commits they took */
 	uint64_t reads_refused;		/* bad READs refused */
 
 	/* main.c: the disk's state, watched while it is full */
@@ -106,8 +107,8 @@ int hits_start(struct matchd *m);
 void hits_stop(struct matchd *m);
 /*
  * Matches a stored read (entries with id >= min_entry only; > 0 marks
- * the hits retro) and stores its new hits in one transaction;
- * appends their ids to ids (room for HOTLIST_CANDIDATES_MAX * 4).
+ * the hits retro) and stores its new hits in one transaction, or in
+ * the caller's when one is open (reads.c: the batch's); appends their ids to ids (room for HOTLIST_CANDIDATES_MAX * 4).
  */
 int hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *rd,
     int64_t min_entry, int64_t *ids, size_t max_ids, size_t *n_ids);

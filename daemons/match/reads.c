@@ -182,21 +182,58 @@ images_drop(struct matchd *m, struct store_read *rds, size_t n)
 	return k;
 }
 
+/* The batch's hits, matched inside its transaction (store_reads_insert_then). */
+struct batch_hits {
+	struct matchd *m;
+	const struct store_read *rds;
+	size_t n, n_hits;
+	int64_t ids[HITS_PER_BATCH];
+};
+
+static int
+batch_match(void *userdata, const bool *dup)
+{
+	struct batch_hits *bh = userdata;
+	int64_t rowid;
+	size_t i, got;
+	int r;
+
+	(void)dup;
+	bh->n_hits = 0;
+	for (i = 0; i < bh->n; i++) {
+		if ((rowid = store_read_rowid(bh->m->store, bh->rds[i].id)) < 0) {
+			log_warn_r((int)rowid, "read %s stored but not found, not matched",
+			    bh->rds[i].id);
+			continue;
+		}
+		got = 0;
+		r = hits_match_read(bh->m, rowid, &bh->rds[i], 0, bh->ids + bh->n_hits,
+		    HITS_PER_BATCH - bh->n_hits, &got);
+		if (r < 0) {
+			log_warn_r(r, "read %s: cannot store its hits", bh->rds[i].id);
+			bh->n_hits = 0;
+			return r;
+		}
+		bh->n_hits += got;
+	}
+	return 0;
+}
+
 /*
- * The group commit.  Reads first (one transaction), then their hits (a
- * second one), then the ACKs and the HITs.  A crash between the two
- * transactions leaves reads without their hits: the sender, never
- * acknowledged, resends them, and a stored read is matched again (hits
- * are inserted only when that read has none for that entry).
+ * The group commit: the reads and their hits in one transaction (one
+ * sync), then the ACKs and the HITs.  A failure keeps neither the reads
+ * nor the hits of the batch: the senders, never acknowledged, resend
+ * them; a resent read already stored is a duplicate, and hits are
+ * inserted only when that read has none for that entry.
  */
 static void
 batch_commit(struct matchd *m)
 {
 	struct store_read rds[READ_BATCH_MAX];
 	bool dup[READ_BATCH_MAX];
-	int64_t hit_ids[HITS_PER_BATCH];
-	size_t i, n = m->n_batch, n_hits = 0, got;
-	int64_t rowid;
+	struct batch_hits bh = { .m = m, .rds = rds };
+	size_t i, n = m->n_batch;
+	struct store_times t0, t1;
 	int r, stored, dups = 0;
 
 	if (n == 0)
@@ -204,36 +241,27 @@ batch_commit(struct matchd *m)
 	(void)sd_event_source_set_enabled(m->batch_timer, SD_EVENT_OFF);
 	for (i = 0; i < n; i++)
 		rds[i] = m->batch[i].rd;
+	bh.n = n;
+	store_times(m->store, &t0);
 	/* A full disk: the reads and their hits go on, their images do not. */
 	if (store_space(m->store) < 0)
 		images_drop(m, rds, n);
-	stored = r = store_reads_insert(m->store, rds, n, dup);
+	stored = r = store_reads_insert_then(m->store, rds, n, dup, batch_match, &bh);
 	if (r == -ENOSPC && images_drop(m, rds, n) > 0)
-		stored = r = store_reads_insert(m->store, rds, n, dup);
+		stored = r = store_reads_insert_then(m->store, rds, n, dup, batch_match, &bh);
+	m->batches++;
+	store_times(m->store, &t1);
+	m->batch_commits += t1.commits - t0.commits;
 	if (r < 0) {
 		/* Not acknowledged: closing makes the senders resend. */
-		log_warn_r(r, "cannot store %zu reads, closing their connections", n);
+		log_warn_r(r, "cannot store %zu reads and their hits, closing their connections",
+		    n);
 		batch_close_all(m, "reads not stored");
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		dups += dup[i];
-		if ((rowid = store_read_rowid(m->store, rds[i].id)) < 0) {
-			log_warn_r((int)rowid, "read %s stored but not found, not matched", rds[i].id);
-			continue;
-		}
-		got = 0;
-		r = hits_match_read(m, rowid, &rds[i], 0, hit_ids + n_hits,
-		    HITS_PER_BATCH - n_hits, &got);
-		if (r < 0) {
-			log_warn_r(r, "read %s: cannot store its hits, closing its connection",
-			    rds[i].id);
-			batch_close_all(m, "hits not stored");
-			goto send;
-		}
-		n_hits += got;
-	}
-	log_debug("stored reads=%d duplicates=%d hits=%zu", stored, dups, n_hits);
+	log_debug("stored reads=%d duplicates=%d hits=%zu", stored, dups, bh.n_hits);
 	/* Cumulative: the last seq of each connection in the batch. */
 	for (i = 0; i < n; i++) {
 		struct ipc_conn *c = m->batch[i].conn;
@@ -247,11 +275,10 @@ batch_commit(struct matchd *m)
 		if (!later && (r = ipc_conn_ack(c, m->batch[i].seq)) < 0)
 			log_debug("ACK %llu: %d", (unsigned long long)m->batch[i].seq, r);
 	}
-send:
-	for (i = 0; i < n_hits; i++)
-		if ((r = hits_send(m, hit_ids[i])) < 0)
+	for (i = 0; i < bh.n_hits; i++)
+		if ((r = hits_send(m, bh.ids[i])) < 0)
 			log_warn_r(r, "hit %lld stored but not queued for alpr-alertd",
-			    (long long)hit_ids[i]);
+			    (long long)bh.ids[i]);
 out:
 	for (i = 0; i < n; i++)
 		pending_clear(&m->batch[i]);
@@ -336,6 +363,8 @@ reads_stop(struct matchd *m)
 {
 	if (m->batch != NULL)
 		batch_commit(m);
+	log_info("reads: batches=%llu commits=%llu", (unsigned long long)m->batches,
+	    (unsigned long long)m->batch_commits);
 	sd_event_source_unref(m->batch_timer);
 	free(m->batch);
 	/* The servers are freed after this and report their connections' end. */

@@ -115,8 +115,11 @@ on_track(struct track *t, bool closing, void *userdata)
 {
 	struct ocrd *o = userdata;
 
-	reads_emit(o->reads, t);
-	/* an early read is due on its latest frame; a closing one on a timer */
+	reads_emit(o->reads, t, closing);
+	/*
+	 * an early read (or an update with another text) is due on its
+	 * latest frame; a closing one on a timer
+	 */
 	ocr_lat_add(closing ? &o->close_lat : &o->read_lat,
 	    time_monotonic_usec() - t->last_mono_usec);
 }
@@ -248,6 +251,7 @@ static void
 ocrd_stop(struct daemon *d)
 {
 	struct ocrd *o = d->userdata;
+	const struct tracker_counts *tc;
 	char lat[640] = "";
 
 	if (o == NULL)
@@ -259,10 +263,15 @@ ocrd_stop(struct daemon *d)
 	lat_text(lat, sizeof(lat), "capture->ocrd", &o->transit_lat);
 	lat_text(lat, sizeof(lat), "queue", pool_queue_latency(o->pool));
 	lat_text(lat, sizeof(lat), "recognize", pool_job_latency(o->pool));
-	lat_text(lat, sizeof(lat), "frame->early read sent", &o->read_lat);
+	lat_text(lat, sizeof(lat), "frame->early read or update sent", &o->read_lat);
 	lat_text(lat, sizeof(lat), "last frame->read at the close", &o->close_lat);
 	lat_text(lat, sizeof(lat), "spool append", reads_spool_latency(o->reads));
 	log_info("stage latency p50/p99 ms: %s", lat);
+	tc = tracker_counts(o->tracker);
+	log_info("closed tracks' reads: %llu early, %llu updated before the close with another "
+	    "text, %llu changed by the closing update, %llu first sent at the close",
+	    (unsigned long long)tc->early, (unsigned long long)tc->changed,
+	    (unsigned long long)tc->closed_changed, (unsigned long long)tc->at_close);
 	/* Open tracks become reads now; what matchd has not acknowledged is logged. */
 	tracker_free(o->tracker);
 	log_info("stopping: %llu frames received, %llu read, %llu dropped, %llu refused, "

@@ -33,6 +33,7 @@
 #define OCR_CAMERA_MAX 32		/* camera name bytes, as in the config */
 #define OCR_TRACKS_MAX 64		/* open tracks over all cameras */
 #define OCR_EARLY_AGREE 3		/* frames reading a text alike for an early read */
+#define OCR_EARLY_CHANGES 2		/* updates a track may send before it closes */
 #define OCR_CAMERAS_MAX 32		/* cameras scheduled (and tracked) at once */
 #define OCR_LAT_RING 8192		/* latency samples kept a stage */
 
@@ -152,6 +153,8 @@ struct track {
 	/* its read: sent early, then maybe once more when the track closes */
 	char read_id[33];		/* "" until the first READ */
 	unsigned sent_frames;		/* frames in the last READ, 0: none */
+	char sent_text[REC_TEXT_MAX];	/* the text of the last READ */
+	unsigned changes;		/* updates sent before the close */
 };
 
 struct tracker;
@@ -163,11 +166,24 @@ struct tracker_params {
 	int64_t early_agree;		/* or: top-1 of this many frames, a majority (0: off) */
 };
 /*
+ * What the tracker's reads were, for the stop line and the benchmark: an
+ * early read whose text a later update changes was a wrong early read.
+ */
+struct tracker_counts {
+	uint64_t early;			/* reads sent before their track closed */
+	uint64_t changed;		/* updates before the close: a new text, sure */
+	uint64_t closed_changed;	/* closing updates that changed the sent text */
+	uint64_t at_close;		/* reads first sent when their track closed */
+};
+
+/*
  * Called when a track's read is due: early (closing false) the first time
- * the track is confident, then when it closes (closing true) if it has not
- * been sent yet or more frames came since.  The callback sets t->read_id
- * on the first call; a later call is an update of the same read.  After a
- * closing call the tracker frees t.
+ * the track is sure of a text, again before the close (closing false) if
+ * the frames become sure of another text (at most OCR_EARLY_CHANGES times),
+ * then when it closes (closing true) if it has not been sent yet or more
+ * frames came since.  The callback sets t->read_id on the first call; a
+ * later call is an update of the same read.  After a closing call the
+ * tracker frees t.
  */
 typedef void (*track_read_fn)(struct track *t, bool closing, void *userdata);
 
@@ -175,6 +191,9 @@ int tracker_new(const struct tracker_params *p, track_read_fn fn, void *userdata
     struct tracker **ret);
 /* 1 if t's read may go before the track closes (exported for the unit test). */
 bool tracker_early(const struct tracker_params *p, const struct track *t);
+/* 1 if t's sent read should be updated now, before the close: a new text, sure. */
+bool tracker_changed(const struct tracker_params *p, const struct track *t);
+const struct tracker_counts *tracker_counts(const struct tracker *t);
 /* Closes every open track (calls fn) and frees. */
 struct tracker *tracker_free(struct tracker *t);
 void tracker_set_params(struct tracker *t, const struct tracker_params *p);
@@ -223,9 +242,10 @@ struct reads *reads_free(struct reads *r);
 void reads_set_top_n(struct reads *r, int64_t top_n);
 /*
  * Builds and sends (or keeps, if the outbox is full) the read of t: a new
- * read if t->read_id is "" (which it then sets), else an update of it.
+ * read if t->read_id is "" (which it then sets), else an update of it;
+ * closing says whether its track closed (for the log line).
  */
-void reads_emit(struct reads *r, struct track *t);
+void reads_emit(struct reads *r, struct track *t, bool closing);
 /* True while reads wait for the outbox: frames must be refused then. */
 bool reads_blocked(struct reads *r);
 uint64_t reads_sent(const struct reads *r);

@@ -293,7 +293,7 @@ read_out(struct reads *rd, json_t *body, int fd, bool spooled)
 }
 
 void
-reads_emit(struct reads *rd, struct track *t)
+reads_emit(struct reads *rd, struct track *t, bool closing)
 {
 	json_t *body = NULL, *images = NULL;
 	bool update = t->read_id[0] != '\0';
@@ -340,8 +340,9 @@ reads_emit(struct reads *rd, struct track *t)
 	ocr_lat_add(&rd->spool_lat, time_monotonic_usec() - spool_usec);
 	if (r < 0)
 		log_warn_r(r, "read %s: not spooled, kept in memory only", id);
-	log_info("read id=%s camera=%s frames=%u track=%llu%s%s", id, t->camera, t->frames,
-	    (unsigned long long)t->id, update ? " update" : "", r < 0 ? " unspooled" : "");
+	log_info("read id=%s camera=%s frames=%u track=%llu%s %s%s", id, t->camera, t->frames,
+	    (unsigned long long)t->id, update ? " update" : "", closing ? "closing" : "early",
+	    r < 0 ? " unspooled" : "");
 	read_out(rd, body, fd, r == 0);
 }
 

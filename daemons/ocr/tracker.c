@@ -31,8 +31,10 @@
  * format, its read goes (the alert comes within the frame that made it
  * sure).  The recognizer's confidences are a softmax over its candidates,
  * low on hard plates even when frame after frame reads the same text:
- * that agreement is the better sign (tests/bench/bench-tracker.sh).  When
- * the track closes, its read goes again as an update of the same read id
+ * that agreement is the better sign (tests/bench/bench-tracker.sh).  If
+ * the frames after an early read come to agree on another text, the update
+ * goes at once (tracker_changed), not at the close: a hit on the better
+ * text is then not held back by the close.  When the track closes, its read goes again as an update of the same read id
  * if more frames came since: alpr-matchd stores the read once and
  * replaces its text, candidates and counts, and matches it again, so a
  * better reading can still hit, while an entry it hit already does not hit
@@ -61,6 +63,7 @@ struct tracker {
 	struct camera_ticks cams[OCR_CAMERAS_MAX];
 	size_t n_cams;
 	uint64_t next_id;
+	struct tracker_counts counts;
 };
 
 int
@@ -244,27 +247,83 @@ sighting_add(struct track *t, struct frame *f, const struct rec_plate *p, uint64
 	}
 }
 
+/* The track's score and top-1 count of text. */
+static void
+text_votes(const struct track *t, const char *text, double *score, unsigned *firsts)
+{
+	*score = 0;
+	*firsts = 0;
+	for (size_t i = 0; i < t->n_cands; i++)
+		if (strcmp(t->cands[i].text, text) == 0) {
+			*score = t->cands[i].score;
+			*firsts = t->cands[i].firsts;
+		}
+	if (t->n_cands == 0)
+		*score = t->best_conf * t->frames;
+}
+
 bool
 tracker_early(const struct tracker_params *p, const struct track *t)
 {
 	const char *text = track_text(t);
-	unsigned firsts = 0;
-	double score = 0;
+	unsigned firsts;
+	double score;
 
 	if (p->early_conf <= 0 || t->sent_frames > 0 || (int64_t)t->frames < p->min_frames)
 		return false;
-	for (size_t i = 0; i < t->n_cands; i++)
-		if (strcmp(t->cands[i].text, text) == 0) {
-			score = t->cands[i].score;
-			firsts = t->cands[i].firsts;
-		}
-	if (t->n_cands == 0)
-		score = t->best_conf * t->frames;
+	text_votes(t, text, &score, &firsts);
 	if (!rec_syntax_known(text))
 		return false;
 	/* confident, or read alike by several frames and most of them */
 	return score / t->frames >= p->early_conf ||
 	    (p->early_agree > 0 && (int64_t)firsts >= p->early_agree && 2 * firsts > t->frames);
+}
+
+/*
+ * After an early read, the frames may come to agree on another text (the
+ * first frames of a far plate misread a character): the update goes as
+ * soon as the new text leads the votes, has a known format, and is
+ * confident or read as top-1 by early_agree frames and by more frames than
+ * the text sent, rather than when the track closes a second later.
+ */
+bool
+tracker_changed(const struct tracker_params *p, const struct track *t)
+{
+	const char *text = track_text(t);
+	unsigned firsts, sent_firsts;
+	double score, sent_score;
+
+	if (p->early_conf <= 0 || t->sent_frames == 0 || t->changes >= OCR_EARLY_CHANGES ||
+	    strcmp(text, t->sent_text) == 0 || !rec_syntax_known(text))
+		return false;
+	text_votes(t, text, &score, &firsts);
+	text_votes(t, t->sent_text, &sent_score, &sent_firsts);
+	return score / t->frames >= p->early_conf ||
+	    (p->early_agree > 0 && (int64_t)firsts >= p->early_agree && firsts > sent_firsts);
+}
+
+const struct tracker_counts *
+tracker_counts(const struct tracker *tr)
+{
+	return &tr->counts;
+}
+
+/* Hands t's read to the callback and notes what it sent. */
+static void
+track_emit(struct tracker *tr, struct track *t, bool closing)
+{
+	const char *text = track_text(t);
+
+	if (t->sent_frames == 0 && closing)
+		tr->counts.at_close++;
+	else if (t->sent_frames == 0)
+		tr->counts.early++;
+	else if (!closing)
+		tr->counts.changed++;
+	else if (strcmp(text, t->sent_text) != 0)
+		tr->counts.closed_changed++;
+	strcpy(t->sent_text, text);
+	tr->fn(t, closing, tr->userdata);
 }
 
 static void
@@ -275,7 +334,7 @@ track_close(struct tracker *tr, size_t i)
 	if (t->sent_frames > 0 && t->frames == t->sent_frames)
 		log_debug("track %llu closed, its read is up to date", (unsigned long long)t->id);
 	else if ((int64_t)t->frames >= tr->params.min_frames && tr->fn != NULL)
-		tr->fn(t, true, tr->userdata);
+		track_emit(tr, t, true);
 	else
 		log_debug("track %llu closed after %u frame(s), no read", (unsigned long long)t->id,
 		    t->frames);
@@ -335,9 +394,14 @@ tracker_add(struct tracker *tr, struct frame *f, const struct rec_result *res, i
 		t = tr->tracks[best];
 		sighting_add(t, f, p, cam->ticks, now_usec);
 		if (tr->fn != NULL && tracker_early(&tr->params, t)) {
-			tr->fn(t, false, tr->userdata);
+			track_emit(tr, t, false);
 			log_debug("track %llu: early read after %u frame(s)", (unsigned long long)t->id,
 			    t->frames);
+		} else if (tr->fn != NULL && tracker_changed(&tr->params, t)) {
+			t->changes++;
+			track_emit(tr, t, false);
+			log_debug("track %llu: another text after %u frame(s), updated",
+			    (unsigned long long)t->id, t->frames);
 		}
 	}
 	tracker_tick(tr, now_usec);

@@ -226,6 +226,8 @@ store_commit(struct store *s)
 
 	if (r < 0)
 		store_rollback(s);
+	else
+		s->times.commits++;
 	return r;
 }
 
@@ -688,6 +690,13 @@ update_one(struct store *s, const struct store_read *rd)
 int
 store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup)
 {
+	return store_reads_insert_then(s, reads, n, ret_dup, NULL, NULL);
+}
+
+int
+store_reads_insert_then(struct store *s, const struct store_read *reads, size_t n,
+    bool *ret_dup, store_then_fn then, void *userdata)
+{
 	char crop[64], ctx[64];
 	bool *dup;
 	size_t i;
@@ -745,6 +754,8 @@ store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bo
 			added++;
 	}
 	if (images > 0 && (r = sync_images(s)) < 0)
+		goto fail;
+	if (then != NULL && (r = then(userdata, dup)) < 0)
 		goto fail;
 	if ((r = store_commit(s)) < 0)
 		goto fail_files;

@@ -77,15 +77,17 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int store_begin(struct store *s);
 /*
- * Where a writer's time went, all told since store_open() (for figures):
- * waiting for the write lock in store_begin(), in store_commit() (the
- * WAL's sync), and in automatic checkpoints run inside its commits.
+ * Where a writer's time went, all told since store_open() (for figures
+ * and tests): waiting for the write lock in store_begin(), in
+ * store_commit() (the WAL's sync), and in automatic checkpoints run inside
+ * its commits; and how many store_commit()s succeeded.
  */
 struct store_times {
 	int64_t lock_wait_usec;
 	int64_t commit_usec;
 	int64_t checkpoint_usec;
 	uint64_t checkpoints;
+	uint64_t commits;
 };
 void store_times(const struct store *s, struct store_times *ret);
 int store_commit(struct store *s);
@@ -129,6 +131,16 @@ bool store_plate_valid(const char *s);
  * reads or -errno; on failure nothing of the batch is kept.
  */
 int store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup);
+/*
+ * The same, then(userdata, dup) called inside the transaction once the
+ * reads are in (dup[i] as above), before the commit: what it writes on
+ * the store's connection (without store_begin(): it is in a transaction)
+ * is committed with the reads, in the same sync.  A negative return
+ * fails the whole: neither the reads nor what it wrote are kept.
+ */
+typedef int (*store_then_fn)(void *userdata, const bool *dup);
+int store_reads_insert_then(struct store *s, const struct store_read *reads, size_t n,
+    bool *ret_dup, store_then_fn then, void *userdata);
 /* 1 if a read with this id is stored, 0 if not, -errno. */
 int store_read_exists(struct store *s, const char *id);
 /* The rowid of read id, or -ENOENT. */

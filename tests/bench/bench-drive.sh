@@ -8,9 +8,10 @@
 #
 # The association to passes is by the ground truth here, not by alpr-ocrd's
 # tracker: it measures the reader, not the "one read per pass" of the
-# tracker.  That figure needs the pipeline (capture -> ocrd -> matchd) and
-# the read texts, which only `alprctl query --json` gives; until this tree
-# has them it is said and skipped.
+# tracker (tests/bench/bench-tracker.sh replays the tracker over the same
+# frames, tests/bench/bench-pipeline.sh checks the stored reads).  How a
+# detection is tied to a true plate: tests/bench/drive_truth.py, shared
+# with bench-tracker.sh.
 #
 # DRIVE_STRIDE=N uses every Nth frame (default 1).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -39,18 +40,11 @@ if ! taskset -c 0 "$REC" $MODELS --json -n 10 $(cat "$T/files") > "$T/out.json" 
 	echo "bench-drive: alpr-recognize failed: $(tail -1 "$T/err")"
 	exit 1
 fi
-$PY - "$DRIVE/truth.json" "$T/out.json" <<'PY'
+PYTHONPATH=$top_srcdir/tests/bench $PY - "$DRIVE/truth.json" "$T/out.json" <<'PY'
 import json, os, sys
+from drive_truth import tie
 truth = json.load(open(sys.argv[1]))
 byfile = {f['file']: f for f in truth['frame_truth']}
-
-def iou(a, b):
-	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-	x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-	if x1 <= x0 or y1 <= y0:
-		return 0.0
-	i = (x1 - x0) * (y1 - y0)
-	return i / float(a[2] * a[3] + b[2] * b[3] - i)
 
 n_gt = n_found = n_top1 = n_false = n_frames = 0
 ms = []
@@ -62,20 +56,10 @@ for line in open(sys.argv[2]):
 		continue
 	n_frames += 1
 	ms.append(r.get('processing_time_ms', 0))
-	used = set()
-	for p in r.get('plates', []):
-		best, bi = 0.0, None
-		for i, g in enumerate(f['plates']):
-			o = iou(p['box'], g['box'])
-			if o > best:
-				best, bi = o, i
-		if bi is None or best <= 0.3:
-			n_false += 1
-			continue
+	ties, false = tie(r.get('plates', []), f['plates'])
+	n_false += len(false)
+	for bi, p in ties.items():
 		g = f['plates'][bi]
-		if bi in used:
-			continue
-		used.add(bi)
 		n_found += 1
 		n_top1 += p['plate'] == g['plate']
 		v = votes.setdefault(g['vehicle'], {})
@@ -109,9 +93,4 @@ print('per-vehicle accuracy: %d/%d = %.1f%% (day %d/%d, night/IR %d/%d); %d pass
 if ms:
 	print('ms per frame (one core): median %.1f, p95 %.1f' % (ms[len(ms) // 2], ms[int(len(ms) * 0.95) - 1]))
 PY
-if grep -aqs 'read id=' "$top_builddir/alpr-ocrd" "$top_builddir/.libs/alpr-ocrd" &&
-   "$top_builddir/alprctl" --help 2>&1 | grep -qE '^ +query'; then
-	echo "pipeline (capture -> ocrd, one read per pass): not wired in this script yet"
-else
-	echo "pipeline (capture -> ocrd, one read per pass): not measured: needs alpr-ocrd's reads (branch ocrd) and alprctl query --json (branch store)"
-fi
+echo "pipeline (capture -> ocrd -> matchd, one read per pass, against the truth): tests/bench/bench-pipeline.sh"

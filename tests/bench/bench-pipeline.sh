@@ -14,8 +14,12 @@
 # capture -> ocrd, queue wait, recognition, the frame that made an early
 # read due -> READ sent, a closing read's last frame -> READ sent (the
 # close waits TrackCloseFrames processed frames), spool append with its
-# fdatasync.  What follows the READ (matchd, alertd, the push) is the
-# difference.
+# fdatasync.  Each alert is also put down to the READ that made its hit
+# (an early read, an update before the close, a read at the close: the
+# "early"/"closing" of alpr-ocrd's read log lines, by the hit's read id),
+# with its latency from that READ's last frame split into alpr-ocrd (->
+# READ sent), alpr-matchd (-> hit queued) and alpr-alertd (-> pushed), and
+# alpr-ocrd's stop line says how many early reads a later update changed.
 # AlertCooldownSec=0, so that every matching read is an alert and a
 # latency sample.
 #
@@ -29,9 +33,9 @@
 # reads of one plate more than half a drive apart are different passes).
 # Missed passes are named by vehicle id (truth.json), never by plate.
 #
-# Then the suite's RSS with a hot list of BENCH_HOTLIST_ENTRIES (1,000,000)
-# generated entries imported besides the sample list (one camera);
-# BENCH_HOTLIST_ENTRIES=0 skips it.  BENCH_CAMERAS="1 2 4" picks the runs;
+# Then the suite's RSS (and PSS) with a hot list of BENCH_HOTLIST_ENTRIES
+# (1,000,000) generated entries imported besides the sample list, with
+# BENCH_HOTLIST_CAMERAS (1) cameras; BENCH_HOTLIST_ENTRIES=0 skips it.  BENCH_CAMERAS="1 2 4" picks the runs;
 # BENCH_CONF_EXTRA is added to the suite's config (e.g. "[ocr]
 # EarlyReadConfidence=0" to compare with reads sent only when their track
 # closes).
@@ -79,7 +83,7 @@ for p in os.listdir('/proc'):
 		kids.setdefault(int(st[st.rindex(')') + 2:].split()[1]), []).append(int(p))
 out = {}
 for name, pid in pids.items():
-	ticks = rss = hwm = 0
+	ticks = rss = hwm = pss = shm = 0
 	todo = [pid]
 	while todo:
 		p = todo.pop()
@@ -93,9 +97,14 @@ for name, pid in pids.items():
 					rss += int(l.split()[1])
 				elif l.startswith('VmHWM:'):
 					hwm += int(l.split()[1])
+				elif l.startswith('RssShmem:'):
+					shm += int(l.split()[1])
+			for l in open('/proc/%d/smaps_rollup' % p):
+				if l.startswith('Pss:'):
+					pss += int(l.split()[1])
 		except (OSError, ValueError):
 			pass
-	out[name] = {'ticks': ticks, 'rss_kb': rss, 'hwm_kb': hwm}
+	out[name] = {'ticks': ticks, 'rss_kb': rss, 'hwm_kb': hwm, 'pss_kb': pss, 'shm_kb': shm}
 print(json.dumps(out))
 PY
 }
@@ -137,7 +146,7 @@ ${BENCH_CONF_EXTRA:-}" top_srcdir=$top_srcdir top_builddir=$top_builddir \
 	$PY - "$name" "$ncam" "$t0" "$t1" "$T/$name.s0" "$T/$name.s1" "$D/stats.json" \
 		"$(getconf CLK_TCK)" "$T/$name.out" "$DRIVE/truth.json" "$T/$name.reads-" \
 		"$D/alerts.jsonl" "$D/log/ocrd.log" <<'PY'
-import json, re, sys
+import json, os, re, sys, time
 name, ncam, t0, t1 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 s0, s1 = json.load(open(sys.argv[5])), json.load(open(sys.argv[6]))
 truth_file, reads_prefix, alerts_file, ocrd_log = sys.argv[10:14]
@@ -157,6 +166,8 @@ groups = {'captured': [k for k in s1 if k.startswith('captured')]}
 def g(k):
 	ks = groups.get(k, [k])
 	return sum(cpu.get(x, 0) for x in ks), sum(s1[x]['rss_kb'] for x in ks if x in s1) / 1024.0
+def pss(k):
+	return sum(s1[x].get('pss_kb', 0) for x in groups.get(k, [k]) if x in s1) / 1024.0
 print('%s: %d camera(s) x 30 fps, %.0f s: frames %d captured, %d (%.0f %%) dropped by alpr-captured,'
       ' %d (%.0f %%) by alpr-ocrd; %.1f recognized/s' % (
 	      name, ncam, secs, frames, dropped, 100.0 * dropped / max(frames, 1), odrop,
@@ -171,9 +182,16 @@ total_rss = 0
 for k in ('captured', 'ocrd', 'matchd', 'alertd'):
 	c, r = g(k)
 	total_rss += r
-	parts.append('%s %.0f%% CPU %.0f MB' % (k + ('(x%d)' % ncam if k == 'captured' else ''),
-						 100.0 * c / secs, r))
+	parts.append('%s %.0f%% CPU %.0f MB (PSS %.0f)' % (
+		k + ('(x%d)' % ncam if k == 'captured' else ''), 100.0 * c / secs, r, pss(k)))
 print('  ' + ', '.join(parts) + '; suite RSS %.0f MB' % total_rss)
+# RSS counts a page once in each process that maps it (the shared
+# libraries, OpenCV's above all, in alpr-captured, alpr-ocrd and each of
+# its workers; the frames' memfds); PSS shares such a page out among
+# them, so the suite's PSS is what it takes of the machine's memory.
+print('  suite PSS %.0f MB (shared memory in that RSS: %.0f MB)' % (
+	sum(v.get('pss_kb', 0) for v in s1.values()) / 1024.0,
+	sum(v.get('shm_kb', 0) for v in s1.values()) / 1024.0))
 c, _ = g('ocrd')
 print('  alpr-ocrd: %.0f ms CPU per recognized frame (workers included)' % (1000.0 * c / max(rec, 1)))
 print('  matchd VmHWM %.0f MB' % (s1.get('matchd', {}).get('hwm_kb', 0) / 1024.0))
@@ -184,10 +202,11 @@ def pct(v, p):
 def ms(v):
 	return '-' if v is None else '%.0f' % v
 # Latency: from the alerts' raw times (tools/demo/mdc-follow.py --alerts).
-best, last = [], []
+best, last, alerts = [], [], []
 try:
 	for line in open(alerts_file):
 		a = json.loads(line)
+		alerts.append(a)
 		if a.get('pushed_usec') and a.get('capture_usec'):
 			best.append((a['pushed_usec'] - a['capture_usec']) / 1000.0)
 		if a.get('pushed_usec') and a.get('last_usec'):
@@ -197,15 +216,70 @@ except OSError:
 print('  alert latency p50/p99 ms: from the best frame %s/%s, from the last frame (the one that'
       ' made the read sure) %s/%s (%d alerts)' % (ms(pct(best, 50)), ms(pct(best, 99)),
 						   ms(pct(last, 50)), ms(pct(last, 99)), len(last)))
-stage = None
+stage = counts = None
 try:
 	for line in open(ocrd_log, errors='replace'):
 		m = re.search(r'stage latency p50/p99 ms: (.*)', line)
 		if m:
 			stage = m.group(1)
+		m = re.search(r"(closed tracks' reads: .*)", line)
+		if m:
+			counts = m.group(1)
 except OSError:
 	pass
 print('  alpr-ocrd stages p50/p99 ms: %s' % (stage or 'not logged'))
+print('  alpr-ocrd: %s' % (counts or 'no track counts logged'))
+
+# Each alert by the READ that made its hit (the latest one of its id that
+# alpr-ocrd logged before alpr-matchd queued the hit): an early read, an
+# update before the close (the frames came to agree on another text), or a
+# read at the close; per kind the latency from that READ's last frame, and
+# where it went: last frame -> READ sent (alpr-ocrd), -> hit queued
+# (alpr-matchd: group commit, match, hit stored), -> pushed (alpr-alertd).
+# The logs' times are the local wall clock in ms.
+def log_ms(line):
+	h, m, sec = line[:12].split(':')
+	return ((int(h) * 3600 + int(m) * 60 + float(sec)) * 1000 - time.localtime().tm_gmtoff * 1000) % 86400000
+def log_lines(path, pat):
+	out = []
+	try:
+		for line in open(path, errors='replace'):
+			mm = re.search(pat, line)
+			if mm and re.match(r'\d\d:\d\d:\d\d\.\d{3} ', line):
+				out.append((log_ms(line), mm))
+	except OSError:
+		pass
+	return out
+def day_diff(a, b):
+	d = (a - b) % 86400000
+	return d - 86400000 if d > 43200000 else d
+log_dir = os.path.dirname(ocrd_log)
+read_lines = {}
+for t, mm in log_lines(ocrd_log, r' read id=([0-9a-f]{32}) .*? (early|closing)'):
+	read_lines.setdefault(mm.group(1), []).append((t, mm.group(2), ' update ' in mm.string))
+queued = dict((int(mm.group(1)), t) for t, mm in log_lines(os.path.join(log_dir, 'matchd.log'),
+							     r'hit (\d+) queued for alpr-alertd'))
+kinds = {}
+for a in alerts:
+	rl = [r for r in read_lines.get(a.get('read'), []) if r[0] <= queued.get(a['hit'], 0) + 2]
+	if not rl or not a.get('last_usec') or not a.get('pushed_usec'):
+		continue
+	t, why, upd = rl[-1]
+	kind = 'closing' if why == 'closing' else 'update before the close' if upd else 'early read'
+	last_ms, push_ms = (a['last_usec'] / 1000.0) % 86400000, (a['pushed_usec'] / 1000.0) % 86400000
+	k = kinds.setdefault(kind, {'all': [], 'ocrd': [], 'matchd': [], 'alertd': []})
+	k['all'].append(day_diff(push_ms, last_ms))
+	k['ocrd'].append(day_diff(t, last_ms))
+	k['matchd'].append(day_diff(queued[a['hit']], t))
+	k['alertd'].append(day_diff(push_ms, queued[a['hit']]))
+for kind in ('early read', 'update before the close', 'closing'):
+	if kind in kinds:
+		k = kinds[kind]
+		print('  alerts on a %s: %d, from its last frame p50/p99 %s/%s ms (-> READ sent %s/%s,'
+		      ' -> hit queued by matchd %s/%s, -> pushed %s/%s)' % (
+			      kind, len(k['all']), ms(pct(k['all'], 50)), ms(pct(k['all'], 99)),
+			      ms(pct(k['ocrd'], 50)), ms(pct(k['ocrd'], 99)), ms(pct(k['matchd'], 50)),
+			      ms(pct(k['matchd'], 99)), ms(pct(k['alertd'], 50)), ms(pct(k['alertd'], 99))))
 
 # No plate missed: every pass in view >= 0.5 s read, per camera.
 truth = json.load(open(truth_file))
@@ -287,7 +361,7 @@ for i in range(int(sys.argv[1])):
 	w('%s;CA;stolen-vehicle;60;2099-01-01;B-%07d;stolen vehicle report;bench;bench\n' % (p, i))
 PY
 	start=$(date +%s)
-	run "hotlist-$ENTRIES" 1 "$T/big.txt"
+	run "hotlist-$ENTRIES" "${BENCH_HOTLIST_CAMERAS:-1}" "$T/big.txt"
 	grep -a 'extra hot list' "$T/hotlist-$ENTRIES.out" | sed 's/^demo: /  /'
 	echo "  (run with the import: $(( $(date +%s) - start )) s)"
 fi

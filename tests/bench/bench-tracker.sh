@@ -15,8 +15,12 @@
 # on the frame that made it due).  No timing of the machine enters these
 # figures: they say what a frame rate buys, and the recognizer's limits
 # (first, per vehicle: frames in view, detected, top-1 right, right text
-# among the candidates).  "early reads": per run, and the share whose text
-# the update at the close changed.
+# among the candidates).  "early": reads sent before their track closed,
+# per run, the share of them whose text a later update changed, and the
+# updates sent before the close because the frames came to agree on
+# another text (tracker_changed).  "reads": the reads stored per run
+# (their ids; a pass whose track split is read twice).  BENCH_CLOSE is
+# TrackCloseFrames (5, the default).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 DRIVE=${DRIVE:-$top_builddir/build/drive}
@@ -38,23 +42,19 @@ if [ ! -s "$RES" ] || [ "$stale" = 1 ]; then
 	"$top_builddir/alpr-recognize" --json -n 20 --threads 1 --models "$top_srcdir/models" \
 		"$DRIVE"/frames/*.jpg > "$RES.tmp" && mv "$RES.tmp" "$RES" || exit 1
 fi
-$PY - "$REPLAY" "$RES" "$DRIVE/truth.json" "${BENCH_EARLY:-20/3 20/0 0/0}" <<'PY'
+PYTHONPATH=$top_srcdir/tests/bench $PY - "$REPLAY" "$RES" "$DRIVE/truth.json" \
+	"${BENCH_EARLY:-20/3 20/0 0/0}" "${BENCH_CLOSE:-5}" <<'PY'
 import json, subprocess, sys
+from drive_truth import tie
 replay, res, truth = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+close = sys.argv[5]
 fps, nf = truth['fps'], truth['frames']
 fold = lambda s: s.upper().replace('O', '0')
 veh = [v for v in truth['vehicles'] if v['frames_in_view'] >= (fps + 1) // 2]
 plates = set(fold(v['plate']) for v in truth['vehicles'])
-# Per vehicle, per frame in view: detected (a box with IoU > 0.2 with the
-# true one), its top-1 right, the right text among its candidates.
+# Per vehicle, per frame in view: detected (a box tied to the true one,
+# drive_truth.tie), its top-1 right, the right text among its candidates.
 rec = [json.loads(l) for l in open(res)]
-def iou(a, b):
-	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-	x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-	if x1 <= x0 or y1 <= y0:
-		return 0
-	i = (x1 - x0) * (y1 - y0)
-	return i / float(a[2] * a[3] + b[2] * b[3] - i)
 print('== per frame in view (the recognizer alone): vehicle: frames, detected, top-1 right,'
       ' right among the candidates')
 line = []
@@ -62,38 +62,47 @@ for v in truth['vehicles']:
 	n = det = top1 = cand = 0
 	p = fold(v['plate'])
 	for ft in truth['frame_truth']:
-		for tp in ft['plates']:
-			if tp['vehicle'] != v['vehicle'] or ft['frame'] >= len(rec):
+		if ft['frame'] >= len(rec):
+			continue
+		ties, _ = tie(rec[ft['frame']]['plates'], ft['plates'])
+		for i, tp in enumerate(ft['plates']):
+			if tp['vehicle'] != v['vehicle']:
 				continue
 			n += 1
-			hit = [pl for pl in rec[ft['frame']]['plates'] if iou(pl['box'], tp['box']) > 0.2]
-			if hit:
+			if i in ties:
 				det += 1
-				top1 += fold(hit[0]['plate']) == p
-				cand += p in set(fold(c['plate']) for c in hit[0]['candidates'])
+				top1 += fold(ties[i]['plate']) == p
+				cand += p in set(fold(c['plate']) for c in ties[i]['candidates'])
 	line.append('v%d%s %d/%d/%d/%d' % (v['vehicle'], ' (night)' if v['night'] else '', n, det, top1, cand))
 for i in range(0, len(line), 4):
 	print('  ' + ', '.join(line[i:i + 4]))
-print('== %d vehicle passes in view >= 0.5 s; TrackMinFrames=2, TrackCloseFrames=5' % len(veh))
-print('%-22s %-9s %-13s %-13s %-11s %-11s %s' % ('recognized', 'early', 'read top-1', 'in cands',
-	'false reads', 'early reads', 'in view -> right read p50/max ms'))
+print('== %d vehicle passes in view >= 0.5 s; TrackMinFrames=2, TrackCloseFrames=%s' % (len(veh), close))
+print('%-22s %-9s %-13s %-13s %-11s %-10s %-17s %s' % ('recognized', 'early', 'read top-1', 'in cands',
+	'false reads', 'reads', 'early (changed, upd)', 'in view -> right read p50/max ms'))
 for early in sys.argv[4].split():
 	for step in (1, 2, 3, 4, 5, 6):
 		conf, agree = early.split('/')
-		n = top1 = cand = false = n_early = early_wrong = 0
+		n = top1 = cand = false = n_early = early_wrong = n_changed = n_reads = 0
 		delays, missed = [], {}
 		for phase in range(step):
-			out = subprocess.run([replay, str(step), str(phase), '1', conf, '2', '5', agree],
+			out = subprocess.run([replay, str(step), str(phase), '1', conf, '2', close, agree],
 					     stdin=open(res), capture_output=True, text=True).stdout
 			reads = [json.loads(l) for l in out.splitlines()]
-			final = {}
+			final, first = {}, {}
 			for r in reads:
 				final[r['id']] = r['plate']
-			for r in reads:
+				if r['id'] in first and r['early']:
+					n_changed += 1	# an update before the close
+				first.setdefault(r['id'], r)
+			for r in first.values():
 				if r['early']:
 					n_early += 1
 					early_wrong += final[r['id']] != r['plate']
+			last = {}
 			for r in reads:
+				last[r['id']] = r	# what is stored: the read's last update
+			n_reads += len(last)	# a pass whose track split is read twice
+			for r in last.values():
 				if not ({fold(r['plate'])} | set(fold(c) for c in r['cands'])) & plates:
 					false += 1
 			for v in veh:
@@ -110,10 +119,11 @@ for early in sys.argv[4].split():
 				if ok or any(p in set(fold(c) for c in r['cands']) for r in mine):
 					cand += 1
 		delays.sort()
-		print('%-22s %-9s %-13s %-13s %-11s %-11s %s%s' % (
+		print('%-22s %-9s %-13s %-13s %-11s %-10s %-17s %s%s' % (
 			'%.1f fps (1 in %d)' % (fps / step, step), early, '%d/%d' % (top1, n),
-			'%d/%d' % (cand, n), '%.1f/run' % (false / step),
-			'%.1f (%d%%)' % (n_early / step, 100 * early_wrong / max(n_early, 1)),
+			'%d/%d' % (cand, n), '%.1f/run' % (false / step), '%.1f/run' % (n_reads / step),
+			'%.1f (%d%%, %.1f)' % (n_early / step, 100 * early_wrong / max(n_early, 1),
+					       n_changed / step),
 			'%.0f/%.0f' % (delays[len(delays) // 2], delays[-1]) if delays else '-',
 			'; missed v' + ', v'.join('%d%s' % (k, '' if c == step else ' (%d of %d)' % (c, step))
 					       for k, c in sorted(missed.items())) if missed else ''))

@@ -8,7 +8,7 @@
 
 [ "$(id -u)" = 0 ] || skip_all "alprctl --offline set-up needs root"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
-plan 24
+plan 25
 matchd=$(bin alpr-matchd)
 peer=$(bin match-peer)
 store_env
@@ -110,4 +110,11 @@ listed="r.plate GLOB 'H[1-5][0-9][0-9]0'"
 diag "listed reads hit live: $(q "SELECT count(*) FROM hits h JOIN reads r ON r.rowid = h.read_rowid WHERE $listed AND h.retro = 0"), by retro-match: $(q "SELECT count(*) FROM hits h JOIN reads r ON r.rowid = h.read_rowid WHERE $listed AND h.retro = 1")"
 check "each of the 500 listed reads has exactly one hit" test \
 	"$(q "SELECT count(*) || '/' || count(DISTINCT h.read_rowid) FROM hits h JOIN reads r ON r.rowid = h.read_rowid WHERE $listed")" = "500/500"
+# A batch's reads and their hits go in one transaction: one commit (one
+# sync) per batch, hits or not (it was two with hits).
+stop matchd
+line=$(grep -o "reads: batches=[0-9]* commits=[0-9]*" "$T/matchd.log")
+diag "$line"
+check "one commit per batch of reads, their hits in it" sh -c \
+	"echo '$line' | awk -F'[= ]' '\$3 > 0 && \$3 == \$5 { ok = 1 } END { exit !ok }'"
 [ "$n_fail" -eq 0 ]

@@ -201,6 +201,50 @@ test_early_read_agreed(void **state)
 	assert_int_equal(n_closed, 1);
 }
 
+/*
+ * An early read on a misread text is updated as soon as more frames agree
+ * on another text (not at the close), once, and the counts say so; a close
+ * with no frame since sends nothing more.
+ */
+static void
+test_early_read_changed(void **state)
+{
+	const char *wrong = "7ABC128", *right = "7ABC123";
+	struct tracker_params p = { 3, 2000000, 2, 60, 3 };
+	const struct tracker_counts *c;
+	struct tracker *tr = NULL;
+	int i;
+
+	(void)state;
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	for (i = 0; i < 3; i++)
+		feed(tr, i, 1, &wrong, (float[]){ 10 }, (int[]){ 100 + 50 * i }, i * 100000);
+	assert_int_equal(n_early, 1);
+	assert_string_equal(track_text(&early[0]), wrong);
+	/* three frames of the right text tie the votes: not yet */
+	for (; i < 6; i++)
+		feed(tr, i, 1, &right, (float[]){ 10 }, (int[]){ 100 + 50 * i }, i * 100000);
+	assert_int_equal(n_early, 1);
+	feed(tr, i, 1, &right, (float[]){ 10 }, (int[]){ 100 + 50 * i }, i * 100000);
+	assert_int_equal(n_early, 2);
+	assert_int_equal(early[1].frames, 7);
+	assert_string_equal(early[1].read_id, early[0].read_id);
+	assert_string_equal(track_text(&early[1]), right);
+	c = tracker_counts(tr);
+	assert_int_equal(c->early, 1);
+	assert_int_equal(c->changed, 1);
+	/* the same text again: no more updates before the close */
+	i++;
+	feed(tr, i, 1, &right, (float[]){ 10 }, (int[]){ 100 + 50 * i }, i * 100000);
+	assert_int_equal(n_early, 2);
+	tracker_tick(tr, 10000000);
+	assert_int_equal(n_closed, 1);		/* one frame since the update */
+	assert_int_equal(c->closed_changed, 0);
+	assert_int_equal(c->at_close, 0);
+	tracker_free(tr);
+}
+
 static void
 test_distance(void **state)
 {
@@ -318,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_early_read),
 		cmocka_unit_test(test_early_read_refused),
 		cmocka_unit_test(test_early_read_agreed),
+		cmocka_unit_test(test_early_read_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

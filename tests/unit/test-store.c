@@ -353,6 +353,66 @@ test_insert_batch_and_duplicates(void **state)
 	    " gps_fix = 0 AND lat IS NULL AND lon IS NULL"), 3);
 }
 
+/* store_times()'s count of successful commits. */
+static uint64_t
+commits_of(struct store *s)
+{
+	struct store_times t;
+
+	store_times(s, &t);
+	return t.commits;
+}
+
+/* then(): writes inside the batch's transaction (alpr-matchd's hits). */
+static int
+then_mark(void *userdata, const bool *dup)
+{
+	sqlite3 *db = userdata;
+
+	assert_false(dup[0]);
+	return sqlite3_exec(db, "UPDATE reads SET confidence = 0.25", NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -EIO;
+}
+
+static int
+then_fail(void *userdata, const bool *dup)
+{
+	assert_int_equal(then_mark(userdata, dup), 0);
+	return -EIO;
+}
+
+static void
+test_insert_then(void **state)
+{
+	struct fixture *f = *state;
+	struct store_read rd[2];
+	static const char jpeg[] = "\xff\xd8 fake jpeg \xff\xd9";
+	char path[256];
+	struct stat st;
+	uint64_t commits;
+
+	open_store(f);
+	make_read(&rd[0], 1, "7ABC123", NOW);
+	make_read(&rd[1], 2, "8XYZ999", NOW);
+	rd[1].crop = jpeg;
+	rd[1].crop_len = sizeof(jpeg);
+	/* A failing then(): neither the reads, nor its writes, nor the images. */
+	commits = commits_of(f->s);
+	assert_int_equal(store_reads_insert_then(f->s, rd, 2, NULL, then_fail, store_db(f->s)),
+	    -EIO);
+	assert_int_equal(store_reads_count(f->s), 0);
+	assert_int_equal(commits_of(f->s), commits);
+	snprintf(path, sizeof(path), "%s/images/00/%s-crop.jpg", f->dir, rd[1].id);
+	assert_int_equal(stat(path, &st), -1);
+	/* Then both, in one commit. */
+	assert_int_equal(store_reads_insert_then(f->s, rd, 2, NULL, then_mark, store_db(f->s)),
+	    2);
+	assert_int_equal(commits_of(f->s), commits + 1);
+	assert_int_equal(query_int(store_db(f->s),
+	    "SELECT count(*) FROM reads WHERE confidence = 0.25"), 2);
+	assert_int_equal(stat(path, &st), 0);
+}
+
 static void
 test_retention_config_ceiling(void **state)
 {
@@ -734,6 +794,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_from_every_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_batch_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_then, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_config_ceiling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_respects_shorter_retention, setup,

@@ -146,7 +146,8 @@ def on_hit(hit, pushed_usec, alerts_file):
 	if pushed_usec is not None and read.get('capture_usec'):
 		lat = (pushed_usec - read['capture_usec']) / 1000.0
 	a = {
-		'hit': hit.get('id'), 'entry': entry.get('id'), 'category': entry.get('category'),
+		'hit': hit.get('id'), 'read': read.get('id'), 'entry': entry.get('id'),
+		'category': entry.get('category'),
 		'priority': hit.get('priority'), 'match': match.get('type'),
 		'state_check': hit.get('state_check'), 'retro': hit.get('retro'),
 		'quiet': hit.get('quiet'), 'read_plate': read.get('plate'),

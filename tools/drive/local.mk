@@ -27,4 +27,4 @@ EXTRA_DIST += tools/drive/gen-drive.py
 dist_check_SCRIPTS += tests/system/090-drive.sh
 TESTS += tests/system/090-drive.sh
 BENCHES += tests/bench/bench-drive.sh
-EXTRA_DIST += tests/bench/bench-drive.sh
+EXTRA_DIST += tests/bench/bench-drive.sh tests/bench/drive_truth.py
