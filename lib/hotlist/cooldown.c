@@ -89,8 +89,16 @@ hotlist_cooldown_check(struct hotlist_cooldown *c, const char *plate, int64_t en
 	for (i = 0; i < PROBE_MAX; i++) {
 		s = &c->slots[(key + i) & c->mask];
 		if (s->key == key) {
-			/* A clock stepped back counts as within the cool-down. */
-			if (now_usec - s->last_usec < c->cooldown_usec && now_usec >= s->last_usec)
+			/*
+			 * The same capture time is the same read checked again
+			 * (alpr-matchd matches a batch again when its commit
+			 * failed): it alerts, or the failure would have eaten
+			 * its hit.  A clock stepped back (a time before the last
+			 * alert) alerts too: how long ago that was is unknown.
+			 */
+			if (now_usec == s->last_usec)
+				return true;
+			if (now_usec - s->last_usec < c->cooldown_usec && now_usec > s->last_usec)
 				return false;
 			s->last_usec = now_usec;
 			return true;

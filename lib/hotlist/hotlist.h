@@ -280,6 +280,7 @@ void hotlist_cooldown_set(struct hotlist_cooldown *c, int64_t cooldown_usec);
 /*
  * True when a hit of plate on entry_id at now_usec should alert (and
  * starts its cool-down), false when one alerted within the cool-down.
+ * The same now_usec again is the same read checked again: true.
  */
 bool hotlist_cooldown_check(struct hotlist_cooldown *c, const char *plate, int64_t entry_id,
     int64_t now_usec);

@@ -470,6 +470,8 @@ test_cooldown(void **state)
 	(void)state;
 	assert_int_equal(hotlist_cooldown_new(16, cd, &c), 0);
 	assert_true(hotlist_cooldown_check(c, "7ABC123", 1, NOW));
+	/* The same read checked again (its batch's commit failed): alerts. */
+	assert_true(hotlist_cooldown_check(c, "7ABC123", 1, NOW));
 	/* Same plate and entry within the cool-down: no second alert. */
 	assert_false(hotlist_cooldown_check(c, "7ABC123", 1, NOW + cd - 1));
 	/* Another entry, or another plate on the same entry: alerts. */
