@@ -31,12 +31,15 @@ not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
 note() { echo "# $*"; }
 bail() { not_ok "$*"; echo "1..$n"; exit 1; }
 since() { echo "$(($(date +%s) - start)) s"; }
+# The time since the last lap (each part's own).
+lap=$start
+lap() { _now=$(date +%s); echo "$((_now - lap)) s"; lap=$_now; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root (debootstrap and chroot build the VM image)"
+	echo "1..0 # SKIP needs root (mmdebstrap and chroot build the VM image)"
 	exit 0
 fi
-for t in qemu-system-x86_64 qemu-img debootstrap mkfs.ext4 dpkg-buildpackage g++ \
+for t in qemu-system-x86_64 qemu-img mmdebstrap mkfs.ext4 dpkg-buildpackage g++ \
     /usr/bin/gpsfake; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		echo "1..0 # SKIP $t is missing (packaging/install-deps build test deb vm)"
@@ -51,7 +54,7 @@ if ! qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg; then
 	exit 0
 fi
 if ! chroot / true 2>/dev/null; then
-	echo "1..0 # SKIP chroot is not permitted here (debootstrap needs it)"
+	echo "1..0 # SKIP chroot is not permitted here (mmdebstrap needs it)"
 	exit 0
 fi
 if [ -z "${ALPR_VM_IMAGE:-}" ]; then
@@ -80,7 +83,7 @@ if [ -n "${ALPR_VM_DEBS:-}" ]; then
 else
 	debdir=$top_builddir/build/deb
 	if ${MAKE:-make} -s -C "$top_builddir" deb >"$out/make-deb.log" 2>&1; then
-		ok "make deb: packages built, lintian clean ($(since))"
+		ok "make deb: packages built, lintian clean ($(lap))"
 	else
 		sed 's/^/#   /' "$out/make-deb.log" | tail -n 30
 		not_ok "make deb: packages built, lintian clean"
@@ -112,6 +115,7 @@ deps=$(for f in "$share"/debs/new/*.deb; do dpkg-deb -f "$f" Depends; echo ,; do
 	grep -vxE '|patrol-alpr|libalpr0' | sort -u)
 note "guest packages besides the base: $(echo $deps)"
 mkdir -p "$cache"
+lap >/dev/null
 if [ -n "${ALPR_VM_IMAGE:-}" ]; then
 	img=$ALPR_VM_IMAGE
 	ok "VM image given: $img"
@@ -119,7 +123,7 @@ elif img=$(sh "$here/image.sh" "$cache" $deps 2>"$out/image.log"); then
 	# Its last line: a first build also has mkfs.ext4's "Creating regular
 	# file" on stdout.
 	img=$(echo "$img" | tail -n 1)
-	ok "VM image $(basename "$img") ($(since))"
+	ok "VM image $(basename "$img") ($(lap))"
 else
 	cat "$out/image.log" | sed 's/^/#   /'
 	bail "VM image"
@@ -128,7 +132,7 @@ kv=$(cat "$img/kernel-version")
 
 # 3. v4l2loopback for that kernel.
 if ko=$(sh "$here/kmod.sh" "$cache" "$kv" 2>"$out/kmod.log"); then
-	ok "v4l2loopback.ko for $kv"
+	ok "v4l2loopback.ko for $kv ($(lap))"
 	cp "$ko" "$share/"
 else
 	sed 's/^/#   /' "$out/kmod.log"

@@ -225,6 +225,10 @@ alprctl hotlist import --format cadoj-svs --case 24-000001 --reason investigatio
 	/var/tmp/hotlist.svs >"$share/hotlist.log" 2>&1
 check "alprctl hotlist import (cadoj-svs, $(echo $hot | wc -w) plates)" [ $? -eq 0 ]
 sed 's/^/#   /' "$share/hotlist.log"
+# matchd imports in a thread and builds the new index in another (under
+# the unit's SystemCallFilter): its log says how the import went (ids and
+# counts only).
+note "alpr-matchd: $(journalctl -u alpr-matchd.service --no-pager -n 4 -o cat | tr '\n' ' ')"
 alprctl logout >/dev/null 2>&1
 ALPR_PASSWORD="deputy password 1" alprctl login deputy >>"$share/users.log" 2>&1 &&
 	alprctl training ack >>"$share/users.log" 2>&1
@@ -274,6 +278,11 @@ count_reads() { q "SELECT count(*) FROM reads"; }
 nreads=0
 if want reads; then
 	elapsed "reads"
+	# Capture must keep up while the recognizer's workers hold both
+	# emulated CPUs (alpr-ocrd's CPUWeight= and Nice=): frames it took
+	# over the whole step.
+	frames() { prop alpr-captured@cam0.service StatusText | sed -n 's/.* \([0-9]*\) frames.*/\1/p'; }
+	f0=$(frames) t0=$(date +%s)
 	# Each plate passes every 36 s (the file loops); allow a few rounds
 	# for the first one, whose frames come while ocrd's workers start.
 	plate_wait=300
@@ -289,6 +298,10 @@ if want reads; then
 	note "reads stored: $(q "SELECT group_concat(plate || ' ' || frames || ' frames', '; ') FROM reads")"
 	note "alpr-ocrd: $(prop alpr-ocrd.service StatusText)"
 	note "alpr-captured@cam0: $(prop alpr-captured@cam0.service StatusText)"
+	f1=$(frames) t1=$(date +%s)
+	if [ -n "$f0" ] && [ -n "$f1" ] && [ "$t1" -gt "$t0" ]; then
+		note "cam0 took $((f1 - f0)) frames in $((t1 - t0)) s during the reads ($(awk -v f=$((f1 - f0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", f / t }') frames/s; FrameRate=1, fed 2)"
+	fi
 	# Sacramento, as nmea.py drives.
 	check "reads carry the GPS fix (Sacramento, 38.5x N 121.4x W)" \
 		[ "$(q "SELECT count(*) FROM reads WHERE gps_fix = 1 AND lat BETWEEN 38.5 AND 38.7 AND lon BETWEEN -121.6 AND -121.4")" -gt 0 ]
