@@ -306,6 +306,10 @@ if want reads; then
 	if [ -n "$f0" ] && [ -n "$f1" ] && [ "$t1" -gt "$t0" ]; then
 		note "cam0 took $((f1 - f0)) frames in $((t1 - t0)) s during the reads ($(awk -v f=$((f1 - f0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", f / t }') frames/s; FrameRate=1, fed 2)"
 	fi
+	# What holds capture back under TCG: on 2026-12-06 not its CPU share
+	# but the stream stalling (no frame for 10 frame times, the device
+	# reopened) dozens of times a run.
+	note "cam0 went down $(journalctl -u alpr-captured@cam0.service --no-pager -o cat | grep -c 'health: down') times so far: $(journalctl -u alpr-captured@cam0.service --no-pager -o cat | grep 'health: down' | tail -n 1)"
 	# Sacramento, as nmea.py drives.
 	check "reads carry the GPS fix (Sacramento, 38.5x N 121.4x W)" \
 		[ "$(q "SELECT count(*) FROM reads WHERE gps_fix = 1 AND lat BETWEEN 38.5 AND 38.7 AND lon BETWEEN -121.6 AND -121.4")" -gt 0 ]
