@@ -308,7 +308,7 @@ if want reads; then
 	fi
 	# What holds capture back under TCG: on 2026-12-06 not its CPU share
 	# but the stream stalling (no frame for 10 frame times, the device
-	# reopened) dozens of times a run.
+	# reopened) 11-46 times a run.
 	note "cam0 went down $(journalctl -u alpr-captured@cam0.service --no-pager -o cat | grep -c 'health: down') times so far: $(journalctl -u alpr-captured@cam0.service --no-pager -o cat | grep 'health: down' | tail -n 1)"
 	# Sacramento, as nmea.py drives.
 	check "reads carry the GPS fix (Sacramento, 38.5x N 121.4x W)" \
