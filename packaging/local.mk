@@ -61,7 +61,7 @@ deb: deb-tree
 	@ls -1 $(DEB_DIR)/*.deb
 
 # make check-system: install, run, break and remove the packages in a
-# Debian 12 VM (tests/vm/check-system.sh; root, qemu, debootstrap).  TAP
+# Debian 12 VM (tests/vm/check-system.sh; root, qemu, mmdebstrap).  TAP
 # on stdout, logs in build/vm/; tests/vm/check-system.trs for tests/summary.sh.
 EXTRA_DIST += tests/vm
 .PHONY: check-system

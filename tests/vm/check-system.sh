@@ -31,12 +31,16 @@ not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
 note() { echo "# $*"; }
 bail() { not_ok "$*"; echo "1..$n"; exit 1; }
 since() { echo "$(($(date +%s) - start)) s"; }
+# Each part's own time: lap sets $took to the time since the last lap
+# (not in a $(...): the subshell would lose the new mark).
+lap=$start
+lap() { _now=$(date +%s); took="$((_now - lap)) s"; lap=$_now; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root (debootstrap and chroot build the VM image)"
+	echo "1..0 # SKIP needs root (mmdebstrap and chroot build the VM image)"
 	exit 0
 fi
-for t in qemu-system-x86_64 qemu-img debootstrap mkfs.ext4 dpkg-buildpackage g++ \
+for t in qemu-system-x86_64 qemu-img mmdebstrap mkfs.ext4 dpkg-buildpackage g++ \
     /usr/bin/gpsfake; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		echo "1..0 # SKIP $t is missing (packaging/install-deps build test deb vm)"
@@ -51,7 +55,7 @@ if ! qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg; then
 	exit 0
 fi
 if ! chroot / true 2>/dev/null; then
-	echo "1..0 # SKIP chroot is not permitted here (debootstrap needs it)"
+	echo "1..0 # SKIP chroot is not permitted here (mmdebstrap needs it)"
 	exit 0
 fi
 if [ -z "${ALPR_VM_IMAGE:-}" ]; then
@@ -80,7 +84,8 @@ if [ -n "${ALPR_VM_DEBS:-}" ]; then
 else
 	debdir=$top_builddir/build/deb
 	if ${MAKE:-make} -s -C "$top_builddir" deb >"$out/make-deb.log" 2>&1; then
-		ok "make deb: packages built, lintian clean ($(since))"
+		lap
+		ok "make deb: packages built, lintian clean ($took)"
 	else
 		sed 's/^/#   /' "$out/make-deb.log" | tail -n 30
 		not_ok "make deb: packages built, lintian clean"
@@ -112,6 +117,7 @@ deps=$(for f in "$share"/debs/new/*.deb; do dpkg-deb -f "$f" Depends; echo ,; do
 	grep -vxE '|patrol-alpr|libalpr0' | sort -u)
 note "guest packages besides the base: $(echo $deps)"
 mkdir -p "$cache"
+lap
 if [ -n "${ALPR_VM_IMAGE:-}" ]; then
 	img=$ALPR_VM_IMAGE
 	ok "VM image given: $img"
@@ -119,7 +125,8 @@ elif img=$(sh "$here/image.sh" "$cache" $deps 2>"$out/image.log"); then
 	# Its last line: a first build also has mkfs.ext4's "Creating regular
 	# file" on stdout.
 	img=$(echo "$img" | tail -n 1)
-	ok "VM image $(basename "$img") ($(since))"
+	lap
+	ok "VM image $(basename "$img") ($took)"
 else
 	cat "$out/image.log" | sed 's/^/#   /'
 	bail "VM image"
@@ -128,7 +135,8 @@ kv=$(cat "$img/kernel-version")
 
 # 3. v4l2loopback for that kernel.
 if ko=$(sh "$here/kmod.sh" "$cache" "$kv" 2>"$out/kmod.log"); then
-	ok "v4l2loopback.ko for $kv"
+	lap
+	ok "v4l2loopback.ko for $kv ($took)"
 	cp "$ko" "$share/"
 else
 	sed 's/^/#   /' "$out/kmod.log"
@@ -140,13 +148,16 @@ plates=
 pics=
 if [ -f "$top_srcdir/tests/data/plates/plates.txt" ]; then
 	# The recognizer's own rendered plates: four it reads in these
-	# scenes on the host (most plates with an A or an M it misreads).
+	# scenes on the host (alpr-recognize on the rendered frames: each is
+	# read top-1 in 5 or 6 of the 6 frames looked at, except K38275 in 6
+	# of 12; most plates with an A or an M it misreads).  KDL7259, read
+	# in 5 of 14 on the host, was never read in the VM (2026-12-06).
 	while read -r file plate state; do
 		case $file in '#'*|'') continue ;; esac
 		plates="$plates $plate"
 		pics="$pics $top_srcdir/tests/data/plates/$file"
 	done <<EOT
-$(grep -E '^(kdl7259|k38275|58294|tr5823)\.png' "$top_srcdir/tests/data/plates/plates.txt")
+$(grep -E '^(6trk305|k38275|58294|tr5823)\.png' "$top_srcdir/tests/data/plates/plates.txt")
 EOT
 else
 	plates="7ABC123 8MKR527 5TRK901 4XYZ567"

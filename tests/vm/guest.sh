@@ -146,13 +146,17 @@ Height=480
 FrameRate=1
 
 # Under TCG a recognizer job takes far longer than on real hardware (tens
-# of seconds), so alpr-ocrd processes a frame of a passing car or two at
-# most: one frame makes a read, and a track is not closed between two.
+# of seconds), and capture gets a frame every 5-10 s (2026-12-06: 0.09
+# frames/s), so alpr-ocrd sees one frame of a passing car, rarely two: one
+# frame makes a read.  A track closes 5 s after its plate was last seen
+# (a car is in view 6 s of the scenes' 9): at 20 s, as before, frames of
+# the next cars joined the track, and one read carried the plates of three
+# cars among its candidates (a hit on one plate, a read of another).
 [ocr]
 Workers=2
 JobTimeoutSec=120
 TrackMinFrames=1
-TrackCloseMs=20000
+TrackCloseMs=5000
 EOT
 check "the configuration with two cameras is valid (alpr-matchd -n)" \
 	sh -c 'alpr-matchd -n >/dev/null'
@@ -225,6 +229,10 @@ alprctl hotlist import --format cadoj-svs --case 24-000001 --reason investigatio
 	/var/tmp/hotlist.svs >"$share/hotlist.log" 2>&1
 check "alprctl hotlist import (cadoj-svs, $(echo $hot | wc -w) plates)" [ $? -eq 0 ]
 sed 's/^/#   /' "$share/hotlist.log"
+# matchd imports in a thread and builds the new index in another (under
+# the unit's SystemCallFilter): its log says how the import went (ids and
+# counts only).
+note "alpr-matchd: $(journalctl -u alpr-matchd.service --no-pager -n 4 -o cat | tr '\n' ' ')"
 alprctl logout >/dev/null 2>&1
 ALPR_PASSWORD="deputy password 1" alprctl login deputy >>"$share/users.log" 2>&1 &&
 	alprctl training ack >>"$share/users.log" 2>&1
@@ -274,6 +282,11 @@ count_reads() { q "SELECT count(*) FROM reads"; }
 nreads=0
 if want reads; then
 	elapsed "reads"
+	# Capture must keep up while the recognizer's workers hold both
+	# emulated CPUs (alpr-ocrd's CPUWeight= and Nice=): frames it took
+	# over the whole step.
+	frames() { prop alpr-captured@cam0.service StatusText | sed -n 's/.* \([0-9]*\) frames.*/\1/p'; }
+	f0=$(frames) t0=$(date +%s)
 	# Each plate passes every 36 s (the file loops); allow a few rounds
 	# for the first one, whose frames come while ocrd's workers start.
 	plate_wait=300
@@ -289,6 +302,14 @@ if want reads; then
 	note "reads stored: $(q "SELECT group_concat(plate || ' ' || frames || ' frames', '; ') FROM reads")"
 	note "alpr-ocrd: $(prop alpr-ocrd.service StatusText)"
 	note "alpr-captured@cam0: $(prop alpr-captured@cam0.service StatusText)"
+	f1=$(frames) t1=$(date +%s)
+	if [ -n "$f0" ] && [ -n "$f1" ] && [ "$t1" -gt "$t0" ]; then
+		note "cam0 took $((f1 - f0)) frames in $((t1 - t0)) s during the reads ($(awk -v f=$((f1 - f0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", f / t }') frames/s; FrameRate=1, fed 2)"
+	fi
+	# What holds capture back under TCG: on 2026-12-06 not its CPU share
+	# but the stream stalling (no frame for 10 frame times, the device
+	# reopened) 11-46 times a run.
+	note "cam0 went down $(journalctl -u alpr-captured@cam0.service --no-pager -o cat | grep -c 'health: down') times so far: $(journalctl -u alpr-captured@cam0.service --no-pager -o cat | grep 'health: down' | tail -n 1)"
 	# Sacramento, as nmea.py drives.
 	check "reads carry the GPS fix (Sacramento, 38.5x N 121.4x W)" \
 		[ "$(q "SELECT count(*) FROM reads WHERE gps_fix = 1 AND lat BETWEEN 38.5 AND 38.7 AND lon BETWEEN -121.6 AND -121.4")" -gt 0 ]

@@ -1,16 +1,16 @@
 #!/bin/sh
 # Build, or find in the cache, the Debian 12 image the system test boots:
-# a debootstrap root with the given packages, the Debian kernel, a small
+# an mmdebstrap root with the given packages, the Debian kernel, a small
 # initramfs, and an ext4 image made without mounting anything.
 #
 # Usage: image.sh CACHE PACKAGE...
 # Prints the image directory (CACHE/image-KEY, with vmlinuz, initrd.img,
 # rootfs.img and kernel-version).  Two layers, each cached on what makes
-# it: the base (debootstrap, kernel, initramfs, test unit: CACHE/base-KEY,
+# it: the base (mmdebstrap, kernel, initramfs, test unit: CACHE/base-KEY,
 # slow) keyed on the base package list, the kernel package and this
 # script; the image keyed on the base and the PACKAGEs (the suite's
 # Depends), which apt adds to a copy of the base in a minute or two.
-# Needs root, debootstrap, e2fsprogs, and the configured Debian mirror.
+# Needs root, mmdebstrap, e2fsprogs, and the configured Debian mirror.
 set -eu
 cache=$1
 shift
@@ -56,14 +56,18 @@ if [ ! -f "$base/done" ]; then
 	echo "image.sh: building $base (kernel $kv)" >&2
 	rm -rf "$base" && mkdir -p "$base"
 	log=$base/build.log
-	# minbase keeps the root small; --include resolves the packages' own
-	# dependencies from the mirror.
-	if ! debootstrap --variant=minbase --include="$(echo $base_pkgs | tr ' ' ,)" \
+	# minbase keeps the root small; apt resolves the packages' own
+	# dependencies from the mirror.  mmdebstrap rather than debootstrap:
+	# apt fetches in parallel and installs everything in one pass, and
+	# dpkg runs with force-unsafe-io (no fsync per file: a throw-away
+	# image); debootstrap took 530 s of the 1,016 s image build here.
+	if ! mmdebstrap --mode=root --variant=minbase --dpkgopt=force-unsafe-io \
+	    --include="$(echo $base_pkgs | tr ' ' ,)" \
 	    bookworm "$root" "$mirror" >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		exit 1
 	fi
-	echo "image.sh: debootstrap $(($(date +%s) - start)) s" >&2
+	echo "image.sh: mmdebstrap $(($(date +%s) - start)) s" >&2
 
 	# The kernel and its modules from the Debian package, unpacked aside:
 	# the root has merged /usr, so /lib there is a symlink that dpkg -x
