@@ -15,7 +15,7 @@ export FRAME_PEER_REFUSE OCRD_VERBOSE
 ocrd_start
 check "alpr-ocrd listens on ocr.sock" wait_for 20 test -S "$RUN/ocr.sock"
 # cars 1 and 3 show 58294, car 2 TR5823 (ocrd-lib.sh's plates.txt)
-"$PEER" cars "$RUN/ocr.sock" "$T/plates.txt" 3 12 14 5 > "$T/cars.txt" 2>> "$T/cars.log"
+"$PEER" cars "$RUN/ocr.sock" "$T/plates.txt" 3 24 14 5 > "$T/cars.txt" 2>> "$T/cars.log"
 refusals() { [ -f "$READS.refused" ] && wc -l < "$READS.refused" || echo 0; }
 check "the refused read was tried three times in all" wait_for 60 sh -c \
 	"[ \$(wc -l < '$READS.refused' 2>/dev/null || echo 0) -ge 3 ]"
