@@ -49,7 +49,7 @@ if [ "$(id -u)" = 0 ]; then
 	ALPR_PASSWORD="bench password 1" $C --offline user add bench --role administrator >/dev/null
 	"$top/alpr-matchd" -d -f "$tmp/alpr.conf" > "$tmp/matchd.log" 2>&1 &
 	mpid=$!
-	trap 'kill $mpid 2>/dev/null; rm -rf "$tmp"' EXIT
+	trap 'kill $mpid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 	i=0
 	until grep -q "hot-list index: in use" "$tmp/matchd.log" && [ -S "$run/control.sock" ]; do
 		sleep 0.1; i=$((i + 1)); [ $i -lt 1200 ] || { echo "reload: matchd did not start"; exit 1; }
