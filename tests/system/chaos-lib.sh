@@ -13,6 +13,7 @@ OCRD=$(bin alpr-ocrd)
 CAPTURED=$(bin alpr-captured)
 PEER=$(bin match-peer)
 DB=$T/state/alpr.db
+db=$DB	# lib.sh's q() runs SQL on it
 PORT=$((40000 + $$ % 20000))
 chmod 0700 "$T/state"
 sv_names=""
@@ -20,8 +21,6 @@ sv_pids=""
 feeders=""
 n_sent=0
 HOT_EVERY=${HOT_EVERY:-25}
-
-q() { sqlite3 -cmd '.timeout 10000' "$DB" "$1"; }
 
 # chaos_conf EXTRA: the suite's config, all of it inside $T.
 chaos_conf() {
