@@ -101,7 +101,6 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 	json_t *cands = NULL, *c;
 	size_t i, k = 0;
 	int n, r;
-	bool own;
 
 	*n_ids = 0;
 	if (m->index == NULL)
@@ -134,9 +133,8 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 	    " OR (x.entry_plate = ?10 AND x.category = ?12)))", &st);
 	if (r < 0)
 		return r;
-	/* Inside the batch's transaction (reads.c) its commit is ours. */
-	own = sqlite3_get_autocommit(store_db(m->store));
-	if (own && (r = store_begin(m->store)) < 0)
+	/* Inside the batch's transaction (reads.c), a savepoint in it. */
+	if ((r = store_begin(m->store)) < 0)
 		goto out;
 	sqlite3_bind_int(st, 6, min_entry > 0);
 	for (i = 0; i < (size_t)n && *n_ids < max_ids; i++) {
@@ -146,15 +144,14 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 		    rd->capture_usec))
 			continue;
 		if ((r = insert_hit(m, st, read_rowid, &hr, &hits[i])) < 0) {
-			if (own)
-				store_rollback(m->store);
+			store_rollback(m->store);
 			*n_ids = 0;
 			goto out;
 		}
 		if (r > 0)
 			ids[(*n_ids)++] = sqlite3_last_insert_rowid(store_db(m->store));
 	}
-	r = own ? store_commit(m->store) : 0;
+	r = store_commit(m->store);
 	if (r < 0)
 		*n_ids = 0;
 out:

@@ -191,14 +191,13 @@ struct batch_hits {
 };
 
 static int
-batch_match(void *userdata, const bool *dup)
+batch_match(void *userdata)
 {
 	struct batch_hits *bh = userdata;
 	int64_t rowid;
 	size_t i, got;
 	int r;
 
-	(void)dup;
 	bh->n_hits = 0;
 	for (i = 0; i < bh->n; i++) {
 		if ((rowid = store_read_rowid(bh->m->store, bh->rds[i].id)) < 0) {

@@ -96,7 +96,6 @@ policy_log_append(struct store *s, const struct policy_log *e)
 	sqlite3_stmt *last = NULL, *ins = NULL;
 	char prev[65] = GENESIS, hash[65];
 	struct row r = { 0 };
-	bool own_txn;
 	int rc, ret;
 
 	if ((ret = store_prepare(s, "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1",
@@ -105,9 +104,8 @@ policy_log_append(struct store *s, const struct policy_log *e)
 	    " result_count, result_ids, case_number, purpose, note, outcome, prev_hash, hash)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &ins)) < 0)
 		goto out;
-	/* The caller may already hold the write lock (an access and its log row commit together). */
-	own_txn = sqlite3_get_autocommit(store_db(s));
-	if (own_txn && (ret = store_begin(s)) < 0)
+	/* In the caller's transaction when it has one (an access and its log row commit together). */
+	if ((ret = store_begin(s)) < 0)
 		goto out;
 	r.id = 1;
 	if ((rc = sqlite3_step(last)) == SQLITE_ROW) {
@@ -158,12 +156,11 @@ policy_log_append(struct store *s, const struct policy_log *e)
 		goto fail;
 	}
 	sqlite3_reset(last);
-	ret = own_txn ? store_commit(s) : 0;
+	ret = store_commit(s);
 	goto out;
 fail:
 	sqlite3_reset(last);
-	if (own_txn)
-		store_rollback(s);
+	store_rollback(s);
 out:
 	sqlite3_finalize(last);
 	sqlite3_finalize(ins);

@@ -16,6 +16,7 @@ struct store {
 	int64_t busy_since_usec;	/* busy_poll(): when this wait began */
 	int64_t busy_timeout_usec;	/* and how long it may last */
 	struct store_times times;	/* store_times() */
+	int depth;		/* store_begin()s not yet committed or rolled back */
 	int purge_batch;	/* adapted to the time budget */
 	int vacuum_pages;	/* likewise, for store_vacuum_step() */
 	int truncate_tries;	/* store_vacuum_step(): WAL truncations found busy */

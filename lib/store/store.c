@@ -159,15 +159,28 @@ exec(struct store *s, const char *sql)
 
 /*
  * BEGIN IMMEDIATE takes the write lock (waiting for it in busy_poll());
- * what it waited is added up for store_times().
+ * what it waited is added up for store_times().  Inside a transaction, a
+ * savepoint.  A transaction SQLite ended itself (it rolls back on some
+ * errors, a full disk among them) leaves no depth behind.
  */
 int
 store_begin(struct store *s)
 {
-	int64_t t0 = time_monotonic_usec();
-	int r = exec(s, "BEGIN IMMEDIATE");
+	int64_t t0;
+	int r;
 
+	if (sqlite3_get_autocommit(s->db))
+		s->depth = 0;
+	if (s->depth > 0) {
+		if ((r = exec(s, "SAVEPOINT nested")) == 0)
+			s->depth++;
+		return r;
+	}
+	t0 = time_monotonic_usec();
+	r = exec(s, "BEGIN IMMEDIATE");
 	s->times.lock_wait_usec += time_monotonic_usec() - t0;
+	if (r == 0)
+		s->depth = 1;
 	return r;
 }
 
@@ -219,23 +232,42 @@ store_set_sync(struct store *s, bool full)
 int
 store_commit(struct store *s)
 {
-	int64_t t0 = time_monotonic_usec(), ck0 = s->times.checkpoint_usec;
-	int r = exec(s, "COMMIT");
+	int64_t t0, ck0 = s->times.checkpoint_usec;
+	int r;
 
+	if (s->depth > 1) {
+		if ((r = exec(s, "RELEASE nested")) < 0)
+			store_rollback(s);
+		else
+			s->depth--;
+		return r;
+	}
+	t0 = time_monotonic_usec();
+	r = exec(s, "COMMIT");
 	s->times.commit_usec += time_monotonic_usec() - t0 - (s->times.checkpoint_usec - ck0);
-
 	if (r < 0)
 		store_rollback(s);
-	else
+	else {
+		s->depth = 0;
 		s->times.commits++;
+	}
 	return r;
 }
 
 void
 store_rollback(struct store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (sqlite3_get_autocommit(s->db)) {
+		s->depth = 0;
+		return;
+	}
+	if (s->depth > 1) {
+		(void)sqlite3_exec(s->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
+		s->depth--;
+		return;
+	}
+	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->depth = 0;
 }
 
 sqlite3 *
@@ -755,7 +787,7 @@ store_reads_insert_then(struct store *s, const struct store_read *reads, size_t 
 	}
 	if (images > 0 && (r = sync_images(s)) < 0)
 		goto fail;
-	if (then != NULL && (r = then(userdata, dup)) < 0)
+	if (then != NULL && (r = then(userdata)) < 0)
 		goto fail;
 	if ((r = store_commit(s)) < 0)
 		goto fail_files;

@@ -74,7 +74,12 @@ void store_space_lost(struct store *s);
 int store_error(struct store *s, int rc);
 /* Prepares sql (bound parameters only) on the store's connection. */
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret);
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/*
+ * BEGIN IMMEDIATE / COMMIT / ROLLBACK.  They nest: inside a transaction
+ * store_begin() opens a savepoint, and its store_commit() or
+ * store_rollback() ends only that (what it kept commits with the outer
+ * transaction, or not).  store_rollback() outside any is a no-op.
+ */
 int store_begin(struct store *s);
 /*
  * Where a writer's time went, all told since store_open() (for figures
@@ -132,13 +137,12 @@ bool store_plate_valid(const char *s);
  */
 int store_reads_insert(struct store *s, const struct store_read *reads, size_t n, bool *ret_dup);
 /*
- * The same, then(userdata, dup) called inside the transaction once the
- * reads are in (dup[i] as above), before the commit: what it writes on
- * the store's connection (without store_begin(): it is in a transaction)
- * is committed with the reads, in the same sync.  A negative return
+ * The same, then(userdata) called inside the transaction once the reads
+ * are in, before the commit: what it writes on the store's connection is
+ * committed with the reads, in the same sync.  A negative return
  * fails the whole: neither the reads nor what it wrote are kept.
  */
-typedef int (*store_then_fn)(void *userdata, const bool *dup);
+typedef int (*store_then_fn)(void *userdata);
 int store_reads_insert_then(struct store *s, const struct store_read *reads, size_t n,
     bool *ret_dup, store_then_fn then, void *userdata);
 /* 1 if a read with this id is stored, 0 if not, -errno. */

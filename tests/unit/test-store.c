@@ -365,19 +365,18 @@ commits_of(struct store *s)
 
 /* then(): writes inside the batch's transaction (alpr-matchd's hits). */
 static int
-then_mark(void *userdata, const bool *dup)
+then_mark(void *userdata)
 {
 	sqlite3 *db = userdata;
 
-	assert_false(dup[0]);
 	return sqlite3_exec(db, "UPDATE reads SET confidence = 0.25", NULL, NULL, NULL) ==
 	    SQLITE_OK ? 0 : -EIO;
 }
 
 static int
-then_fail(void *userdata, const bool *dup)
+then_fail(void *userdata)
 {
-	assert_int_equal(then_mark(userdata, dup), 0);
+	assert_int_equal(then_mark(userdata), 0);
 	return -EIO;
 }
 
@@ -411,6 +410,63 @@ test_insert_then(void **state)
 	assert_int_equal(query_int(store_db(f->s),
 	    "SELECT count(*) FROM reads WHERE confidence = 0.25"), 2);
 	assert_int_equal(stat(path, &st), 0);
+}
+
+/*
+ * Transactions nest: an inner store_begin() is a savepoint, its rollback
+ * undoes only what came after it, nothing is on disk (seen by another
+ * connection) before the outer commit, and a rollback of the outer one
+ * undoes what an inner one committed.
+ */
+static void
+test_nested_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct store_times t0, t1;
+	sqlite3 *other;
+
+	open_store(f);
+	assert_int_equal(sqlite3_open(f->db, &other), SQLITE_OK);
+	store_times(f->s, &t0);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(sqlite3_exec(store_db(f->s), "CREATE TABLE t (v INTEGER)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(sqlite3_exec(store_db(f->s), "INSERT INTO t VALUES (1)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_false(sqlite3_get_autocommit(store_db(f->s)));
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(sqlite3_exec(store_db(f->s), "INSERT INTO t VALUES (2)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	store_rollback(f->s);
+	assert_false(sqlite3_get_autocommit(store_db(f->s)));
+	assert_int_equal(query_int(other, "SELECT count(*) FROM sqlite_schema WHERE name = 't'"),
+	    0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_true(sqlite3_get_autocommit(store_db(f->s)));
+	assert_int_equal(query_int(other, "SELECT count(*) FROM t"), 1);
+	assert_int_equal(query_int(other, "SELECT sum(v) FROM t"), 1);
+	store_times(f->s, &t1);
+	assert_int_equal(t1.commits, t0.commits + 1);	/* the outer one only */
+
+	/* An inner commit is undone by the outer rollback. */
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(sqlite3_exec(store_db(f->s), "INSERT INTO t VALUES (3)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(store_commit(f->s), 0);
+	store_rollback(f->s);
+	assert_true(sqlite3_get_autocommit(store_db(f->s)));
+	assert_int_equal(query_int(other, "SELECT count(*) FROM t"), 1);
+	/* Outside any transaction a rollback is a no-op, and begin starts afresh. */
+	store_rollback(f->s);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(sqlite3_exec(store_db(f->s), "INSERT INTO t VALUES (4)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(query_int(other, "SELECT sum(v) FROM t"), 5);
+	sqlite3_close(other);
 }
 
 static void
@@ -795,6 +851,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_batch_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_then, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_config_ceiling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_respects_shorter_retention, setup,
