@@ -1,7 +1,10 @@
 /*
  * Alert suppression: the same plate and entry alert once within a
- * cool-down (AlertCooldownSec); every read and hit is still stored, only
- * the alert is held back.
+ * cool-down (AlertCooldownSec).  Every read is still stored; a repeat
+ * within the cool-down makes no new hit (alpr-matchd skips it), so the
+ * deputy is not handed the same car again.  alpr-alertd keeps a cool-down
+ * of its own for what reaches it anyway (after a matchd restart, which
+ * empties this table): listed, not announced.
  *
  * Runs in alpr-matchd.  A fixed-size open-addressing table of (key,
  * last alert time); keys are a hash of the plate read and the entry id,
