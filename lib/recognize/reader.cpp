@@ -48,6 +48,7 @@ reader::load(const std::string &dir)
 		return -EINVAL;
 	net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
 	net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+	fast.load(net);
 	return 0;
 }
 
@@ -194,9 +195,13 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 				 return a.box.x < b.box.x;
 			 });
 
-	cv::Mat blob = cv::dnn::blobFromImages(patches);
-	net.setInput(blob);
-	cv::Mat logits = net.forward().reshape(1, (int)patches.size());
+	cv::Mat logits;
+	if (fast.loaded()) {
+		fast.forward(patches, logits);
+	} else {
+		net.setInput(cv::dnn::blobFromImages(patches));
+		logits = net.forward().reshape(1, (int)patches.size());
+	}
 	cv::Mat logp(logits.size(), CV_32F);
 	for (int i = 0; i < logits.rows; i++) {
 		const float *l = logits.ptr<float>(i);
