@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <numeric>
 
 #include <opencv2/imgproc.hpp>
 
@@ -218,6 +219,7 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 		std::vector<int> kept;
 	};
 	std::map<std::string, agg> strings;
+	std::vector<int> idx;
 
 	for (int pol = 0; pol < 2; pol++) {
 		std::vector<beam_item> beam(1);
@@ -254,13 +256,19 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 					next.push_back(std::move(n));
 				}
 			}
-			std::stable_sort(next.begin(), next.end(),
-					 [](const beam_item &a, const beam_item &b) {
-						 return a.score > b.score;
-					 });
-			if (next.size() > BEAM)
-				next.resize(BEAM);
-			beam.swap(next);
+			/* the BEAM best, ties in order (a stable sort's): by
+			   index, not moving items with their strings about */
+			size_t keep = std::min(next.size(), (size_t)BEAM);
+			idx.resize(next.size());
+			std::iota(idx.begin(), idx.end(), 0);
+			std::partial_sort(idx.begin(), idx.begin() + keep, idx.end(),
+					  [&next](int a, int b) {
+						  return next[a].score > next[b].score ||
+							 (next[a].score == next[b].score && a < b);
+					  });
+			beam.clear();
+			for (size_t j = 0; j < keep; j++)
+				beam.push_back(std::move(next[idx[j]]));
 		}
 		for (beam_item &bi : beam) {
 			float sc;
