@@ -283,6 +283,7 @@ glyph_net::load(cv::dnn::Net &net)
 	std::vector<float> w;
 
 	ok = false;
+	__builtin_cpu_init();
 	if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma"))
 		return false;
 	for (const cv::String &name : net.getLayerNames()) {
