@@ -39,6 +39,21 @@ std::vector<row_hyp> segment_plate(const cv::Mat &plate);
 void cut_patch(const cv::Mat &plate, int polarity, const cv::Rect &box,
 	       float top, float bottom, cv::Mat &out);
 
+/* glyphnet.cpp: the classifier's forward pass without cv::dnn */
+class glyph_net {
+public:
+	/* takes the weights from net; false if it is not of the known shape */
+	bool load(cv::dnn::Net &net);
+	bool loaded() const { return ok; }
+	/* patches: PATCH_H x PATCH_W CV_32F; logits: one row of NCLASS each */
+	void forward(const std::vector<cv::Mat> &patches, cv::Mat &logits);
+private:
+	void forward_one(const float *x, float *logits);
+	bool ok = false;
+	std::vector<float> weights, buf;
+	size_t o_w1, o_b1, o_w2, o_b2, o_w3, o_b3, o_w4, o_b4, o_w5, o_b5;
+};
+
 /* reader.cpp: a read of one plate image */
 struct read_candidate {
 	std::string text;
@@ -60,6 +75,7 @@ public:
 	bool read(const cv::Mat &grey, int top_n, plate_read &r);
 private:
 	cv::dnn::Net net;
+	glyph_net fast;
 };
 
 /* syntax.cpp: US plate formats */

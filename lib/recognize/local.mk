@@ -9,7 +9,7 @@ lib_recognize_librecognize_la_SOURCES = \
 	lib/recognize/recognize.cpp lib/recognize/image.cpp \
 	lib/recognize/segment.cpp lib/recognize/reader.cpp \
 	lib/recognize/syntax.cpp lib/recognize/detect.cpp \
-	lib/recognize/state.cpp
+	lib/recognize/state.cpp lib/recognize/glyphnet.cpp
 lib_recognize_librecognize_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
 	$(OPENCV_CFLAGS) $(TESSERACT_CFLAGS)
 lib_recognize_librecognize_la_LIBADD = $(OPENCV_LIBS) $(TESSERACT_LIBS)

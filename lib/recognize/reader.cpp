@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <numeric>
 
 #include <opencv2/imgproc.hpp>
 
@@ -48,6 +49,7 @@ reader::load(const std::string &dir)
 		return -EINVAL;
 	net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
 	net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+	fast.load(net);
 	return 0;
 }
 
@@ -194,9 +196,13 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 				 return a.box.x < b.box.x;
 			 });
 
-	cv::Mat blob = cv::dnn::blobFromImages(patches);
-	net.setInput(blob);
-	cv::Mat logits = net.forward().reshape(1, (int)patches.size());
+	cv::Mat logits;
+	if (fast.loaded()) {
+		fast.forward(patches, logits);
+	} else {
+		net.setInput(cv::dnn::blobFromImages(patches));
+		logits = net.forward().reshape(1, (int)patches.size());
+	}
 	cv::Mat logp(logits.size(), CV_32F);
 	for (int i = 0; i < logits.rows; i++) {
 		const float *l = logits.ptr<float>(i);
@@ -213,6 +219,7 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 		std::vector<int> kept;
 	};
 	std::map<std::string, agg> strings;
+	std::vector<int> idx;
 
 	for (int pol = 0; pol < 2; pol++) {
 		std::vector<beam_item> beam(1);
@@ -249,13 +256,19 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 					next.push_back(std::move(n));
 				}
 			}
-			std::stable_sort(next.begin(), next.end(),
-					 [](const beam_item &a, const beam_item &b) {
-						 return a.score > b.score;
-					 });
-			if (next.size() > BEAM)
-				next.resize(BEAM);
-			beam.swap(next);
+			/* the BEAM best, ties in order (a stable sort's): by
+			   index, not moving items with their strings about */
+			size_t keep = std::min(next.size(), (size_t)BEAM);
+			idx.resize(next.size());
+			std::iota(idx.begin(), idx.end(), 0);
+			std::partial_sort(idx.begin(), idx.begin() + keep, idx.end(),
+					  [&next](int a, int b) {
+						  return next[a].score > next[b].score ||
+							 (next[a].score == next[b].score && a < b);
+					  });
+			beam.clear();
+			for (size_t j = 0; j < keep; j++)
+				beam.push_back(std::move(next[idx[j]]));
 		}
 		for (beam_item &bi : beam) {
 			float sc;

@@ -4,6 +4,8 @@
  */
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include <opencv2/imgproc.hpp>
 
@@ -75,14 +77,18 @@ binarise(const cv::Mat &img, const cv::Mat &inv, const binarisation &b,
 /*
  * 8-connected components of bw (non-zero = text) as boxes with their pixel
  * counts, in the raster order of their first pixel, leaving out horizontal
- * runs longer than max_run; returns the longest run seen.  Runs of each
- * row are joined to the runs they touch in the row above (union-find over
- * runs).  cv::connectedComponentsWithStats gives the same boxes (with no
- * run left out) but writes a label image and took a fifth of a scene's CPU
- * time (14 binarisations a read).
+ * runs longer than max_run.  scan_runs() finds the runs of each row once
+ * (and returns the longest); components() joins the runs of each row to
+ * the runs they touch in the row above (union-find over runs), so the
+ * second try without long runs (segment_plate()) does not scan again.
+ * cv::connectedComponentsWithStats gives the same boxes (with no run left
+ * out) but writes a label image and took a fifth of a scene's CPU time
+ * (14 binarisations a read).
  */
 struct run_set {
-	std::vector<int> parent, rx0, rx1;	/* runs: [rx0, rx1] */
+	std::vector<int> sx0, sx1, row;		/* every run: [sx0, sx1]; row y's
+						   are row[y] .. row[y + 1] - 1 */
+	std::vector<int> parent, rx0, rx1;	/* runs kept: [rx0, rx1] */
 	std::vector<int> x0, x1, y0, y1, area;	/* components, at roots */
 
 	int find(int i)
@@ -110,14 +116,65 @@ struct run_set {
 	}
 };
 
-static int
-components(const cv::Mat &bw, int max_run, std::vector<cv::Rect> &out)
+/*
+ * The first x' >= x of p[0 .. W) that is zero (zero set: non-zero), or W.
+ * Eight bytes at a time: a word of the wanted kind is skipped whole, and
+ * in the other the first byte that ends the span is found by its bit.
+ */
+static inline int
+span_end(const uint8_t *p, int x, int W, bool zero)
 {
-	static thread_local run_set rs;
+	static const uint64_t ONES = 0x0101010101010101ull;
+	static const uint64_t HIGH = 0x8080808080808080ull;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; x + 8 <= W; x += 8) {
+		uint64_t w, hit;
+
+		memcpy(&w, p + x, sizeof(w));
+		/* zero: the bytes that are not; else the zero bytes (exact
+		   for the lowest one, which is all that is used) */
+		hit = zero ? w : (w - ONES) & ~w & HIGH;
+		if (hit)
+			return x + (__builtin_ctzll(hit) >> 3);
+	}
+#endif
+	while (x < W && (p[x] == 0) == zero)
+		x++;
+	return x;
+}
+
+static int
+scan_runs(const cv::Mat &bw, run_set &rs)
+{
+	int H = bw.rows, W = bw.cols, longest = 0;
+
+	rs.sx0.clear();
+	rs.sx1.clear();
+	rs.row.clear();
+	for (int y = 0; y < H; y++) {
+		const uint8_t *p = bw.ptr<uint8_t>(y);
+
+		rs.row.push_back((int)rs.sx0.size());
+		for (int x = span_end(p, 0, W, true); x < W;
+		     x = span_end(p, x, W, true)) {
+			int a = x;
+
+			x = span_end(p, x, W, false);
+			longest = std::max(longest, x - a);
+			rs.sx0.push_back(a);
+			rs.sx1.push_back(x - 1);
+		}
+	}
+	rs.row.push_back((int)rs.sx0.size());
+	return longest;
+}
+
+static void
+components(run_set &rs, int H, int max_run, std::vector<cv::Rect> &out)
+{
 	std::vector<int> &parent = rs.parent;
-	int H = bw.rows, W = bw.cols;
 	int prev_begin = 0, prev_end = 0;
-	int longest = 0;
 
 	out.clear();
 	parent.clear();
@@ -129,18 +186,11 @@ components(const cv::Mat &bw, int max_run, std::vector<cv::Rect> &out)
 	rs.y1.clear();
 	rs.area.clear();
 	for (int y = 0; y < H; y++) {
-		const uint8_t *p = bw.ptr<uint8_t>(y);
 		int begin = (int)parent.size(), k = prev_begin;
 
-		for (int x = 0; x < W;) {
-			if (!p[x]) {
-				x++;
-				continue;
-			}
-			int a = x;
-			while (x < W && p[x])
-				x++;
-			longest = std::max(longest, x - a);
+		for (int r = rs.row[y]; r < rs.row[y + 1]; r++) {
+			int a = rs.sx0[r], x = rs.sx1[r] + 1;
+
 			if (x - a > max_run)
 				continue;
 			int id = (int)parent.size();
@@ -176,7 +226,6 @@ components(const cv::Mat &bw, int max_run, std::vector<cv::Rect> &out)
 			continue;
 		out.push_back(cv::Rect(x, y, w, h));
 	}
-	return longest;
 }
 
 static std::vector<cv::Rect>
@@ -295,10 +344,12 @@ segment_plate(const cv::Mat &img)
 	std::vector<cv::Rect> ccs;
 	cv::Mat inv = 255 - img, bw, mean;
 	int mean_key = -1;
+	static thread_local run_set rs;
 
 	for (const binarisation &b : BINS) {
 		binarise(img, inv, b, mean, &mean_key, bw);
-		int longest = components(bw, bw.cols, ccs);
+		int longest = scan_runs(bw, rs);
+		components(rs, bw.rows, bw.cols, ccs);
 		std::vector<cv::Rect> row = group_row(ccs);
 		/*
 		 * Dark glyphs touching a dark rim, a dealer frame's band or a
@@ -311,7 +362,7 @@ segment_plate(const cv::Mat &img)
 		 */
 		int max_run = (int)(RUN_CUT * bw.rows);
 		if (b.polarity == 0 && longest > max_run) {
-			components(bw, max_run, ccs);
+			components(rs, bw.rows, max_run, ccs);
 			std::vector<cv::Rect> row2 = group_row(ccs);
 			if (row2.size() > row.size())
 				row.swap(row2);
