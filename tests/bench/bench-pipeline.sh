@@ -229,6 +229,16 @@ except OSError:
 	pass
 print('  alpr-ocrd stages p50/p99 ms: %s' % (stage or 'not logged'))
 print('  alpr-ocrd: %s' % (counts or 'no track counts logged'))
+# alpr-matchd's stop line: each group commit's time, its images' sync, its commit.
+commit = None
+try:
+	for line in open(os.path.join(os.path.dirname(ocrd_log), 'matchd.log'), errors='replace'):
+		m = re.search(r'group commit p50/p99 ms: (.*)', line)
+		if m:
+			commit = m.group(1)
+except OSError:
+	pass
+print('  alpr-matchd group commit p50/p99 ms: %s' % (commit or 'not logged'))
 
 # Each alert by the READ that made its hit (the latest one of its id that
 # alpr-ocrd logged before alpr-matchd queued the hit): an early read, an

@@ -1,7 +1,8 @@
 /*
  * store-tool: drives lib/store for the power-loss scenario and the
  * benchmarks.
- *   store-tool writer DB      insert batches of 64 reads forever, printing
+ *   store-tool writer DB [N]  insert batches of 64 reads (every eighth with a
+ *                             crop image) forever or N batches, printing
  *                             "committed N" after each commit
  *   store-tool check DB       integrity_check and foreign_key_check, print
  *                             "ok N" (N reads) or fail
@@ -22,7 +23,7 @@
 #include "store/store.h"
 
 static int
-writer(const char *path)
+writer(const char *path, long batches)
 {
 	static const char jpeg[4096] = "\xff\xd8";
 	struct store_read rd[64];
@@ -37,10 +38,11 @@ writer(const char *path)
 	}
 	total = store_reads_count(s);
 	next = (unsigned)total;
-	for (;;) {
+	for (; batches != 0; batches--) {
 		memset(rd, 0, sizeof(rd));
 		for (i = 0; i < 64; i++, next++) {
-			snprintf(rd[i].id, sizeof(rd[i].id), "%032x", next);
+			/* The first byte varies: a batch's images go to several directories. */
+			snprintf(rd[i].id, sizeof(rd[i].id), "%02x%030x", next * 37 % 256, next);
 			snprintf(rd[i].plate, sizeof(rd[i].plate), "W%u", next % 1000000);
 			rd[i].camera = "front";
 			rd[i].confidence = 0.8;
@@ -58,6 +60,8 @@ writer(const char *path)
 		printf("committed %lld\n", (long long)total);
 		fflush(stdout);
 	}
+	store_free(s);
+	return 0;
 }
 
 static int
@@ -168,9 +172,11 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "seed") == 0)
 		return seed(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "writer") == 0)
-		return writer(argv[2]);
+		return writer(argv[2], -1);
+	if (argc == 4 && strcmp(argv[1], "writer") == 0)
+		return writer(argv[2], strtol(argv[3], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return check(argv[2]);
-	fprintf(stderr, "usage: store-tool writer|check DB\n");
+	fprintf(stderr, "usage: store-tool writer DB [BATCHES] | check DB | seed DB\n");
 	return 2;
 }
