@@ -18,7 +18,8 @@ dir=$(mktemp -d /tmp/imagesync.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 echo "1..3"
 # -y: each descriptor with the path it names (the file's new name after
-# the rename); -f: the libtool wrapper runs the real binary as a child.
+# the rename); -f: the libtool wrapper runs the real binary as a child, and
+# lib/store syncs the files from threads (a call counts when it returns).
 if strace -f -qq -y -e trace=mkdir,rename,fsync,fdatasync,syncfs -o "$dir/trace" \
 	"$tool" writer "$dir/alpr.db" 6 > "$dir/out" 2> "$dir/err" &&
 	[ "$(tail -n 1 "$dir/out")" = "committed 384" ]; then
@@ -33,11 +34,22 @@ top, trace = sys.argv[1], sys.argv[2]
 images = os.path.join(top, 'images')
 files, dirs = set(), set()	# renamed or made, not yet synced
 bad, commits, renamed = [], 0, 0
+unfinished = {}	# pid: (call, args) of a call another thread's line cut in two
 for line in open(trace):
-	m = re.match(r'\d+ (\w+)\((.*)\) += (-?\d+)', line)
-	if not m or m.group(3) != '0':
+	m = re.match(r'(\d+) +(\w+)\((.*) <unfinished \.\.\.>$', line)
+	if m:
+		unfinished[m.group(1)] = (m.group(2), m.group(3))
 		continue
-	call, args = m.group(1), m.group(2)
+	m = re.match(r'(\d+) +<\.\.\. (\w+) resumed>.*\) += (-?\d+)', line)
+	if m:
+		call, args = unfinished.pop(m.group(1), (m.group(2), ''))
+		if m.group(3) != '0':
+			continue
+	else:
+		m = re.match(r'\d+ +(\w+)\((.*)\) += (-?\d+)', line)
+		if not m or m.group(3) != '0':
+			continue
+		call, args = m.group(1), m.group(2)
 	paths = re.findall(r'"([^"]*)"|\d+<([^>]*)>', args)
 	paths = [a or b for a, b in paths]
 	if call == 'mkdir':
