@@ -6,7 +6,10 @@ alpr_ocrd_SOURCES = daemons/ocr/ocrd.h daemons/ocr/main.c daemons/ocr/frames.c \
 	daemons/ocr/sandbox.c daemons/ocr/spool.c
 alpr_ocrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize $(SYSTEMD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS) $(SECCOMP_CFLAGS) $(ZLIB_CFLAGS)
-alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS) $(ZLIB_LIBS)
+alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(IMAGE_LIBS) $(SECCOMP_LIBS) $(ZLIB_LIBS)
+# Only the libraries it uses are loaded: opencv4.pc names every module, and
+# imgcodecs alone maps ~55 MB of others into ocrd and each of its workers.
+alpr_ocrd_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 
 # Tests: the capture and match ends of alpr-ocrd in one test peer, and the
 # scenarios that drive real alpr-ocrd processes with it.
