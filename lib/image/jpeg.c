@@ -25,7 +25,7 @@ jerr_exit(j_common_ptr cinfo)
 	longjmp(((struct jerr *)cinfo->err)->jmp, 1);
 }
 
-/* libjpeg's warnings (a corrupt frame's) would go to stderr: not ours to print. */
+/* libjpeg's messages would go to stderr: the caller says what failed. */
 static void
 jerr_output(j_common_ptr cinfo)
 {
@@ -70,58 +70,5 @@ image_jpeg_encode(const uint8_t *pixels, int width, int height, size_t stride, i
 	jpeg_destroy_compress(&c);
 	*ret = out;
 	*ret_len = out_len;
-	return 0;
-}
-
-int
-image_jpeg_decode_grey(const void *data, size_t len, size_t max_pixels, uint8_t **ret_pixels,
-    int *ret_width, int *ret_height)
-{
-	struct jpeg_decompress_struct d;
-	struct jerr je;
-	uint8_t *volatile px = NULL;
-	JSAMPROW row;
-	size_t w, h;
-
-	if (data == NULL || len == 0 || len > (size_t)0xffffffffu)
-		return -EINVAL;
-	d.err = jpeg_std_error(&je.mgr);
-	je.mgr.error_exit = jerr_exit;
-	je.mgr.output_message = jerr_output;
-	if (setjmp(je.jmp)) {
-		jpeg_destroy_decompress(&d);
-		free(px);
-		return -EBADMSG;
-	}
-	jpeg_create_decompress(&d);
-	jpeg_mem_src(&d, (const unsigned char *)data, (unsigned long)len);
-	if (jpeg_read_header(&d, TRUE) != JPEG_HEADER_OK) {
-		jpeg_destroy_decompress(&d);
-		return -EBADMSG;
-	}
-	d.out_color_space = JCS_GRAYSCALE;
-	w = d.image_width;
-	h = d.image_height;
-	if (w == 0 || h == 0 || w > 65535 || h > 65535 || (max_pixels > 0 && w * h > max_pixels)) {
-		jpeg_destroy_decompress(&d);
-		return -E2BIG;
-	}
-	if ((px = malloc(w * h)) == NULL) {
-		jpeg_destroy_decompress(&d);
-		return -ENOMEM;
-	}
-	jpeg_start_decompress(&d);
-	if (d.output_width != w || d.output_height != h || d.output_components != 1)
-		longjmp(je.jmp, 1);
-	while (d.output_scanline < d.output_height) {
-		row = px + (size_t)d.output_scanline * w;
-		jpeg_read_scanlines(&d, &row, 1);
-	}
-	/* As OpenCV did: a truncated file's missing rows are libjpeg's grey, with a warning. */
-	jpeg_finish_decompress(&d);
-	jpeg_destroy_decompress(&d);
-	*ret_pixels = px;
-	*ret_width = (int)w;
-	*ret_height = (int)h;
 	return 0;
 }

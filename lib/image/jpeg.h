@@ -1,12 +1,11 @@
 /*
  * JPEG of 8-bit grey images through libjpeg (libjpeg-turbo), for the
  * daemons that need nothing else of an image library: alpr-ocrd encodes
- * its reads' crop and context, alpr-captured decodes replayed frames and
- * encodes an inspection sample.  OpenCV's imgcodecs would do the same
+ * its reads' crop and context.  OpenCV's imgcodecs would do the same
  * through this very libjpeg, but loading it maps GDAL, GDCM, Poppler and
  * some seventy other libraries into each process (~55 MB of RSS apiece,
  * doc/benchmarks.md).  A libtool convenience library, not part of libalpr.
- * Returns >= 0 or -errno; a corrupt or truncated JPEG is -EBADMSG.
+ * Returns 0 or -errno.
  */
 #ifndef ALPR_IMAGE_JPEG_H
 #define ALPR_IMAGE_JPEG_H
@@ -21,12 +20,6 @@ extern "C" {
 /* width x height grey pixels, stride bytes a row; a malloc'd JPEG in *ret. */
 int image_jpeg_encode(const uint8_t *pixels, int width, int height, size_t stride,
     int quality, uint8_t **ret, size_t *ret_len);
-/*
- * Decodes a JPEG (grey, or colour converted to grey by libjpeg) into a
- * malloc'd buffer, stride == width; at most max_pixels pixels (0: no limit).
- */
-int image_jpeg_decode_grey(const void *data, size_t len, size_t max_pixels,
-    uint8_t **ret_pixels, int *ret_width, int *ret_height);
 
 #ifdef __cplusplus
 }

@@ -8,5 +8,5 @@ IMAGE_LIBS = lib/image/libimage.la $(JPEG_LIBS)
 check_PROGRAMS += tests/unit/test-image
 tests_unit_test_image_SOURCES = tests/unit/test-image.c
 tests_unit_test_image_LDADD = $(TEST_LIBS) $(IMAGE_LIBS)
-tests_unit_test_image_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_image_CPPFLAGS = $(TEST_CPPFLAGS) $(JPEG_CFLAGS)
 TESTS += tests/unit/test-image

@@ -14,7 +14,9 @@
 # capture -> ocrd, queue wait, recognition, the frame that made an early
 # read due -> READ sent, a closing read's last frame -> READ sent (the
 # close waits TrackCloseFrames processed frames), spool append with its
-# fdatasync.  Each alert is also put down to the READ that made its hit
+# fdatasync; and alpr-matchd's group commits (its stop line): p50/p99 in
+# all, syncing the batch's images, committing.  Each alert is also put
+# down to the READ that made its hit
 # (an early read, an update before the close, a read at the close: the
 # "early"/"closing" of alpr-ocrd's read log lines, by the hit's read id),
 # with its latency from that READ's last frame split into alpr-ocrd (->
