@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
+#include "base/latency.h"
 #include "daemon/daemon.h"
 #include "hotlist/hotlist.h"
 #include "ipc/ipc.h"
@@ -56,6 +57,8 @@ struct matchd {
 	sd_event_source *batch_timer;
 	uint64_t images_dropped;	/* reads stored without images: disk full */
 	uint64_t batches, batch_commits;	/* group commits, and the store commits they took */
+	/* Each group commit's time (stop line): in all, syncing its images, its commit. */
+	struct latency batch_lat, images_sync_lat, commit_lat;
 	uint64_t reads_refused;		/* bad READs refused */
 
 	/* main.c: the disk's state, watched while it is full */

@@ -233,6 +233,7 @@ batch_commit(struct matchd *m)
 	struct batch_hits bh = { .m = m, .rds = rds };
 	size_t i, n = m->n_batch;
 	struct store_times t0, t1;
+	int64_t start = time_monotonic_usec();
 	int r, stored, dups = 0;
 
 	if (n == 0)
@@ -251,6 +252,10 @@ batch_commit(struct matchd *m)
 	m->batches++;
 	store_times(m->store, &t1);
 	m->batch_commits += t1.commits - t0.commits;
+	latency_add(&m->batch_lat, time_monotonic_usec() - start);
+	if (t1.images_synced > t0.images_synced)
+		latency_add(&m->images_sync_lat, t1.images_sync_usec - t0.images_sync_usec);
+	latency_add(&m->commit_lat, t1.commit_usec - t0.commit_usec);
 	if (r < 0) {
 		/* Not acknowledged: closing makes the senders resend. */
 		log_warn_r(r, "cannot store %zu reads and their hits, closing their connections",
@@ -364,6 +369,11 @@ reads_stop(struct matchd *m)
 		batch_commit(m);
 	log_info("reads: batches=%llu commits=%llu", (unsigned long long)m->batches,
 	    (unsigned long long)m->batch_commits);
+	/* bench-pipeline.sh prints this line. */
+	log_info("group commit p50/p99 ms: batch %.1f/%.1f, images sync %.1f/%.1f,"
+	    " commit %.1f/%.1f", latency_ms(&m->batch_lat, 50), latency_ms(&m->batch_lat, 99),
+	    latency_ms(&m->images_sync_lat, 50), latency_ms(&m->images_sync_lat, 99),
+	    latency_ms(&m->commit_lat, 50), latency_ms(&m->commit_lat, 99));
 	sd_event_source_unref(m->batch_timer);
 	free(m->batch);
 	/* The servers are freed after this and report their connections' end. */

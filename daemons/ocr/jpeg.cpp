@@ -1,18 +1,18 @@
 /*
- * JPEG encoding for alpr-ocrd's reads (main process), through OpenCV.
+ * JPEG encoding for alpr-ocrd's reads (main process): the box shrunk with
+ * OpenCV's imgproc, encoded by lib/image (libjpeg; OpenCV's imgcodecs would
+ * load ~55 MB of libraries into every ocrd process, lib/image/jpeg.h).
  * Input: a region of a grey frame already checked by frames.c and a box
  * inside it (tracker.c); the pixels are encoded, never interpreted.  No C++
  * exception leaves this file.
  */
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <vector>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "image/jpeg.h"
 extern "C" {
 #include "ocrd.h"
 }
@@ -28,21 +28,12 @@ ocr_jpeg_encode(const uint8_t *grey, int width, int height, size_t stride, const
 		cv::Mat frame(height, width, CV_8UC1, const_cast<uint8_t *>(grey), stride);
 		cv::Mat roi = frame(cv::Rect(box[0], box[1], box[2], box[3])), out = roi;
 		int side = box[2] > box[3] ? box[2] : box[3];
-		std::vector<uchar> buf;
-		std::vector<int> params = { cv::IMWRITE_JPEG_QUALITY, quality };
 
 		if (max_side > 0 && side > max_side)
 			cv::resize(roi, out, cv::Size(), (double)max_side / side,
 			    (double)max_side / side, cv::INTER_AREA);
-		if (!cv::imencode(".jpg", out, buf, params) || buf.empty())
-			return -EIO;
-		uint8_t *p = static_cast<uint8_t *>(malloc(buf.size()));
-		if (p == nullptr)
-			return -ENOMEM;
-		memcpy(p, buf.data(), buf.size());
-		*ret = p;
-		*ret_len = buf.size();
-		return 0;
+		return image_jpeg_encode(out.ptr(), out.cols, out.rows, out.step, quality, ret,
+		    ret_len);
 	} catch (const std::bad_alloc &) {
 		return -ENOMEM;
 	} catch (...) {

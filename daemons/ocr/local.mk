@@ -3,10 +3,13 @@
 sbin_PROGRAMS += alpr-ocrd
 alpr_ocrd_SOURCES = daemons/ocr/ocrd.h daemons/ocr/main.c daemons/ocr/frames.c \
 	daemons/ocr/worker.c daemons/ocr/tracker.c daemons/ocr/reads.c daemons/ocr/jpeg.cpp \
-	daemons/ocr/sandbox.c daemons/ocr/spool.c daemons/ocr/stats.c
+	daemons/ocr/sandbox.c daemons/ocr/spool.c
 alpr_ocrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/recognize $(SYSTEMD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(OPENCV_CFLAGS) $(SECCOMP_CFLAGS) $(ZLIB_CFLAGS)
-alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(SECCOMP_LIBS) $(ZLIB_LIBS)
+alpr_ocrd_LDADD = $(ALPR_LIBS) $(RECOGNIZE_LIBS) $(IMAGE_LIBS) $(SECCOMP_LIBS) $(ZLIB_LIBS)
+# Only the libraries it uses are loaded: opencv4.pc names every module, and
+# imgcodecs alone maps ~55 MB of others into ocrd and each of its workers.
+alpr_ocrd_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 
 # Tests: the capture and match ends of alpr-ocrd in one test peer, and the
 # scenarios that drive real alpr-ocrd processes with it.
@@ -35,8 +38,7 @@ TESTS += tests/unit/test-ocr-tracker
 
 # Fuzz target of ocrd's decoders (FRAME body, worker answer); tests/fuzz/fuzz.sh runs it.
 check_PROGRAMS += tests/fuzz/fuzz-ocr
-tests_fuzz_fuzz_ocr_SOURCES = tests/fuzz/fuzz-ocr.c tests/fuzz/replay.c daemons/ocr/frames.c \
-	daemons/ocr/stats.c
+tests_fuzz_fuzz_ocr_SOURCES = tests/fuzz/fuzz-ocr.c tests/fuzz/replay.c daemons/ocr/frames.c
 tests_fuzz_fuzz_ocr_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
 	-I$(top_srcdir)/daemons/ocr
 tests_fuzz_fuzz_ocr_LDADD = $(ALPR_LIBS)
@@ -67,8 +69,7 @@ EXTRA_DIST += tests/bench/bench-tracker.sh
 # The frame scheduling (worker.c included for its statics; no worker runs).
 check_PROGRAMS += tests/unit/test-ocr-sched
 tests_unit_test_ocr_sched_SOURCES = tests/unit/test-ocr-sched.c tests/unit/rec-stub.h \
-	daemons/ocr/frames.c \
-	daemons/ocr/stats.c
+	daemons/ocr/frames.c
 tests_unit_test_ocr_sched_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib/recognize \
 	-I$(top_srcdir)/daemons/ocr
 tests_unit_test_ocr_sched_LDADD = $(TEST_LIBS)

@@ -37,7 +37,7 @@ struct ocrd {
 	 * capture -> received; the frame that made an early read due -> its
 	 * READ sent; a closing read's last frame -> its READ (or update) sent
 	 */
-	struct ocr_lat transit_lat, read_lat, close_lat;
+	struct latency transit_lat, read_lat, close_lat;
 	/* frames/s over the last status period */
 	uint64_t done_mark;
 	int64_t status_usec;
@@ -82,7 +82,7 @@ on_frame(struct ipc_conn *c, struct ipc_msg *m, void *userdata)
 		bad_frame(o, c, why != NULL ? why : "out of memory");
 		return 0;
 	}
-	ocr_lat_add(&o->transit_lat, f->received_usec - f->mono_usec);
+	latency_add(&o->transit_lat, f->received_usec - f->mono_usec);
 	pool_submit(o->pool, f);
 	frame_unref(f);
 	return 0;
@@ -120,18 +120,18 @@ on_track(struct track *t, bool closing, void *userdata)
 	 * an early read (or an update with another text) is due on its
 	 * latest frame; a closing one on a timer
 	 */
-	ocr_lat_add(closing ? &o->close_lat : &o->read_lat,
+	latency_add(closing ? &o->close_lat : &o->read_lat,
 	    time_monotonic_usec() - t->last_mono_usec);
 }
 
 /* p50/p99 of a stage in ms, for the stop line. */
 static void
-lat_text(char *buf, size_t size, const char *name, const struct ocr_lat *l)
+lat_text(char *buf, size_t size, const char *name, const struct latency *l)
 {
 	size_t n = strlen(buf);
 
 	snprintf(buf + n, size - n, "%s%s %.1f/%.1f", n > 0 ? ", " : "", name,
-	    ocr_lat_ms(l, 50), ocr_lat_ms(l, 99));
+	    latency_ms(l, 50), latency_ms(l, 99));
 }
 
 static void

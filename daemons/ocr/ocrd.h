@@ -11,7 +11,6 @@
  *   spool.c    the reads not yet acknowledged, on disk (synced before sent)
  *   jpeg.cpp   the JPEG encoder (OpenCV) behind a C call
  *   sandbox.c  the workers' seccomp filter
- *   stats.c    stage latencies for the stop line (and the benchmark)
  *
  * The main process never decodes or reads frame content: the pixels are
  * looked at only by the workers (recognition) and by the JPEG encoder
@@ -27,6 +26,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "base/latency.h"
 #include "conf/conf.h"
 #include "recognize.h"
 
@@ -35,18 +35,6 @@
 #define OCR_EARLY_AGREE 3		/* frames reading a text alike for an early read */
 #define OCR_EARLY_CHANGES 2		/* updates a track may send before it closes */
 #define OCR_CAMERAS_MAX 32		/* cameras scheduled (and tracked) at once */
-#define OCR_LAT_RING 8192		/* latency samples kept a stage */
-
-/* ---- stats.c: one stage's latency, its last OCR_LAT_RING samples ---------- */
-
-struct ocr_lat {
-	int32_t ring[OCR_LAT_RING];	/* µs */
-	uint64_t n;			/* samples ever added */
-};
-
-void ocr_lat_add(struct ocr_lat *l, int64_t usec);
-/* The pct-th percentile of the kept samples in ms, -1 without any. */
-double ocr_lat_ms(const struct ocr_lat *l, double pct);
 
 struct daemon;
 
@@ -104,8 +92,8 @@ uint64_t pool_restarts(const struct pool *p);
 uint64_t pool_dropped(const struct pool *p);
 uint64_t pool_done(const struct pool *p);
 /* Received -> handed to a worker; handed -> its result back. */
-const struct ocr_lat *pool_queue_latency(const struct pool *p);
-const struct ocr_lat *pool_job_latency(const struct pool *p);
+const struct latency *pool_queue_latency(const struct pool *p);
+const struct latency *pool_job_latency(const struct pool *p);
 /* Kills the worker with the frame in flight for longer than the timeout. */
 void pool_tick(struct pool *p, int64_t now_usec, int64_t timeout_usec);
 
@@ -255,7 +243,7 @@ size_t reads_spooled(const struct reads *r);
 /* Reads alpr-matchd refused SPOOL_TRIES times, kept in reads.dead. */
 uint64_t reads_dead(const struct reads *r);
 /* How long appending a read to the spool (write + fdatasync) took. */
-const struct ocr_lat *reads_spool_latency(const struct reads *r);
+const struct latency *reads_spool_latency(const struct reads *r);
 
 /* ---- jpeg.cpp ----------------------------------------------------------- */
 

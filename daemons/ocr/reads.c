@@ -57,7 +57,7 @@ struct reads {
 	size_t n_pending;
 	bool blocked;
 	uint64_t sent, lost;
-	struct ocr_lat spool_lat;
+	struct latency spool_lat;
 };
 
 static int
@@ -337,7 +337,7 @@ reads_emit(struct reads *rd, struct track *t, bool closing)
 	/* On disk first: from here on a kill -9 does not lose it. */
 	spool_usec = time_monotonic_usec();
 	r = spool_append(rd->spool, body, fd);
-	ocr_lat_add(&rd->spool_lat, time_monotonic_usec() - spool_usec);
+	latency_add(&rd->spool_lat, time_monotonic_usec() - spool_usec);
 	if (r < 0)
 		log_warn_r(r, "read %s: not spooled, kept in memory only", id);
 	log_info("read id=%s camera=%s frames=%u track=%llu%s %s%s", id, t->camera, t->frames,
@@ -375,7 +375,7 @@ reads_sent(const struct reads *rd)
 	return rd->sent;
 }
 
-const struct ocr_lat *
+const struct latency *
 reads_spool_latency(const struct reads *rd)
 {
 	return &rd->spool_lat;

@@ -90,7 +90,7 @@ struct pool {
 	unsigned n_slots, next;
 	uint64_t next_job;
 	uint64_t restarts, dropped, done, failed;
-	struct ocr_lat queue_lat, job_lat;	/* received -> job sent -> result */
+	struct latency queue_lat, job_lat;	/* received -> job sent -> result */
 };
 
 static int worker_start(struct worker *w);
@@ -304,7 +304,7 @@ job_finish(struct worker *w, const struct rec_result *res)
 	w->job = NULL;
 	if (res != NULL) {
 		p->done++;
-		ocr_lat_add(&p->job_lat, time_monotonic_usec() - w->job_usec);
+		latency_add(&p->job_lat, time_monotonic_usec() - w->job_usec);
 		p->fn(f, res, p->userdata);
 	} else
 		p->failed++;
@@ -456,7 +456,7 @@ job_send(struct worker *w, struct frame *f)
 	w->job = f;
 	w->job_seq = w->pool->next_job++;
 	w->job_usec = time_monotonic_usec();
-	ocr_lat_add(&w->pool->queue_lat, w->job_usec - f->received_usec);
+	latency_add(&w->pool->queue_lat, w->job_usec - f->received_usec);
 	return 0;
 }
 
@@ -647,13 +647,13 @@ pool_done(const struct pool *p)
 	return p->done;
 }
 
-const struct ocr_lat *
+const struct latency *
 pool_queue_latency(const struct pool *p)
 {
 	return &p->queue_lat;
 }
 
-const struct ocr_lat *
+const struct latency *
 pool_job_latency(const struct pool *p)
 {
 	return &p->job_lat;

@@ -12,6 +12,8 @@ tests_tools_store_tool_LDADD = $(ALPR_LIBS) $(SQLITE_LIBS)
 TESTS += tests/unit/test-store
 dist_check_SCRIPTS += tests/system/110-store-powerloss.sh
 TESTS += tests/system/110-store-powerloss.sh
+dist_check_SCRIPTS += tests/system/111-store-image-sync.sh
+TESTS += tests/system/111-store-image-sync.sh
 
 # make bench: storage figures (tests/bench/store.sh says how to scale).
 check_PROGRAMS += tests/tools/store-bench

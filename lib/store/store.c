@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +302,20 @@ store_now(const struct store *s)
 	return s->clock(s->clock_data);
 }
 
+/* A directory's entries, made durable. */
+static int
+fsync_dir(const char *path)
+{
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /* R13: nothing of ours may be readable, writable or searchable by others. */
 static int
 check_private(const char *path, bool must_exist)
@@ -431,7 +446,11 @@ store_open(const char *path, unsigned flags, struct store **ret)
 		r = -ENOMEM;
 		goto fail;
 	}
-	if (mkdir(s->images, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(s->images, 0700) == 0) {
+		/* Its entry, before any commit names a file in it. */
+		if (!(flags & STORE_OPEN_TEST_NOSYNC) && (r = fsync_dir(dir)) < 0)
+			goto fail;
+	} else if (errno != EEXIST) {
 		r = -errno;
 		goto fail;
 	}
@@ -510,36 +529,140 @@ image_rel(const char *id, const char *kind, char *buf, size_t size)
 	snprintf(buf, size, "%.2s/%s-%s.jpg", id, id, kind);
 }
 
-/* One sync of the images' file system: data, inodes and directory entries. */
-static int
-sync_images(struct store *s)
-{
-	int fd, r = 0;
+/*
+ * The image files a batch wrote, kept open until they are synced: each
+ * file's data (fdatasync) and the directory entries that name them (fsync
+ * of each directory a file was renamed into, and of images/ when one of
+ * those was made).  Only what the batch wrote is waited for; a syncfs()
+ * of the whole file system would wait for everyone else's dirty pages too.
+ */
+struct image_batch {
+	int *fds;
+	size_t n, alloc;
+	char dirs[256];		/* subdirectory (first hex byte of the id) written to */
+	bool made;		/* a subdirectory was made: images/ changed */
+};
 
-	if ((fd = open(s->images, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (syncfs(fd) < 0)
-		r = -errno;
-	close(fd);
+static void
+image_batch_close(struct image_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		close(b->fds[i]);
+	free(b->fds);
+	memset(b, 0, sizeof(*b));
+}
+
+/* One sync of a file's data (fdatasync) or of a directory's entries (fsync). */
+struct sync_job {
+	pthread_t thread;
+	int fd;
+	bool dir;
+	int r;
+};
+
+static void *
+sync_job_run(void *userdata)
+{
+	struct sync_job *j = userdata;
+
+	j->r = (j->dir ? fsync(j->fd) : fdatasync(j->fd)) < 0 ? -errno : 0;
+	return NULL;
+}
+
+#define SYNC_THREADS_MAX 64
+
+/*
+ * The syncs run side by side, one thread each: every fdatasync or fsync
+ * ends in a flush of the disk's cache, and flushes in flight together are
+ * merged by the block layer into one or two, where in turn each would wait
+ * for its own (on the test machine's disk 4 ms each, doc/benchmarks.md).
+ * Past SYNC_THREADS_MAX, or when a thread cannot be made, the rest run here.
+ */
+static int
+image_batch_sync(struct store *s, struct image_batch *b)
+{
+	struct sync_job jobs[SYNC_THREADS_MAX];
+	char dir[PATH_MAX];
+	int dfd[257];
+	size_t i, nd = 0, nj = 0;
+	int64_t t0 = time_monotonic_usec();
+	int r = 0;
+
+	if (s->nosync || b->n == 0)
+		return 0;
+	for (i = 0; i < sizeof(b->dirs) && r == 0; i++)
+		if (b->dirs[i]) {
+			snprintf(dir, sizeof(dir), "%s/%02zx", s->images, i);
+			if ((dfd[nd] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				r = -errno;
+			else
+				nd++;
+		}
+	if (r == 0 && b->made) {
+		if ((dfd[nd] = open(s->images, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			r = -errno;
+		else
+			nd++;
+	}
+	for (i = 0; r == 0 && i < b->n + nd; i++) {
+		struct sync_job here, *j = nj < SYNC_THREADS_MAX ? &jobs[nj] : &here;
+
+		j->fd = i < b->n ? b->fds[i] : dfd[i - b->n];
+		j->dir = i >= b->n;
+		if (j != &here && pthread_create(&j->thread, NULL, sync_job_run, j) == 0) {
+			nj++;
+			continue;
+		}
+		sync_job_run(j);
+		r = j->r;
+	}
+	for (i = 0; i < nj; i++) {
+		pthread_join(jobs[i].thread, NULL);
+		if (r == 0)
+			r = jobs[i].r;
+	}
+	for (i = 0; i < nd; i++)
+		close(dfd[i]);
+	s->times.images_sync_usec += time_monotonic_usec() - t0;
+	if (r == 0)
+		s->times.images_synced += b->n;
 	return r;
 }
 
 /*
  * Writes one image through a temporary name and renames it into place.
- * Nothing is synced here: store_reads_insert() syncs the file system once
- * for the whole batch (syncfs) before the commit that names the files, so
- * a committed read never names an image that a power loss took away.
+ * Nothing is synced here: the file stays open in b, and
+ * store_reads_insert() syncs the batch's files (image_batch_sync()) before
+ * the commit that names them, so a committed read never names an image
+ * that a power loss took away.
  */
 static int
-image_write(struct store *s, const char *rel, const void *data, size_t len)
+image_write(struct store *s, struct image_batch *b, const char *rel, const void *data,
+    size_t len)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
 	const char *p = data;
+	unsigned sub;
 	ssize_t n;
 	int fd, r = 0;
 
+	if (sscanf(rel, "%2x/", &sub) != 1)
+		return -EINVAL;
+	if (b->n == b->alloc) {
+		size_t na = b->alloc ? b->alloc * 2 : 16;
+		int *nf = reallocarray(b->fds, na, sizeof(*nf));
+
+		if (nf == NULL)
+			return -ENOMEM;
+		b->fds = nf;
+		b->alloc = na;
+	}
 	snprintf(dir, sizeof(dir), "%s/%.2s", s->images, rel);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) == 0)
+		b->made = true;
+	else if (errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s", s->images, rel);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -556,12 +679,16 @@ image_write(struct store *s, const char *rel, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	close(fd);
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
-	if (r < 0)
+	if (r < 0) {
+		close(fd);
 		(void)unlink(tmp);
-	return r;
+		return r;
+	}
+	b->fds[b->n++] = fd;
+	b->dirs[sub] = 1;
+	return 0;
 }
 
 static void
@@ -730,9 +857,10 @@ store_reads_insert_then(struct store *s, const struct store_read *reads, size_t 
     bool *ret_dup, store_then_fn then, void *userdata)
 {
 	char crop[64], ctx[64];
+	struct image_batch ib = { 0 };
 	bool *dup;
 	size_t i;
-	int r, added = 0, images = 0;
+	int r, added = 0;
 
 	if (n == 0)
 		return 0;
@@ -766,15 +894,13 @@ store_reads_insert_then(struct store *s, const struct store_read *reads, size_t 
 		crop[0] = ctx[0] = '\0';
 		if (rd->crop != NULL && rd->crop_len > 0) {
 			image_rel(rd->id, "crop", crop, sizeof(crop));
-			if ((r = image_write(s, crop, rd->crop, rd->crop_len)) < 0)
+			if ((r = image_write(s, &ib, crop, rd->crop, rd->crop_len)) < 0)
 				goto fail;
-			images++;
 		}
 		if (rd->context != NULL && rd->context_len > 0) {
 			image_rel(rd->id, "context", ctx, sizeof(ctx));
-			if ((r = image_write(s, ctx, rd->context, rd->context_len)) < 0)
+			if ((r = image_write(s, &ib, ctx, rd->context, rd->context_len)) < 0)
 				goto fail;
-			images++;
 		}
 		if ((r = insert_one(s, rd, crop, ctx)) < 0)
 			goto fail;
@@ -785,7 +911,7 @@ store_reads_insert_then(struct store *s, const struct store_read *reads, size_t 
 		} else
 			added++;
 	}
-	if (images > 0 && (r = sync_images(s)) < 0)
+	if ((r = image_batch_sync(s, &ib)) < 0)
 		goto fail;
 	if (then != NULL && (r = then(userdata)) < 0)
 		goto fail;
@@ -809,6 +935,7 @@ fail_files:
 		image_unlink(s, ctx);
 	}
 out:
+	image_batch_close(&ib);
 	free(dup);
 	return r;
 }

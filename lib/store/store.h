@@ -83,12 +83,15 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret);
 int store_begin(struct store *s);
 /*
  * Where a writer's time went, all told since store_open() (for figures
- * and tests): waiting for the write lock in store_begin(), in
+ * and tests): waiting for the write lock in store_begin(), syncing the
+ * image files of reads before their commit (and how many files), in
  * store_commit() (the WAL's sync), and in automatic checkpoints run inside
  * its commits; and how many store_commit()s succeeded.
  */
 struct store_times {
 	int64_t lock_wait_usec;
+	int64_t images_sync_usec;
+	uint64_t images_synced;
 	int64_t commit_usec;
 	int64_t checkpoint_usec;
 	uint64_t checkpoints;

@@ -14,7 +14,9 @@
 # capture -> ocrd, queue wait, recognition, the frame that made an early
 # read due -> READ sent, a closing read's last frame -> READ sent (the
 # close waits TrackCloseFrames processed frames), spool append with its
-# fdatasync.  Each alert is also put down to the READ that made its hit
+# fdatasync; and alpr-matchd's group commits (its stop line): p50/p99 in
+# all, syncing the batch's images, committing.  Each alert is also put
+# down to the READ that made its hit
 # (an early read, an update before the close, a read at the close: the
 # "early"/"closing" of alpr-ocrd's read log lines, by the hit's read id),
 # with its latency from that READ's last frame split into alpr-ocrd (->
@@ -229,6 +231,16 @@ except OSError:
 	pass
 print('  alpr-ocrd stages p50/p99 ms: %s' % (stage or 'not logged'))
 print('  alpr-ocrd: %s' % (counts or 'no track counts logged'))
+# alpr-matchd's stop line: each group commit's time, its images' sync, its commit.
+commit = None
+try:
+	for line in open(os.path.join(os.path.dirname(ocrd_log), 'matchd.log'), errors='replace'):
+		m = re.search(r'group commit p50/p99 ms: (.*)', line)
+		if m:
+			commit = m.group(1)
+except OSError:
+	pass
+print('  alpr-matchd group commit p50/p99 ms: %s' % (commit or 'not logged'))
 
 # Each alert by the READ that made its hit (the latest one of its id that
 # alpr-ocrd logged before alpr-matchd queued the hit): an early read, an

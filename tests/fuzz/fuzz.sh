@@ -32,7 +32,7 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -I$top_srcdir/lib -I$top_build
 	$(pkg-config --cflags jansson inih libsystemd)"
 src_ipc="$top_srcdir/tests/fuzz/fuzz-ipc.c $top_srcdir/lib/ipc/msg.c"
 src_conf="$top_srcdir/tests/fuzz/fuzz-conf.c $top_srcdir/lib/conf/conf.c $top_srcdir/lib/conf/keys.c"
-src_ocr="$top_srcdir/tests/fuzz/fuzz-ocr.c $top_srcdir/daemons/ocr/frames.c $top_srcdir/daemons/ocr/stats.c
+src_ocr="$top_srcdir/tests/fuzz/fuzz-ocr.c $top_srcdir/daemons/ocr/frames.c $top_srcdir/lib/base/latency.c
 	$top_srcdir/lib/ipc/msg.c
 	$top_srcdir/lib/base/log.c $top_srcdir/lib/base/time.c -I$top_srcdir/lib/recognize
 	-I$top_srcdir/daemons/ocr"

@@ -1,8 +1,13 @@
 /*
  * store-tool: drives lib/store for the power-loss scenario and the
  * benchmarks.
- *   store-tool writer DB      insert batches of 64 reads forever, printing
+ *   store-tool writer DB [N]  insert batches of 64 reads (every eighth with a
+ *                             crop image) forever or N batches, printing
  *                             "committed N" after each commit
+ *   store-tool syncbench DB N R  N batches of R reads, each with a 6 KB crop and
+ *                             a 60 KB context image (alpr-matchd's batches),
+ *                             printing p50/p99 ms of their images' sync and
+ *                             of their commit (doc/benchmarks.md)
  *   store-tool check DB       integrity_check and foreign_key_check, print
  *                             "ok N" (N reads) or fail
  *   store-tool seed DB        three reads of now (7ABC123 with a crop image,
@@ -22,7 +27,7 @@
 #include "store/store.h"
 
 static int
-writer(const char *path)
+writer(const char *path, long batches)
 {
 	static const char jpeg[4096] = "\xff\xd8";
 	struct store_read rd[64];
@@ -37,10 +42,11 @@ writer(const char *path)
 	}
 	total = store_reads_count(s);
 	next = (unsigned)total;
-	for (;;) {
+	for (; batches != 0; batches--) {
 		memset(rd, 0, sizeof(rd));
 		for (i = 0; i < 64; i++, next++) {
-			snprintf(rd[i].id, sizeof(rd[i].id), "%032x", next);
+			/* The first byte varies: a batch's images go to several directories. */
+			snprintf(rd[i].id, sizeof(rd[i].id), "%02x%030x", next * 37 % 256, next);
 			snprintf(rd[i].plate, sizeof(rd[i].plate), "W%u", next % 1000000);
 			rd[i].camera = "front";
 			rd[i].confidence = 0.8;
@@ -58,6 +64,75 @@ writer(const char *path)
 		printf("committed %lld\n", (long long)total);
 		fflush(stdout);
 	}
+	store_free(s);
+	return 0;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+syncbench(const char *path, int batches, int reads)
+{
+	static char crop[6 * 1024], context[60 * 1024];
+	struct store_read rd[64];
+	struct store_times t0, t1;
+	struct store *s;
+	int64_t *sync_us, *commit_us;
+	unsigned next;
+	int b, i, r;
+
+	if (batches <= 0 || reads <= 0 || reads > 64)
+		return 2;
+	if ((r = store_open(path, STORE_OPEN_CREATE, &s)) < 0) {
+		fprintf(stderr, "open: %s\n", strerror(-r));
+		return 1;
+	}
+	sync_us = calloc((size_t)batches, sizeof(*sync_us));
+	commit_us = calloc((size_t)batches, sizeof(*commit_us));
+	if (sync_us == NULL || commit_us == NULL)
+		return 1;
+	memset(crop, 0x55, sizeof(crop));
+	memset(context, 0xaa, sizeof(context));
+	next = (unsigned)store_reads_count(s);
+	for (b = 0; b < batches; b++) {
+		memset(rd, 0, sizeof(rd));
+		for (i = 0; i < reads; i++, next++) {
+			snprintf(rd[i].id, sizeof(rd[i].id), "%02x%030x", next * 37 % 256, next);
+			snprintf(rd[i].plate, sizeof(rd[i].plate), "S%u", next % 1000000);
+			rd[i].camera = "front";
+			rd[i].confidence = 0.8;
+			rd[i].capture_usec = time_realtime_usec();
+			rd[i].crop = crop;
+			rd[i].crop_len = sizeof(crop);
+			rd[i].context = context;
+			rd[i].context_len = sizeof(context);
+		}
+		store_times(s, &t0);
+		if ((r = store_reads_insert(s, rd, (size_t)reads, NULL)) < 0) {
+			fprintf(stderr, "insert: %s\n", strerror(-r));
+			return 1;
+		}
+		store_times(s, &t1);
+		sync_us[b] = t1.images_sync_usec - t0.images_sync_usec;
+		commit_us[b] = t1.commit_usec - t0.commit_usec;
+		usleep(20000);	/* a batch every ~20 ms or so, as two cameras give */
+	}
+	qsort(sync_us, (size_t)batches, sizeof(*sync_us), cmp_i64);
+	qsort(commit_us, (size_t)batches, sizeof(*commit_us), cmp_i64);
+	printf("batches %d of %d reads (%d images): images sync p50/p99 %.1f/%.1f ms,"
+	    " commit p50/p99 %.1f/%.1f ms\n", batches, reads, 2 * reads,
+	    sync_us[batches / 2] / 1000.0, sync_us[batches * 99 / 100] / 1000.0,
+	    commit_us[batches / 2] / 1000.0, commit_us[batches * 99 / 100] / 1000.0);
+	free(sync_us);
+	free(commit_us);
+	store_free(s);
+	return 0;
 }
 
 static int
@@ -168,9 +243,13 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "seed") == 0)
 		return seed(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "writer") == 0)
-		return writer(argv[2]);
+		return writer(argv[2], -1);
+	if (argc == 4 && strcmp(argv[1], "writer") == 0)
+		return writer(argv[2], strtol(argv[3], NULL, 10));
+	if (argc == 5 && strcmp(argv[1], "syncbench") == 0)
+		return syncbench(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return check(argv[2]);
-	fprintf(stderr, "usage: store-tool writer|check DB\n");
+	fprintf(stderr, "usage: store-tool writer DB [BATCHES] | syncbench DB N R | check DB | seed DB\n");
 	return 2;
 }
