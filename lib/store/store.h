@@ -86,10 +86,26 @@ struct store_times {
 	int64_t lock_wait_usec;
 	int64_t commit_usec;
 	int64_t checkpoint_usec;
-	uint64_t checkpoints;
+	uint64_t checkpoints;		/* all of them, deferred ones included */
+	uint64_t checkpoints_deferred;	/* of which run by store_checkpoint_due() */
 	uint64_t commits;
 };
 void store_times(const struct store *s, struct store_times *ret);
+
+/*
+ * The automatic checkpoint (a PASSIVE copy of the WAL into the file, with
+ * its syncs) falls due when this connection has written STORE_AUTOCHECKPOINT_PAGES
+ * WAL frames since its last one, and runs inside the COMMIT that makes it
+ * due: that commit's caller waits for it.  Deferred (on), the COMMIT only
+ * marks it due, and the caller runs it with store_checkpoint_due() once it
+ * has answered for the batch (alpr-matchd: after the ACKs), in the gap
+ * before the next one.  A second one falling due before the first was run
+ * runs inside the COMMIT as before: a caller that never calls
+ * store_checkpoint_due() does not let the WAL grow.
+ */
+void store_checkpoint_defer(struct store *s, bool on);
+/* Runs a deferred checkpoint if one is due: 1 if it ran, 0 if none was due. */
+int store_checkpoint_due(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
