@@ -234,7 +234,8 @@ report(const char *what, const struct batch_times *bt, int n, const struct store
 	memcpy(v, bt->total, (size_t)n * sizeof(*v));
 	printf("insert_batch64_p50_%s %.2f ms\n", what, (double)pct(v, (size_t)n, 0.5) / 1000);
 	printf("insert_batch64_p99_%s %.2f ms%s\n", what, (double)(cut = pct(v, (size_t)n, 0.99)) / 1000,
-	    strcmp(what, "during_purge") == 0 ? " (target: under 50 ms)" : "");
+	    strcmp(what, "during_purge") == 0 ? " (the insert call; the target is judged with the"
+	    " gap, below)" : "");
 	printf("insert_batch64_max_%s %.2f ms\n", what, (double)pct(v, (size_t)n, 1.0) / 1000);
 	for (i = 0; i < n; i++)
 		if (bt->total[i] >= cut) {
@@ -268,9 +269,11 @@ report(const char *what, const struct batch_times *bt, int n, const struct store
 	    (unsigned long long)t->checkpoints_deferred);
 	for (i = 0; i < n; i++)
 		v[i] = bt->total[i] + bt->gap[i];
-	printf("insert_batch64_with_gap_p50_%s %.2f ms, p99 %.2f ms, max %.2f ms\n", what,
-	    (double)pct(v, (size_t)n, 0.5) / 1000, (double)pct(v, (size_t)n, 0.99) / 1000,
-	    (double)pct(v, (size_t)n, 1.0) / 1000);
+	printf("insert_batch64_with_gap_p50_%s %.2f ms\n", what, (double)pct(v, (size_t)n, 0.5) / 1000);
+	printf("insert_batch64_with_gap_p99_%s %.2f ms%s\n", what,
+	    (double)pct(v, (size_t)n, 0.99) / 1000,
+	    strcmp(what, "during_purge") == 0 ? " (target: under 50 ms)" : "");
+	printf("insert_batch64_with_gap_max_%s %.2f ms\n", what, (double)pct(v, (size_t)n, 1.0) / 1000);
 	free(v);
 }
 
@@ -401,7 +404,8 @@ paced(const char *db, double rate, int64_t stop_usec, pid_t until, int *status, 
 		}
 	printf("insert_paced_read_p50_during_purge %.2f ms (arrival to durable commit, the 5 ms"
 	    " batching window included)\n", (double)pct(lat, n, 0.5) / 1000);
-	printf("insert_paced_read_p99_during_purge %.2f ms (target: under 50 ms)\n",
+	printf("insert_paced_read_p99_during_purge %.2f ms (what alpr-matchd's reads see at this"
+	    " rate; the target is judged on the saturated figure)\n",
 	    (double)pct(lat, n, 0.99) / 1000);
 	printf("insert_paced_read_max_during_purge %.2f ms\n", (double)pct(lat, n, 1.0) / 1000);
 	printf("insert_paced_slowest_1pct_during_purge %d reads, mean ms: before its batch began"
