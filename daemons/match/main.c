@@ -256,6 +256,8 @@ open_database(struct matchd *m, struct daemon *d)
 	free(path);
 	if (r < 0)
 		return r;
+	/* The checkpoint waits for the ACKs: batch_commit() runs it after them. */
+	store_checkpoint_defer(m->store, true);
 	return policy_new(m->store, d->conf, &m->policy);
 }
 

@@ -287,6 +287,8 @@ out:
 	for (i = 0; i < n; i++)
 		pending_clear(&m->batch[i]);
 	m->n_batch = 0;
+	/* Answered: a checkpoint this batch made due runs now, not inside its commit. */
+	(void)store_checkpoint_due(m->store);
 }
 
 static int

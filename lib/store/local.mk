@@ -19,6 +19,6 @@ TESTS += tests/system/111-store-image-sync.sh
 check_PROGRAMS += tests/tools/store-bench
 tests_tools_store_bench_SOURCES = tests/tools/store-bench.c
 tests_tools_store_bench_CPPFLAGS = $(TEST_CPPFLAGS) $(SQLITE_CFLAGS)
-tests_tools_store_bench_LDADD = $(ALPR_LIBS) $(SQLITE_LIBS)
+tests_tools_store_bench_LDADD = $(ALPR_LIBS) $(SQLITE_LIBS) -lm
 BENCHES += tests/bench/store.sh
 EXTRA_DIST += tests/bench/store.sh

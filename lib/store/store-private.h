@@ -29,7 +29,9 @@ struct store {
 	int64_t purge_ckpt_usec;	/* the purge's last checkpoint */
 	int wal_log;		/* WAL frames after the purge's last commit or copy */
 	int64_t yield_since_usec;	/* purge.c wal_yield(): waiting since */
-	int autockpt_mark;	/* the WAL's length at our last automatic checkpoint */
+	int autockpt_mark;	/* WAL frames we had written at our last automatic checkpoint */
+	bool ckpt_defer;	/* store_checkpoint_defer() */
+	bool ckpt_due;		/* a deferred one is due */
 	char *reserve;		/* <path>.reserve, NULL unless store_space_reserve() */
 	bool full;		/* the disk filled up: see store_space() */
 };

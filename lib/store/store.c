@@ -370,39 +370,86 @@ pragmas(struct store *s)
  * start, and while two processes write in turn (alpr-matchd's inserts and
  * `alprctl --offline purge`) the WAL seldom starts again: every commit
  * would then checkpoint, two more syncs each.  This one checkpoints when
- * the WAL has grown by that much since this connection last did, which is
- * the same as SQLite's when the WAL starts again after each checkpoint.
+ * this connection has written that many frames since it last did
+ * (SQLITE_DBSTATUS_CACHE_WRITE counts the pages it wrote to the WAL),
+ * which is the same as SQLite's when it writes alone.  Beside a purge
+ * that copies the WAL itself (purge.c), an inserter at a car's rate then
+ * checkpoints as seldom as its own writes call for, not whenever the
+ * purge's frames made the WAL long; a writer that never pauses still
+ * checkpoints about every 1,000 frames of its own, so its next
+ * transaction begins with everything copied and starts the WAL again
+ * (doc/benchmarks.md, storage: without that the WAL grew).
  *
  * It runs inside the COMMIT (after the write lock is released, before
- * COMMIT returns), so the writer whose batch crossed the threshold waits
- * for the copy: store_times() counts it apart from the commit.  It is also
- * what keeps the WAL bounded beside a writer that never pauses: the next
- * transaction begins with everything copied and starts the WAL again
- * (doc/benchmarks.md, storage: moving it elsewhere let the WAL grow).
+ * COMMIT returns), so the writer whose batch made it due waits for the
+ * copy, unless it is deferred (store_checkpoint_defer()); store_times()
+ * counts it apart from the commit either way.
  */
+static int
+frames_written(struct store *s)
+{
+	int cur = 0, hi = 0;
+
+	(void)sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 0);
+	return cur;
+}
+
+static void
+checkpoint_run(struct store *s)
+{
+	int64_t t0 = time_monotonic_usec();
+
+	(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	s->times.checkpoint_usec += time_monotonic_usec() - t0;
+	s->times.checkpoints++;
+	s->ckpt_due = false;
+}
+
 static int
 autocheckpoint_hook(void *userdata, sqlite3 *db, const char *name, int frames)
 {
 	struct store *s = userdata;
-	int64_t t0;
+	int written = frames_written(s);
 
-	if (frames < s->autockpt_mark)
-		s->autockpt_mark = 0;	/* the WAL started again */
-	if (frames - s->autockpt_mark < STORE_AUTOCHECKPOINT_PAGES)
+	(void)db;
+	(void)name;
+	(void)frames;
+	if (written < s->autockpt_mark)
+		s->autockpt_mark = 0;	/* the counter wrapped */
+	if (written - s->autockpt_mark < STORE_AUTOCHECKPOINT_PAGES)
 		return SQLITE_OK;
-	s->autockpt_mark = frames;
-	t0 = time_monotonic_usec();
-	(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	s->times.checkpoint_usec += time_monotonic_usec() - t0;
-	s->times.checkpoints++;
+	s->autockpt_mark = written;
+	if (s->ckpt_defer && !s->ckpt_due) {
+		s->ckpt_due = true;
+		return SQLITE_OK;
+	}
+	checkpoint_run(s);
 	return SQLITE_OK;
 }
 
 void
 store_autocheckpoint(struct store *s, bool on)
 {
-	s->autockpt_mark = 0;
+	s->autockpt_mark = frames_written(s);
 	sqlite3_wal_hook(s->db, on ? autocheckpoint_hook : NULL, s);
+}
+
+void
+store_checkpoint_defer(struct store *s, bool on)
+{
+	s->ckpt_defer = on;
+	if (!on && s->ckpt_due)
+		(void)store_checkpoint_due(s);
+}
+
+int
+store_checkpoint_due(struct store *s)
+{
+	if (!s->ckpt_due)
+		return 0;
+	checkpoint_run(s);
+	s->times.checkpoints_deferred++;
+	return 1;
 }
 
 int

@@ -8,7 +8,15 @@
 # (doc/benchmarks.md): ALPR_BENCH_TEMPLATE=FILE keeps the filled database
 # there and copies it on later runs; ALPR_BENCH_PURGE_SECONDS=N stops the
 # phase beside the purge after N s (the purge is killed; its throughput
-# is what it removed).
+# is what it removed).  Beside the purge two inserters run one after the
+# other: first a paced one (ALPR_BENCH_PACED_RATE reads/s, default 30,
+# Poisson arrivals, batched as alpr-matchd batches them; for
+# ALPR_BENCH_PACED_SECONDS, default 60 with 500,000 expired reads or more
+# as with ALPR_BENCH_FULL=1, 0 otherwise), then the saturated one (batches of 64 back to back), whose
+# p99 the issue's target is judged on (doc/benchmarks.md, storage).
+# ALPR_BENCH_INLINE_CHECKPOINT=1 runs the checkpoint inside the commit as
+# before store_checkpoint_defer(); ALPR_BENCH_PRAGMA=SQL runs SQL on the
+# inserters' connections.
 set -e
 b=${top_builddir:-.}
 if [ "${ALPR_BENCH_FULL:-0}" = 1 ]; then

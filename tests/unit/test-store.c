@@ -819,6 +819,111 @@ test_store_times(void **state)
 	free(bulk);
 }
 
+/*
+ * Deferred, the checkpoint a commit makes due runs in store_checkpoint_due()
+ * (once), not in the commit; a second one due before it ran runs inside
+ * the commit, so the WAL cannot grow for want of a caller.
+ */
+static void
+test_checkpoint_deferred(void **state)
+{
+	struct fixture *f = *state;
+	struct store_times a, b, c;
+	struct store_read *rd;
+	char *bulk;
+	unsigned i, n = 1500, id = 1;
+
+	assert_non_null(bulk = malloc(3001));
+	memset(bulk, 'x', 3000);
+	bulk[3000] = '\0';
+	open_store(f);
+	store_checkpoint_defer(f->s, true);
+	assert_int_equal(store_checkpoint_due(f->s), 0);
+	assert_non_null(rd = calloc(n, sizeof(*rd)));
+	for (i = 0; i < n; i++) {
+		make_read(&rd[i], id++, "DEFER1", NOW);
+		rd[i].candidates = bulk;	/* about a page each: over 1,000 frames */
+	}
+	store_times(f->s, &a);
+	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
+	store_times(f->s, &b);
+	assert_int_equal(b.checkpoints, a.checkpoints);
+	assert_int_equal(b.checkpoint_usec, a.checkpoint_usec);
+	assert_int_equal(store_checkpoint_due(f->s), 1);
+	assert_int_equal(store_checkpoint_due(f->s), 0);
+	store_times(f->s, &c);
+	assert_int_equal(c.checkpoints, b.checkpoints + 1);
+	assert_int_equal(c.checkpoints_deferred, b.checkpoints_deferred + 1);
+	assert_true(c.checkpoint_usec > b.checkpoint_usec);
+
+	/* Two due and none run: the second commit runs one inside. */
+	for (i = 0; i < n; i++) {
+		make_read(&rd[i], id++, "DEFER2", NOW);
+		rd[i].candidates = bulk;
+	}
+	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
+	for (i = 0; i < n; i++) {
+		make_read(&rd[i], id++, "DEFER3", NOW);
+		rd[i].candidates = bulk;
+	}
+	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
+	store_times(f->s, &a);
+	assert_int_equal(a.checkpoints, c.checkpoints + 1);
+	assert_int_equal(a.checkpoints_deferred, c.checkpoints_deferred);
+	/* Switching deferral off runs the one still due. */
+	for (i = 0; i < n; i++) {
+		make_read(&rd[i], id++, "DEFER4", NOW);
+		rd[i].candidates = bulk;
+	}
+	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
+	store_times(f->s, &b);
+	assert_int_equal(b.checkpoints, a.checkpoints);
+	store_checkpoint_defer(f->s, false);
+	store_times(f->s, &b);
+	assert_int_equal(b.checkpoints, a.checkpoints + 1);
+	assert_int_equal(store_checkpoint_due(f->s), 0);
+	free(rd);
+	free(bulk);
+}
+
+/*
+ * The automatic checkpoint counts the frames this connection wrote, not
+ * the WAL's length: another writer's frames (a purge's, which copies them
+ * itself) do not make an insert's commit checkpoint.
+ */
+static void
+test_checkpoint_counts_own_frames(void **state)
+{
+	struct fixture *f = *state;
+	struct store_times a, b;
+	struct store_read *rd;
+	struct store *other;
+	char *bulk;
+	unsigned i, n = 1500;
+
+	assert_non_null(bulk = malloc(3001));
+	memset(bulk, 'x', 3000);
+	bulk[3000] = '\0';
+	open_store(f);
+	assert_int_equal(store_open(f->db, 0, &other), 0);
+	store_checkpoint_defer(other, true);	/* it writes, and copies nothing */
+	assert_non_null(rd = calloc(n, sizeof(*rd)));
+	for (i = 0; i < n; i++) {
+		make_read(&rd[i], i + 1, "OTHER", NOW);
+		rd[i].candidates = bulk;
+	}
+	assert_int_equal(store_reads_insert(other, rd, n, NULL), (int)n);
+	store_times(f->s, &a);
+	make_read(&rd[0], n + 1, "MINE", NOW);
+	rd[0].candidates = NULL;
+	assert_int_equal(store_reads_insert(f->s, rd, 1, NULL), 1);
+	store_times(f->s, &b);
+	assert_int_equal(b.checkpoints, a.checkpoints);
+	store_free(other);
+	free(rd);
+	free(bulk);
+}
+
 static void
 test_trash_after_crash(void **state)
 {
@@ -859,6 +964,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_purge_beside_a_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_yields_to_a_long_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_times, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_deferred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_counts_own_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trash_after_crash, setup, teardown),
 	};
 
