@@ -222,6 +222,56 @@ test_glyphs_joined_to_a_band(void **state)
 }
 
 /*
+ * A seal beside the characters (a ring round a dot, left of the plate's
+ * own rim, on a plate widened to the left) is read as a character the
+ * classifier half takes for noise ('V'), and the length and format priors
+ * kept it: the glyphs at a string's ends pay for their noise probability
+ * (reader.cpp, EDGE_NOISE_WEIGHT), so the read is the plate's characters
+ * alone.  Without that: VK38275 and V58294.
+ */
+static void
+test_seal_beside_the_characters(void **state)
+{
+	static const struct {
+		const char *file, *want;
+	} t[] = { { "k38275.png", "K38275" }, { "58294.png", "58294" } };
+	enum { PAD = 90 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char path[512];
+		struct rec_result res;
+		uint8_t *grey, *wide;
+		int w, h, ww, cy;
+
+		snprintf(path, sizeof(path), "%s/%s", PLATES_DIR, t[i].file);
+		assert_int_equal(rec_image_load(path, &grey, &w, &h), 0);
+		ww = w + PAD;
+		wide = malloc((size_t)ww * h);
+		assert_non_null(wide);
+		cy = h * 55 / 100;
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < ww; x++) {
+				int d2 = (x - PAD / 2) * (x - PAD / 2) +
+					 (y - cy) * (y - cy);
+				uint8_t v = x >= PAD ? grey[(size_t)y * w + x - PAD] : 220;
+
+				if (d2 <= 30 * 30 && (d2 > 18 * 18 || d2 <= 8 * 8))
+					v = 40;
+				wide[(size_t)y * ww + x] = v;
+			}
+		assert_int_equal(rec_run(ctx, wide, ww, h, (size_t)ww,
+					 REC_CROP | REC_NO_STATE, &res), 0);
+		print_message("# seal left of %s: %s\n", t[i].file,
+			      res.n_plates ? res.plates[0].text : "-");
+		assert_int_equal(res.n_plates, 1);
+		assert_string_equal(res.plates[0].text, t[i].want);
+		free(wide);
+		free(grey);
+	}
+}
+
+/*
  * O and 0 are one glyph class: the reader prints 0 even where the format
  * wants a letter (H0T482 is @@@###), in every candidate.
  */
@@ -516,6 +566,7 @@ main(void)
 		cmocka_unit_test(test_rendered_plates),
 		cmocka_unit_test(test_no_state_on_small_rows),
 		cmocka_unit_test(test_glyphs_joined_to_a_band),
+		cmocka_unit_test(test_seal_beside_the_characters),
 		cmocka_unit_test(test_o_is_printed_as_zero),
 		cmocka_unit_test(test_glyphs_found_by_pitch),
 		cmocka_unit_test(test_scene),
