@@ -24,6 +24,7 @@
 
 #define READ_BATCH_MAX 64			/* reads per group commit */
 #define READ_BATCH_DELAY_USEC (5 * USEC_PER_MSEC)	/* commit at most this late */
+#define READ_BATCH_ACCURACY_USEC (1 * USEC_PER_MSEC)	/* and the timer no later than this after */
 
 struct pending_read;
 struct hit_sent;

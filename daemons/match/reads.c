@@ -356,8 +356,13 @@ reads_start(struct matchd *m)
 
 	if ((m->batch = calloc(READ_BATCH_MAX, sizeof(*m->batch))) == NULL)
 		return -ENOMEM;
-	r = sd_event_add_time(m->d->event, &m->batch_timer, CLOCK_MONOTONIC, 0, 0,
-	    batch_timer_fire, m);
+	/*
+	 * An accuracy of its own: sd-event's default (0) is 250 ms, within
+	 * which it may fire late to share a wakeup, and a READ would wait for
+	 * it (an alert 0.2 s late; doc/benchmarks.md, pipeline).
+	 */
+	r = sd_event_add_time(m->d->event, &m->batch_timer, CLOCK_MONOTONIC, 0,
+	    READ_BATCH_ACCURACY_USEC, batch_timer_fire, m);
 	if (r < 0)
 		return r;
 	return sd_event_source_set_enabled(m->batch_timer, SD_EVENT_OFF);

@@ -22,6 +22,7 @@
 #include "ocrd.h"
 
 #define TICK_USEC (200 * 1000LL)
+#define TICK_ACCURACY_USEC (10 * 1000LL)
 #define STATUS_USEC (2 * 1000000LL)
 #define BAD_LOG_USEC (10 * 1000000LL)	/* one line per bad-frame burst */
 
@@ -227,8 +228,9 @@ ocrd_start(struct daemon *d)
 	    IPC_ROLE_CAPTURE | IPC_ROLE_TEST, &frame_ops, o, &o->frames)) < 0)
 		return r;
 	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-	if ((r = sd_event_add_time(d->event, &o->tick, CLOCK_MONOTONIC, now + TICK_USEC, 0,
-	    on_tick, o)) < 0)
+	/* TICK_ACCURACY_USEC, not sd-event's default 250 ms: a track closes on time. */
+	if ((r = sd_event_add_time(d->event, &o->tick, CLOCK_MONOTONIC, now + TICK_USEC,
+	    TICK_ACCURACY_USEC, on_tick, o)) < 0)
 		return r;
 	log_info("%u recognizer workers, models from \"%s\"", n, d->conf->ocr.model_dir);
 	daemon_status(d, "waiting for frames, %u workers", n);
