@@ -281,6 +281,12 @@ chaos_kill_run() {
 		sleep 0.5
 	done
 	wait $killer
+	# The last one killed may not run again yet (the supervisor waits
+	# 0.2 s): each daemon's life after its last kill first, or the checks
+	# below could look at the life that was killed.
+	for name in $victims; do
+		sv_wait_restart "$name" "$(grep -c "alpr-$name\$" "$T/injected.log")"
+	done
 	kills=$(grep -c 'kill -9' "$T/injected.log" 2>/dev/null || echo 0)
 	diag "injected: $kills kill -9 in ${secs} s:$(for n in $victims; do printf ' alpr-%s %s' $n "$(grep -c "alpr-$n\$" "$T/injected.log")"; done)"
 	check "every READ acknowledged after the chaos" feed_wait 120
