@@ -118,6 +118,32 @@ pool2(const float *in, int H, int W, float *out, int pad)
 		}
 }
 
+
+/* out (NOUT) = bias + in (NIN) x w ([NIN][NOUT]), through a ReLU if RELU. */
+template <int NIN, int NOUT, bool RELU>
+inline __attribute__((always_inline)) void
+fc(const float *in, const float *w, const float *bias, float *out)
+{
+	v16 a[NOUT / 16];
+
+#pragma GCC unroll 16
+	for (int v = 0; v < NOUT / 16; v++)
+		a[v] = load16(bias + 16 * v);
+	for (int i = 0; i < NIN; i++) {
+		float s = in[i];
+		const float *wi = w + i * NOUT;
+
+#pragma GCC unroll 16
+		for (int v = 0; v < NOUT / 16; v++)
+			a[v] += s * load16(wi + 16 * v);
+	}
+#pragma GCC unroll 16
+	for (int v = 0; v < NOUT / 16; v++) {
+		if constexpr (RELU)
+			a[v] = a[v] > 0 ? a[v] : 0;
+		store16(out + 16 * v, a[v]);
+	}
+}
 }
 
 enum { C1 = 16, C2 = 32, C3 = 64, F1 = 128, F2P = 48 };
@@ -152,38 +178,9 @@ glyph_net::forward_one(const float *x, float *logits)
 	conv3<C2, C3, 6>(in2, H0 / 4, W0 / 4, w + o_w3, w + o_b3, c3);
 	pool2<C3>(c3, H0 / 4, W0 / 4, p3, 0);
 
-	constexpr int N3 = (H0 / 8) * (W0 / 8) * C3;
-	v16 a[F1 / 16];
-#pragma GCC unroll 16
-	for (int v = 0; v < F1 / 16; v++)
-		a[v] = load16(w + o_b4 + 16 * v);
-	for (int i = 0; i < N3; i++) {
-		float s = p3[i];
-		const float *wi = w + o_w4 + i * F1;
-
-#pragma GCC unroll 16
-		for (int v = 0; v < F1 / 16; v++)
-			a[v] += s * load16(wi + 16 * v);
-	}
-#pragma GCC unroll 16
-	for (int v = 0; v < F1 / 16; v++)
-		store16(h + 16 * v, a[v] > 0 ? a[v] : 0);
-	v16 b[F2P / 16];
-#pragma GCC unroll 16
-	for (int v = 0; v < F2P / 16; v++)
-		b[v] = load16(w + o_b5 + 16 * v);
-	for (int i = 0; i < F1; i++) {
-		float s = h[i];
-		const float *wi = w + o_w5 + i * F2P;
-
-#pragma GCC unroll 16
-		for (int v = 0; v < F2P / 16; v++)
-			b[v] += s * load16(wi + 16 * v);
-	}
 	float out[F2P];
-#pragma GCC unroll 16
-	for (int v = 0; v < F2P / 16; v++)
-		store16(out + 16 * v, b[v]);
+	fc<(H0 / 8) * (W0 / 8) * C3, F1, true>(p3, w + o_w4, w + o_b4, h);
+	fc<F1, F2P, false>(h, w + o_w5, w + o_b5, out);
 	memcpy(logits, out, NCLASS * sizeof(float));
 }
 

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/latency.h"
 #include "base/time.h"
 #include "store/store.h"
 
@@ -69,21 +70,13 @@ writer(const char *path, long batches)
 }
 
 static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
 syncbench(const char *path, int batches, int reads)
 {
 	static char crop[6 * 1024], context[60 * 1024];
 	struct store_read rd[64];
 	struct store_times t0, t1;
 	struct store *s;
-	int64_t *sync_us, *commit_us;
+	static struct latency sync_lat, commit_lat;
 	unsigned next;
 	int b, i, r;
 
@@ -93,10 +86,6 @@ syncbench(const char *path, int batches, int reads)
 		fprintf(stderr, "open: %s\n", strerror(-r));
 		return 1;
 	}
-	sync_us = calloc((size_t)batches, sizeof(*sync_us));
-	commit_us = calloc((size_t)batches, sizeof(*commit_us));
-	if (sync_us == NULL || commit_us == NULL)
-		return 1;
 	memset(crop, 0x55, sizeof(crop));
 	memset(context, 0xaa, sizeof(context));
 	next = (unsigned)store_reads_count(s);
@@ -119,18 +108,14 @@ syncbench(const char *path, int batches, int reads)
 			return 1;
 		}
 		store_times(s, &t1);
-		sync_us[b] = t1.images_sync_usec - t0.images_sync_usec;
-		commit_us[b] = t1.commit_usec - t0.commit_usec;
+		latency_add(&sync_lat, t1.images_sync_usec - t0.images_sync_usec);
+		latency_add(&commit_lat, t1.commit_usec - t0.commit_usec);
 		usleep(20000);	/* a batch every ~20 ms or so, as two cameras give */
 	}
-	qsort(sync_us, (size_t)batches, sizeof(*sync_us), cmp_i64);
-	qsort(commit_us, (size_t)batches, sizeof(*commit_us), cmp_i64);
 	printf("batches %d of %d reads (%d images): images sync p50/p99 %.1f/%.1f ms,"
 	    " commit p50/p99 %.1f/%.1f ms\n", batches, reads, 2 * reads,
-	    sync_us[batches / 2] / 1000.0, sync_us[batches * 99 / 100] / 1000.0,
-	    commit_us[batches / 2] / 1000.0, commit_us[batches * 99 / 100] / 1000.0);
-	free(sync_us);
-	free(commit_us);
+	    latency_ms(&sync_lat, 50), latency_ms(&sync_lat, 99),
+	    latency_ms(&commit_lat, 50), latency_ms(&commit_lat, 99));
 	store_free(s);
 	return 0;
 }

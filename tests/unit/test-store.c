@@ -101,6 +101,24 @@ make_read(struct store_read *rd, unsigned n, const char *plate, int64_t when)
 	rd->candidates = "[{\"plate\":\"X\",\"confidence\":0.1}]";
 }
 
+/*
+ * n reads of plate with ids from *id on, each with about a page of
+ * candidates: 1,500 of them write over 1,000 WAL frames, enough for an
+ * automatic checkpoint.
+ */
+static void
+bulk_reads(struct store_read *rd, unsigned n, unsigned *id, const char *plate)
+{
+	static char bulk[3001];
+	unsigned i;
+
+	memset(bulk, 'x', sizeof(bulk) - 1);
+	for (i = 0; i < n; i++) {
+		make_read(&rd[i], (*id)++, plate, NOW);
+		rd[i].candidates = bulk;
+	}
+}
+
 static void
 test_permissions(void **state)
 {
@@ -790,33 +808,25 @@ test_store_times(void **state)
 	struct fixture *f = *state;
 	struct store_times a, b, c;
 	struct store_read *rd;
-	char *bulk;
-	unsigned i, n = 1500;
+	unsigned n = 1500, id = 1;
 
-	assert_non_null(bulk = malloc(3001));
-	memset(bulk, 'x', 3000);
-	bulk[3000] = '\0';
 	open_store(f);
 	store_times(f->s, &a);
 	assert_non_null(rd = calloc(n, sizeof(*rd)));
-	for (i = 0; i < n; i++) {
-		make_read(&rd[i], i + 1, "TIME1", NOW);
-		rd[i].candidates = bulk;	/* about a page each: over 1,000 frames */
-	}
+	bulk_reads(rd, n, &id, "TIME1");
 	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
 	store_times(f->s, &b);
 	assert_int_equal(b.checkpoints - a.checkpoints, 1);
 	assert_true(b.checkpoint_usec > a.checkpoint_usec);
 	assert_true(b.commit_usec > a.commit_usec);
 	assert_true(b.lock_wait_usec >= a.lock_wait_usec);
-	make_read(&rd[0], n + 1, "TIME2", NOW);
+	make_read(&rd[0], id, "TIME2", NOW);
 	rd[0].candidates = NULL;
 	assert_int_equal(store_reads_insert(f->s, rd, 1, NULL), 1);
 	store_times(f->s, &c);
 	assert_int_equal(c.checkpoints, b.checkpoints);
 	assert_int_equal(c.checkpoint_usec, b.checkpoint_usec);
 	free(rd);
-	free(bulk);
 }
 
 /*
@@ -830,20 +840,13 @@ test_checkpoint_deferred(void **state)
 	struct fixture *f = *state;
 	struct store_times a, b, c;
 	struct store_read *rd;
-	char *bulk;
-	unsigned i, n = 1500, id = 1;
+	unsigned n = 1500, id = 1;
 
-	assert_non_null(bulk = malloc(3001));
-	memset(bulk, 'x', 3000);
-	bulk[3000] = '\0';
 	open_store(f);
 	store_checkpoint_defer(f->s, true);
 	assert_int_equal(store_checkpoint_due(f->s), 0);
 	assert_non_null(rd = calloc(n, sizeof(*rd)));
-	for (i = 0; i < n; i++) {
-		make_read(&rd[i], id++, "DEFER1", NOW);
-		rd[i].candidates = bulk;	/* about a page each: over 1,000 frames */
-	}
+	bulk_reads(rd, n, &id, "DEFER1");
 	store_times(f->s, &a);
 	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
 	store_times(f->s, &b);
@@ -857,24 +860,15 @@ test_checkpoint_deferred(void **state)
 	assert_true(c.checkpoint_usec > b.checkpoint_usec);
 
 	/* Two due and none run: the second commit runs one inside. */
-	for (i = 0; i < n; i++) {
-		make_read(&rd[i], id++, "DEFER2", NOW);
-		rd[i].candidates = bulk;
-	}
+	bulk_reads(rd, n, &id, "DEFER2");
 	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
-	for (i = 0; i < n; i++) {
-		make_read(&rd[i], id++, "DEFER3", NOW);
-		rd[i].candidates = bulk;
-	}
+	bulk_reads(rd, n, &id, "DEFER3");
 	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
 	store_times(f->s, &a);
 	assert_int_equal(a.checkpoints, c.checkpoints + 1);
 	assert_int_equal(a.checkpoints_deferred, c.checkpoints_deferred);
 	/* Switching deferral off runs the one still due. */
-	for (i = 0; i < n; i++) {
-		make_read(&rd[i], id++, "DEFER4", NOW);
-		rd[i].candidates = bulk;
-	}
+	bulk_reads(rd, n, &id, "DEFER4");
 	assert_int_equal(store_reads_insert(f->s, rd, n, NULL), (int)n);
 	store_times(f->s, &b);
 	assert_int_equal(b.checkpoints, a.checkpoints);
@@ -883,7 +877,6 @@ test_checkpoint_deferred(void **state)
 	assert_int_equal(b.checkpoints, a.checkpoints + 1);
 	assert_int_equal(store_checkpoint_due(f->s), 0);
 	free(rd);
-	free(bulk);
 }
 
 /*
@@ -898,30 +891,22 @@ test_checkpoint_counts_own_frames(void **state)
 	struct store_times a, b;
 	struct store_read *rd;
 	struct store *other;
-	char *bulk;
-	unsigned i, n = 1500;
+	unsigned n = 1500, id = 1;
 
-	assert_non_null(bulk = malloc(3001));
-	memset(bulk, 'x', 3000);
-	bulk[3000] = '\0';
 	open_store(f);
 	assert_int_equal(store_open(f->db, 0, &other), 0);
 	store_checkpoint_defer(other, true);	/* it writes, and copies nothing */
 	assert_non_null(rd = calloc(n, sizeof(*rd)));
-	for (i = 0; i < n; i++) {
-		make_read(&rd[i], i + 1, "OTHER", NOW);
-		rd[i].candidates = bulk;
-	}
+	bulk_reads(rd, n, &id, "OTHER");
 	assert_int_equal(store_reads_insert(other, rd, n, NULL), (int)n);
 	store_times(f->s, &a);
-	make_read(&rd[0], n + 1, "MINE", NOW);
+	make_read(&rd[0], id, "MINE", NOW);
 	rd[0].candidates = NULL;
 	assert_int_equal(store_reads_insert(f->s, rd, 1, NULL), 1);
 	store_times(f->s, &b);
 	assert_int_equal(b.checkpoints, a.checkpoints);
 	store_free(other);
 	free(rd);
-	free(bulk);
 }
 
 static void
