@@ -140,8 +140,13 @@ hits_match_read(struct matchd *m, int64_t read_rowid, const struct store_read *r
 	for (i = 0; i < (size_t)n && *n_ids < max_ids; i++) {
 		if (hits[i].entry_id < min_entry)
 			continue;
-		if (!hotlist_cooldown_check(m->cooldown, rd->plate, hits[i].entry_id,
-		    rd->capture_usec))
+		/*
+		 * Keyed on the text that matched: two reads of one car (a
+		 * pass split by an occlusion) hit the entry through the same
+		 * text even when their top-1 differs.
+		 */
+		if (!hotlist_cooldown_check(m->cooldown, hr.plates[hits[i].candidate],
+		    hits[i].entry_id, rd->capture_usec))
 			continue;
 		if ((r = insert_hit(m, st, read_rowid, &hr, &hits[i])) < 0) {
 			store_rollback(m->store);

@@ -28,6 +28,20 @@ cmp_i32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+latency_sort(int64_t *usec, size_t n)
+{
+	qsort(usec, n, sizeof(*usec), cmp_i64);
+}
+
 double
 latency_ms(const struct latency *l, double pct)
 {

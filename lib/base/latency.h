@@ -7,6 +7,7 @@
 #ifndef ALPR_BASE_LATENCY_H
 #define ALPR_BASE_LATENCY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define LATENCY_RING 8192		/* samples kept a stage */
@@ -19,5 +20,7 @@ struct latency {
 void latency_add(struct latency *l, int64_t usec);
 /* The pct-th percentile of the kept samples in ms, -1 without any. */
 double latency_ms(const struct latency *l, double pct);
+/* Sorts a benchmark's own samples (µs, any count) for its percentiles. */
+void latency_sort(int64_t *usec, size_t n);
 
 #endif

@@ -278,8 +278,9 @@ int hotlist_cooldown_new(size_t capacity, int64_t cooldown_usec, struct hotlist_
 void hotlist_cooldown_free(struct hotlist_cooldown *c);
 void hotlist_cooldown_set(struct hotlist_cooldown *c, int64_t cooldown_usec);
 /*
- * True when a hit of plate on entry_id at now_usec should alert (and
- * starts its cool-down), false when one alerted within the cool-down.
+ * True when a hit of plate (the text that matched: the read's or one of
+ * its candidates) on entry_id at now_usec should alert (and starts its
+ * cool-down), false when one alerted within the cool-down.
  * The same now_usec again is the same read checked again: true.
  */
 bool hotlist_cooldown_check(struct hotlist_cooldown *c, const char *plate, int64_t entry_id,

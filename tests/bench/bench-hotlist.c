@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/latency.h"
 #include "base/time.h"
 #include "hotlist/hotlist-store.h"
 #include "store/store.h"
@@ -239,14 +240,6 @@ store_load(const char *db)
 	return 0;
 }
 
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * Reads: 10 candidates each (top-1 + 9 alternatives); one read in 100
  * carries a listed plate, one in 100 an OCR variant of one, the rest are
@@ -349,7 +342,7 @@ load_and_match(uint64_t n, uint64_t wild, uint64_t n_reads)
 	}
 	t1 = time_monotonic_usec();
 	c1 = cpu_usec();
-	qsort(lat, n_reads, sizeof(*lat), cmp_i64);
+	latency_sort(lat, n_reads);
 	printf("match.reads %llu (11 plates each: top-1 + 10 candidates), hits %llu\n",
 	    (unsigned long long)n_reads, (unsigned long long)n_hits);
 	printf("match.rate %.0f reads/s wall, %.0f reads/s per cpu second (one core; "

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
-plan 19
+plan 22
 matchd=$(bin alpr-matchd)
 peer=$(bin match-peer)
 store_env
@@ -85,5 +85,17 @@ check "every expected hit stored once" \
 wait_for 60 sh -c "[ \$(cut -d' ' -f2 $T/hits.txt | sort -u | wc -l) -eq 100 ]"
 diag "HIT messages received: $(wc -l < "$T/hits.txt"), distinct reads: $(cut -d' ' -f2 "$T/hits.txt" | sort -u | wc -l)"
 check "every expected hit delivered" test "$(cut -d' ' -f2 "$T/hits.txt" | sort -u | wc -l)" = 100
+# The cool-down is keyed on the text that hit the entry, not the read's
+# top-1: a second read of the same car (top-1 R20001, its candidate H1000)
+# makes no second alert.  A restart empties the cool-down first.
+stop matchd
+start matchd "$matchd" -d -f "$T/alpr.conf"
+wait_for 10 test -S "$RUN/match.sock"
+hits_of() { q "SELECT count(*) FROM hits h JOIN reads r ON h.read_rowid = r.rowid WHERE r.plate = '$1'"; }
+timeout 10 "$peer" send "$RUN/match.sock" 20000 1 0 H1000
+check "a read whose candidate is listed hits the entry" test "$(hits_of R20000)" = 1
+timeout 10 "$peer" send "$RUN/match.sock" 20001 1 0 H1000
+check "another read hitting it through the same candidate is stored" test "$(q "SELECT count(*) FROM reads WHERE plate = 'R20001'")" = 1
+check "... and makes no second hit within the cool-down" test "$(hits_of R20001)" = 0
 check "plates never reach matchd's log" sh -c "! grep -q 'H[0-9]' $T/matchd.log"
 [ "$n_fail" -eq 0 ]

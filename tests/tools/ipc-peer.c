@@ -30,6 +30,7 @@
 
 #include <sqlite3.h>
 
+#include "base/latency.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "ipc/ipc.h"
@@ -159,14 +160,6 @@ cmd_send(const char *path, long count)
 }
 
 /* ---- bench ------------------------------------------------------------- */
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static double
 cpu_sec(int who)
@@ -363,7 +356,7 @@ bench_messages(const char *path)
 		sd_event_run(b.e, 10000);
 	bench_request(&b);
 	sd_event_loop(b.e);
-	qsort(b.lat, b.replies, sizeof(*b.lat), cmp_i64);
+	latency_sort(b.lat, b.replies);
 	printf("ipc: request/reply round trip over %ld requests: p50 %" PRId64 " us, p99 %" PRId64
 	    " us\n", b.replies, b.lat[b.replies / 2], b.lat[b.replies * 99 / 100]);
 	ipc_client_free(b.cl);

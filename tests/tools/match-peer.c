@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/latency.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "ipc/ipc.h"
@@ -52,7 +53,7 @@ static const struct ipc_handler no_table[] = { { 0 } };
 static const struct ipc_ops send_ops = { .table = no_table };
 
 static int
-cmd_send(const char *path, long first, long count, long hot_every)
+cmd_send(const char *path, long first, long count, long hot_every, const char *cand)
 {
 	static const char jpeg[] = "\xff\xd8\xff\xe0 not really a jpeg \xff\xd9";
 	struct ipc_client *cl;
@@ -76,7 +77,7 @@ cmd_send(const char *path, long first, long count, long hot_every)
 		b = json_pack("{s:s, s:s, s:s, s:f, s:n, s:f, s:[{s:s, s:f}], s:I, s:I, s:I,"
 		    " s:i, s:{s:b}, s:[iiii]}",
 		    "id", id, "camera", "front", "plate", plate, "confidence", 0.9, "state",
-		    "state_confidence", 0.0, "candidates", "plate", "X1", "confidence", 0.1,
+		    "state_confidence", 0.0, "candidates", "plate", cand, "confidence", 0.1,
 		    "first_usec", (json_int_t)now, "last_usec", (json_int_t)now,
 		    "capture_usec", (json_int_t)now, "frames", 3, "gps", "fix", 0,
 		    "box", 1, 2, 3, 4);
@@ -324,14 +325,6 @@ pace_tick(sd_event_source *es, uint64_t usec, void *userdata)
 }
 
 static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
 cmd_pace(const char *path, long first, long rate, const char *stop_file)
 {
 	struct pacer p = { .first = first, .next = first, .stop_file = stop_file,
@@ -351,7 +344,7 @@ cmd_pace(const char *path, long first, long rate, const char *stop_file)
 		fatal_r(r, "timer");
 	(void)sd_event_source_set_enabled(t, SD_EVENT_ON);
 	r = sd_event_loop(p.e);
-	qsort(p.lat_usec, p.n_lat, sizeof(int64_t), cmp_i64);
+	latency_sort(p.lat_usec, p.n_lat);
 	printf("reads=%ld acked=%zu max_ms=%.1f p99_ms=%.1f p50_ms=%.1f\n", p.sent, p.n_lat,
 	    p.n_lat ? (double)p.lat_usec[p.n_lat - 1] / 1000 : 0.0,
 	    p.n_lat ? (double)p.lat_usec[p.n_lat * 99 / 100] / 1000 : 0.0,
@@ -368,8 +361,9 @@ int
 main(int argc, char **argv)
 {
 	log_init("match-peer", false);
-	if (argc == 6 && strcmp(argv[1], "send") == 0)
-		return cmd_send(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]));
+	if ((argc == 6 || argc == 7) && strcmp(argv[1], "send") == 0)
+		return cmd_send(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]),
+		    argc == 7 ? argv[6] : "X1");
 	if (argc == 6 && strcmp(argv[1], "pace") == 0)
 		return cmd_pace(argv[2], atol(argv[3]), atol(argv[4]), argv[5]);
 	if (argc == 4 && strcmp(argv[1], "recv") == 0)
@@ -378,6 +372,6 @@ main(int argc, char **argv)
 		return cmd_control(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "badread") == 0)
 		return cmd_badread(argv[2]);
-	fprintf(stderr, "usage: match-peer send SOCK FIRST COUNT HOT_EVERY | recv SOCK OUT\n");
+	fprintf(stderr, "usage: match-peer send SOCK FIRST COUNT HOT_EVERY [CANDIDATE] | recv SOCK OUT\n");
 	return 2;
 }
