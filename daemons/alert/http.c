@@ -525,13 +525,24 @@ req_answer(struct req *q, unsigned status, json_t *resp)
 	}
 }
 
-static void
-req_wait(struct req *q)
+/*
+ * Asks alpr-matchd (args is consumed) and suspends the connection until
+ * cb answers it; when matchd cannot be asked, answers 503 with `down`.
+ */
+static enum MHD_Result
+ask_matchd(struct req *q, struct MHD_Connection *conn, const char *op, const char *token,
+    const char *case_no, const char *reason, json_t *args, ctl_cb cb, const char *down)
 {
+	int r = ctl_request(q->h->a->ctl, op, token, case_no, reason, args, cb, q);
+
+	json_decref(args);
+	if (r < 0)
+		return send_error(q->h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, down);
 	q->waiting = true;
 	q->next = q->h->waiting;
 	q->h->waiting = q;
 	MHD_suspend_connection(q->conn);
+	return MHD_YES;
 }
 
 static json_t *
@@ -748,13 +759,8 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 			return MHD_NO;
 		memcpy(q->session, s->id, sizeof(q->session));
 		q->user = strdup(user);
-		r = ctl_request(h->a->ctl, "login", NULL, NULL, NULL, args, login_cb, q);
-		json_decref(args);
-		if (r < 0)
-			return send_error(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-			    "alpr-matchd is not answering; try again");
-		req_wait(q);
-		return MHD_YES;
+		return ask_matchd(q, conn, "login", NULL, NULL, NULL, args, login_cb,
+		    "alpr-matchd is not answering; try again");
 	}
 	if (s->user == NULL)
 		return send_error(h, conn, MHD_HTTP_UNAUTHORIZED, "log in first");
@@ -807,14 +813,9 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 		if ((args = json_pack("{s:I}", "id", (json_int_t)id)) == NULL)
 			return MHD_NO;
 		/* The purpose is matchd's to judge (R3, R4): a crime report is an investigation. */
-		r = ctl_request(h->a->ctl, "hit_export", s->token, case_no,
-		    reason != NULL ? reason : "investigation", args, export_cb, q);
-		json_decref(args);
-		if (r < 0)
-			return send_error(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-			    "alpr-matchd is not answering; try again");
-		req_wait(q);
-		return MHD_YES;
+		return ask_matchd(q, conn, "hit_export", s->token, case_no,
+		    reason != NULL ? reason : "investigation", args, export_cb,
+		    "alpr-matchd is not answering; try again");
 	}
 	if (strcmp(tail, "step") != 0)
 		return send_error(h, conn, MHD_HTTP_NOT_FOUND, "no such resource");
@@ -840,14 +841,8 @@ do_post(struct http *h, struct req *q, struct session *s, const char *url, json_
 	if ((args = json_pack("{s:I, s:s, s:s*}", "id", (json_int_t)id, "to", to_name,
 	    "disposition", disposition)) == NULL)
 		return MHD_NO;
-	r = ctl_request(h->a->ctl, "hit_transition", s->token, case_no, "hit-verification", args,
-	    step_cb, q);
-	json_decref(args);
-	if (r < 0)
-		return send_error(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "alpr-matchd is not answering; the step is not recorded, try again");
-	req_wait(q);
-	return MHD_YES;
+	return ask_matchd(q, conn, "hit_transition", s->token, case_no, "hit-verification", args,
+	    step_cb, "alpr-matchd is not answering; the step is not recorded, try again");
 }
 
 /* Host must be the address we serve: a rebinding DNS name gets nothing. */
