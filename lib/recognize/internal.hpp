@@ -36,6 +36,8 @@ struct row_hyp {
 /* segment.cpp */
 cv::Mat normalise_plate(const cv::Mat &grey);
 std::vector<row_hyp> segment_plate(const cv::Mat &plate);
+float row_slope(const std::vector<row_hyp> &hyps);
+cv::Mat level_plate(const cv::Mat &plate, float slope);
 void cut_patch(const cv::Mat &plate, int polarity, const cv::Rect &box,
 	       float top, float bottom, cv::Mat &out);
 

@@ -32,7 +32,7 @@ TRAIN_SPLIT ?= a
 # plates rendered from fonts: 0 for the committed model (2500 measured worse
 # on real plates in a shorter run, see models/README.md)
 TRAIN_FONTS ?= 0
-.PHONY: models models-glyphs models-detector
+.PHONY: models models-glyphs models-glyphs-tune models-detector
 models: models-glyphs models-detector
 models-glyphs:
 	mkdir -p $(TRAIN_DIR)
@@ -41,6 +41,33 @@ models-glyphs:
 		--out $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz
 	$(TRAIN_PY) $(top_srcdir)/tools/train/train_glyphs.py \
 		--data $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz --epochs 10 --per-epoch 60000 \
+		--out $(top_srcdir)/models/glyph-cnn.onnx
+# The committed classifier: the model of 2026-12-05 (GLYPH_BASE_REV's
+# file) fine-tuned with plates drawn from fonts at plate proportions (a
+# quarter of them shrunk and motion-blurred) and the reader's pitch
+# windows beside the rows as noise, keeping the base's own probabilities
+# on the main set (models/README.md).
+GLYPH_BASE_REV = 24405bc
+models-glyphs-tune:
+	mkdir -p $(TRAIN_DIR)
+	test -f $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz || \
+	$(TRAIN_PY) $(top_srcdir)/tools/train/build_dataset.py --data $(DATA_DIR) \
+		--split $(TRAIN_SPLIT) --synth 12000 --fonts 0 \
+		--out $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz
+	$(TRAIN_PY) $(top_srcdir)/tools/train/build_dataset.py --data $(DATA_DIR) \
+		--split $(TRAIN_SPLIT) --fonts-only --fonts 2000 --font-plate-wh 1.0 \
+		--small-blur 0.25 --seed 3 --out $(TRAIN_DIR)/fonts-$(TRAIN_SPLIT).npz
+	$(TRAIN_PY) $(top_srcdir)/tools/train/build_dataset.py --data $(DATA_DIR) \
+		--split $(TRAIN_SPLIT) --fonts-only --fonts 0 --edge-windows 1.0 \
+		--seed 4 --out $(TRAIN_DIR)/edges-$(TRAIN_SPLIT).npz
+	git -C $(top_srcdir) show $(GLYPH_BASE_REV):models/glyph-cnn.onnx \
+		> $(TRAIN_DIR)/glyph-cnn-base.onnx
+	e=$(TRAIN_DIR)/edges-$(TRAIN_SPLIT).npz; \
+	$(TRAIN_PY) $(top_srcdir)/tools/train/train_glyphs.py \
+		--data $(TRAIN_DIR)/glyphs-$(TRAIN_SPLIT).npz \
+		$(TRAIN_DIR)/fonts-$(TRAIN_SPLIT).npz $$e $$e $$e $$e \
+		--init $(TRAIN_DIR)/glyph-cnn-base.onnx --distill 0.8 --epochs 4 \
+		--per-epoch 60000 --max-lr 1e-3 --seed 2 \
 		--out $(top_srcdir)/models/glyph-cnn.onnx
 models-detector:
 	$(TRAIN_PY) $(top_srcdir)/tools/train/train_detector.py --data $(DATA_DIR) \

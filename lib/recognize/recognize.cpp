@@ -196,6 +196,25 @@ grow(const cv::Rect &b, const cv::Size &img)
 enum { REREAD_BOXES = 1 };
 static const float RECROP_H = 2.8f, RECROP_M = 1.6f;
 
+/*
+ * A scene's read whose best string is shorter than MIN_READ or longer
+ * than MAX_READ characters is no plate.  Under 3: a scrap of text or a
+ * stripe.  Over 10: no US plate is that long (the longest in the
+ * development crops are 9- and 10-character vanity plates, 3 of 365; serial
+ * formats stop at 8), but a grille, a fence or a row of window bars reads
+ * as a long string of 1s and I and won a scene's first place over its
+ * plate.  Crops (REC_CROP) keep their read: the caller says it is a plate.
+ */
+enum { MIN_READ = 3, MAX_READ = 10 };
+
+static bool
+plate_length(const rec::plate_read &rd)
+{
+	size_t n = rd.cands[0].text.size();
+
+	return n >= MIN_READ && n <= MAX_READ;
+}
+
 /* The calling thread's CPU time in ms, for rec_result.stage_ms. */
 static double
 cpu_ms(void)
@@ -273,7 +292,7 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 			continue;
 		if (!ctx->reader.read(img(g), ctx->opt.top_n, rd))
 			continue;
-		if (rd.cands[0].text.size() < 3)
+		if (!plate_length(rd))
 			continue;
 		reads.push_back({ rd.best_score + 0.5f * d.score, rd, d, g });
 	}
@@ -295,7 +314,7 @@ run(rec_ctx *ctx, const cv::Mat &img, unsigned flags, struct rec_result *res)
 		if (c.width < 16 || c.height < 8 || c == s.grown)
 			continue;
 		if (!ctx->reader.read(img(c), ctx->opt.top_n, rd2) ||
-		    rd2.cands[0].text.size() < 3)
+		    !plate_length(rd2))
 			continue;
 		/* by the reader's own score (the top candidate's share of the
 		 * candidates' mass compared worse on split a) */

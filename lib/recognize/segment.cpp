@@ -385,6 +385,61 @@ segment_plate(const cv::Mat &img)
 	return hyps;
 }
 
+/*
+ * The slope (dy/dx) of the character row: the median over the rows of 3
+ * or more glyphs of each one's median slope between two of its glyph
+ * centres (Theil-Sen: a symbol or a sticker beside the characters, in
+ * the row but off its line, does not tilt it).  group_row() joins glyphs
+ * whose centres lie within a quarter of a glyph height of one another, so
+ * on a tilted plate each row holds a run of neighbours only, but that
+ * run has the slope of the whole row.
+ */
+float
+row_slope(const std::vector<row_hyp> &hyps)
+{
+	std::vector<float> slopes, pair;
+
+	for (const row_hyp &h : hyps) {
+		const std::vector<cv::Rect> &b = h.boxes;
+
+		if (b.size() < 3)
+			continue;
+		pair.clear();
+		for (size_t i = 0; i < b.size(); i++)
+			for (size_t j = i + 1; j < b.size(); j++) {
+				float dx = (b[j].x + b[j].width / 2.0f) -
+					   (b[i].x + b[i].width / 2.0f);
+				float dy = (b[j].y + b[j].height / 2.0f) -
+					   (b[i].y + b[i].height / 2.0f);
+				if (dx >= 1)
+					pair.push_back(dy / dx);
+			}
+		if (!pair.empty())
+			slopes.push_back(median(pair));
+	}
+	if (slopes.empty())
+		return 0;
+	return median(slopes);
+}
+
+/*
+ * img with each column moved up by slope x its distance from the centre
+ * column: a row of that slope comes out level, the glyphs' vertical
+ * strokes stay vertical (a plate seen from one side leans this way; a
+ * rolled camera nearly so for the small angles that matter).
+ */
+cv::Mat
+level_plate(const cv::Mat &img, float slope)
+{
+	cv::Mat M = (cv::Mat_<double>(2, 3) << 1, 0, 0,
+		     -slope, 1, slope * img.cols / 2.0);
+	cv::Mat out;
+
+	cv::warpAffine(img, out, M, img.size(), cv::INTER_LINEAR,
+		       cv::BORDER_REPLICATE);
+	return out;
+}
+
 void
 cut_patch(const cv::Mat &img, int polarity, const cv::Rect &box, float top,
 	  float bottom, cv::Mat &out)

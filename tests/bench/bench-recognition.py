@@ -24,25 +24,10 @@ import resource
 import statistics
 import subprocess
 import sys
-import zlib
 
-
-def split_of(name):
-	return 'a' if zlib.crc32(os.path.basename(name).encode()) % 2 == 0 else 'b'
-
-
-def want(name, split):
-	return split == 'all' or split_of(name) == split
-
-
-def iou(a, b):
-	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-	x1 = min(a[0] + a[2], b[0] + b[2])
-	y1 = min(a[1] + a[3], b[1] + b[3])
-	if x1 <= x0 or y1 <= y0:
-		return 0.0
-	i = (x1 - x0) * (y1 - y0)
-	return i / float(a[2] * a[3] + b[2] * b[3] - i)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+				'..', '..', 'tools', 'train'))
+from devdata import iou, want    # noqa: E402  (the training's split and overlap)
 
 
 def o0(s):
@@ -101,6 +86,7 @@ def scenes(args):
 							   [int(v) for v in p[1:5]], p[5]))
 	res, rss = run(args, [g[0] for g in gt], False)
 	det = t1 = tn = t1o = tno = best1 = 0
+	wrong = []
 	for path, box, text in gt:
 		o = res.get(path, {})
 		plates = o.get('plates', [])
@@ -108,6 +94,7 @@ def scenes(args):
 			best1 += 1
 		hit = [p for p in plates if iou(p['box'], box) > 0.4]
 		if not hit:
+			wrong.append((os.path.basename(path), text, '(not found)'))
 			continue
 		det += 1
 		p = hit[0]
@@ -116,6 +103,12 @@ def scenes(args):
 		tn += text in cands
 		t1o += o0(p['plate']) == o0(text)
 		tno += o0(text) in [o0(c) for c in cands]
+		if o0(p['plate']) != o0(text):
+			rank = [o0(c) for c in cands]
+			wrong.append((os.path.basename(path), text, p['plate'] +
+				      (' (right text is candidate %d)'
+				       % (rank.index(o0(text)) + 1)
+				       if o0(text) in rank else '')))
 	n = len(gt)
 	med, p95 = times(res)
 	print('us-scenes split %s: %d plates' % (args.split, n))
@@ -126,6 +119,9 @@ def scenes(args):
 	print('  ms per image: median %.1f, p95 %.1f; max RSS %.0f MB'
 	      % (med, p95, rss / 1024.0))
 	print('  median CPU ms per stage: %s' % stages(res))
+	if args.verbose:
+		for w in wrong:
+			print('    %s want %s got %s' % w)
 
 
 def crops(args):

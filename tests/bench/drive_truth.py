@@ -2,18 +2,14 @@
 bench-tracker.sh) tie the recognizer's detections to the drive's ground
 truth (build/drive/truth.json, tools/drive/gen-drive.py): one place for
 it, so that their per-frame figures count alike."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+				'..', '..', 'tools', 'train'))
+from devdata import iou    # noqa: E402
 
 MIN_IOU = 0.3	# a detection overlapping a true plate less is a false one
-
-
-def iou(a, b):
-	"""Intersection over union of two (x, y, w, h) boxes."""
-	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-	x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-	if x1 <= x0 or y1 <= y0:
-		return 0.0
-	i = (x1 - x0) * (y1 - y0)
-	return i / float(a[2] * a[3] + b[2] * b[3] - i)
 
 
 def tie(plates, truth_plates, min_iou=MIN_IOU):

@@ -14,7 +14,17 @@ split, and writes a .npz of 24x32 normalised glyph windows with labels
      row, then perspective, blur, noise, night/IR and JPEG looks; the
      run-time segmentation is run on it and its boxes are labelled by
      overlap with the glyphs placed; --separators and --hard-looks add
-     marks between groups and harder looks (off: measured worse).
+     marks between groups and harder looks (off: measured worse);
+  3. --fonts N: plates drawn from Debian fonts (fontplate.py), at plate
+     proportions for --font-plate-wh of them; --small-blur P shrinks a
+     share P of them to a far plate's width, blurs them horizontally and
+     enlarges them back (a far plate in a moving car; 0.25 in `make
+     models-glyphs-tune`, models/README.md);
+  4. --edge-windows S: noise windows where reader.cpp's add_windows()
+     looks for missed glyphs beside rows aligned to the ground truth
+     (pitch_windows() mirrors it: change both together).
+--fonts-only leaves out 1 and 2 (a set to add to another: `make
+models-glyphs-tune`, models/README.md).
 
 Usage: build_dataset.py --data ../shared/data --split a --synth 12000 \
 	--out build/train/glyphs-a.npz
@@ -66,16 +76,6 @@ def load_grey(path):
 	return ps.normalise_plate(img)
 
 
-def iou(a, b):
-	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-	x1 = min(a[0] + a[2], b[0] + b[2])
-	y1 = min(a[1] + a[3], b[1] + b[3])
-	if x1 <= x0 or y1 <= y0:
-		return 0.0
-	i = (x1 - x0) * (y1 - y0)
-	return i / float(a[2] * a[3] + b[2] * b[3] - i)
-
-
 def real_samples(items, rng, X, Y, bank, plates):
 	aligned = 0
 	for path, state, text in items:
@@ -121,7 +121,7 @@ def real_samples(items, rng, X, Y, bank, plates):
 			for c in ps.components(bw):
 				if c in rowset or rng.random() > 0.3:
 					continue
-				if any(iou(c, r) > 0.2 for r in row):
+				if any(devdata.iou(c, r) > 0.2 for r in row):
 					continue
 				X.append(ps.patch(img, pol, c, top, bot, jit(rng)))
 				Y.append(ps.NOISE)
@@ -135,6 +135,52 @@ def real_samples(items, rng, X, Y, bank, plates):
 				Y.append(ps.NOISE)
 		aligned += got
 	return aligned
+
+
+def pitch_windows(row):
+	"""The windows reader.cpp's add_windows() proposes beside a row: one
+	and two pitches beyond each end and in gaps wider than a pitch (three
+	offsets each), as (box, inside) with inside true for gap windows."""
+	if len(row) < 3:
+		return []
+	cs = [x + w / 2.0 for x, y, w, h in row]
+	pitches = sorted(b - a for a, b in zip(cs, cs[1:]))
+	pitch = pitches[(len(pitches) + 1) // 4]
+	w = sorted(b[2] for b in row)[len(row) // 2]
+	if pitch < 4:
+		return []
+	centres = []
+	for k in (1, 2):
+		centres += [(cs[0] - k * pitch, False), (cs[-1] + k * pitch, False)]
+	for a, c in zip(cs, cs[1:]):
+		n = int(round((c - a) / pitch)) - 1
+		if n <= 3:
+			centres += [(a + (c - a) * k / (n + 1.0), True)
+				    for k in range(1, n + 1)]
+	return [((cx + j * 0.15 * pitch - w / 2.0, row[0][1], w, row[0][3]), g)
+		for cx, g in centres for j in (-1, 0, 1)]
+
+
+def edge_samples(items, rng, X, Y, share):
+	"""Noise windows where the reader looks for glyphs the binarisations
+	missed, on rows aligned to the whole ground truth: there is no
+	character there (a seal, a sticker, the rim, a dash or an emblem)."""
+	for path, state, text in items:
+		img = load_grey(path)
+		for b, row, top, bot in ps.hypotheses(img):
+			if len(row) != len(text):
+				continue
+			for box, gap in pitch_windows(row):
+				cx = box[0] + box[2] / 2.0
+				if cx < box[2] * 0.3 or cx > img.shape[1] - box[2] * 0.3:
+					continue
+				if rng.random() > share:
+					continue
+				if any(devdata.iou(box, r) > 0.2 for r in row):
+					continue
+				X.append(ps.patch(img, b[0], box, top, bot,
+						  jit(rng, 0.5)))
+				Y.append(ps.NOISE)
 
 
 def augment(img, rng, hard=False):
@@ -309,10 +355,26 @@ def synth_samples(n, rng, bank, plates, X, Y, sep_p=0.0, hard=False):
 	return made
 
 
-def label_plate(img, boxes, rng, X, Y, hard=False):
+def small_blur(img, rng):
+	"""A far plate in a moving car: shrunk to 50-110 px wide, blurred
+	horizontally by 3-6 px at that size (a stroke's width or more), and
+	enlarged back."""
+	h, w = img.shape
+	sw = rng.randint(50, 110)
+	sh = max(8, int(round(h * sw / float(w))))
+	small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
+	k = rng.randint(3, 6)
+	kern = np.full((1, k), 1.0 / k, np.float32)
+	small = cv2.filter2D(small, -1, kern, borderType=cv2.BORDER_REPLICATE)
+	return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def label_plate(img, boxes, rng, X, Y, hard=False, min_iou=0.5, blur_p=0.0):
 	"""Augment a plate with known glyph boxes, segment it as at run time,
 	and label the boxes found by overlap with the glyphs placed."""
 	img, M = augment(img, rng, hard)
+	if blur_p > 0 and rng.random() < blur_p:
+		img = small_blur(img, rng)
 	tb = []
 	for (x, y, w, h), ch in boxes:
 		pts = np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
@@ -326,13 +388,13 @@ def label_plate(img, boxes, rng, X, Y, hard=False):
 		for box in row:
 			best, ch = 0.0, None
 			for t, c in tb:
-				v = iou(box, t)
+				v = devdata.iou(box, t)
 				if v > best:
 					best, ch = v, c
 			if best > 0.3 and ch is None:   # on a separator mark
 				X.append(ps.patch(img, b[0], box, top, bot))
 				Y.append(ps.NOISE)
-			elif best > 0.5:
+			elif best > min_iou:
 				X.append(ps.patch(img, b[0], box, top, bot))
 				Y.append(ps.label_of(ch))
 			elif best < 0.3 and rng.random() < 0.5:
@@ -344,27 +406,36 @@ STATES = ['CALIFORNIA', 'TEXAS', 'FLORIDA', 'NEW YORK', 'ILLINOIS', 'OHIO',
 	  'GEORGIA', 'ARIZONA', 'NEVADA', 'OREGON', 'VIRGINIA', 'WASHINGTON']
 
 
-def font_samples(n, rng, X, Y):
+def font_samples(n, rng, X, Y, plate_wh=0.0, blur_p=0.0):
 	import fontplate
 	fonts = fontplate.fonts()
 	for _ in range(n):
-		text = rand_string(rng)
+		# no I: a sans-serif I is a bare bar, what a 1 is on most US
+		# plates (with it, real 1s read as I)
+		text = ''.join(c if c != 'I' else rng.choice('ABCDEFGHJKLMNPRSTUVWXYZ')
+			       for c in rand_string(rng))
 		pol = rng.random() < 0.2
 		ink, paper = rng.randint(0, 90), rng.randint(150, 255)
 		if pol:
 			ink, paper = paper, ink
 		H = rng.randint(70, 170)
 		W = int(H * rng.uniform(1.8, 2.3))
+		# plate proportions (stamped fonts are condensed: an H about
+		# half as wide as high) for most, the font as it is for some
+		wh = rng.uniform(0.4, 0.75) if rng.random() < plate_wh else None
 		img, boxes = fontplate.render(
 			text, rng.choice(fonts),
 			top_text=rng.choice(STATES) if rng.random() < 0.7 else None,
 			size=(W, H), ink=ink, paper=paper,
-			char_h=rng.uniform(0.36, 0.5), spacing=rng.uniform(0.04, 0.2))
+			char_h=rng.uniform(0.36, 0.5), spacing=rng.uniform(0.04, 0.2)
+			if wh is None else rng.uniform(0.1, 0.25), glyph_wh=wh)
 		img = cv2.resize(img, (int(W * 100.0 / H), 100))
 		s = 100.0 / H
 		boxes = [((x * s, y * s, w * s, h * s), ch)
 			 for (x, y, w, h), ch in boxes]
-		label_plate(img, boxes, rng, X, Y)
+		# a box holding two glyphs overlaps either by up to one half
+		label_plate(img, boxes, rng, X, Y,
+			    min_iou=0.5 if wh is None else 0.65, blur_p=blur_p)
 	return len(fonts)
 
 
@@ -380,6 +451,17 @@ def main():
 			'between two groups (0.35 measured worse, models/README.md)')
 	ap.add_argument('--hard-looks', action='store_true',
 			help='add strong defocus and very low contrast looks')
+	ap.add_argument('--font-plate-wh', type=float, default=0.0,
+			help='share of font plates drawn at plate proportions '
+			'(fontplate.render glyph_wh 0.4-0.75)')
+	ap.add_argument('--small-blur', type=float, default=0.0,
+			help='share of font plates shrunk to 50-110 px wide, '
+			'blurred horizontally by 3-6 px and enlarged back')
+	ap.add_argument('--edge-windows', type=float, default=0.0,
+			help='share of the reader\'s pitch windows beside aligned '
+			'rows of the real crops added as noise')
+	ap.add_argument('--fonts-only', action='store_true',
+			help='only the font plates (a set to add to another)')
 	ap.add_argument('--seed', type=int, default=1)
 	ap.add_argument('--out', required=True)
 	args = ap.parse_args()
@@ -388,15 +470,24 @@ def main():
 	cv2.setNumThreads(1)
 	items = devdata.crops(args.data, args.split)
 	X, Y, bank, plates = [], [], [], []
-	n = real_samples(items, rng, X, Y, bank, plates)
+	n = 0
+	if not args.fonts_only:
+		n = real_samples(items, rng, X, Y, bank, plates)
 	nreal = len(X)
 	print('crops %d, aligned %d, real samples %d, bank %d glyphs, %d backgrounds'
 	      % (len(items), n, nreal, len(bank), len(plates)))
-	m = synth_samples(args.synth, rng, bank, plates, X, Y, args.separators,
-			  args.hard_looks)
+	m = 0
+	if not args.fonts_only:
+		m = synth_samples(args.synth, rng, bank, plates, X, Y,
+				  args.separators, args.hard_looks)
 	nsyn = len(X)
 	print('synthetic plates %d, samples %d' % (m, nsyn - nreal))
-	nf = font_samples(args.fonts, rng, X, Y)
+	nf = font_samples(args.fonts, rng, X, Y, args.font_plate_wh,
+			  args.small_blur)
+	ne = len(X)
+	if args.edge_windows > 0:
+		edge_samples(items, rng, X, Y, args.edge_windows)
+	print('pitch windows beside the rows (noise): %d' % (len(X) - ne))
 	print('font plates %d (%d fonts), samples %d' % (args.fonts, nf, len(X) - nsyn))
 	X = np.asarray(X, np.float16)
 	Y = np.asarray(Y, np.int64)

@@ -16,6 +16,16 @@ def want(name, split):
 	return split == 'all' or split_of(name) == split
 
 
+def iou(a, b):
+	"""Intersection over union of two (x, y, w, h) boxes."""
+	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+	x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+	if x1 <= x0 or y1 <= y0:
+		return 0.0
+	i = (x1 - x0) * (y1 - y0)
+	return i / float(a[2] * a[3] + b[2] * b[3] - i)
+
+
 def crops(data, split):
 	"""[(path, state, plate)] of us-plates in the split."""
 	d = os.path.join(data, 'us-plates')

@@ -25,16 +25,6 @@ import detfeat as df    # noqa: E402
 import devdata    # noqa: E402
 
 
-def iou(a, b):
-	x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-	x1 = min(a[0] + a[2], b[0] + b[2])
-	y1 = min(a[1] + a[3], b[1] + b[3])
-	if x1 <= x0 or y1 <= y0:
-		return 0.0
-	i = (x1 - x0) * (y1 - y0)
-	return i / float(a[2] * a[3] + b[2] * b[3] - i)
-
-
 def logistic(X, y, l2, epochs=300):
 	X = torch.from_numpy(np.asarray(X, np.float32))
 	y = torch.from_numpy(np.asarray(y, np.float32))
@@ -70,7 +60,7 @@ def paste(grey, crop, rng, boxes):
 		x = rng.randint(0, W - w - 1)
 		y = rng.randint(H // 4, H - h - 1)
 		b = (x, y, w, h)
-		if all(iou(b, o) == 0 for o in boxes):
+		if all(devdata.iou(b, o) == 0 for o in boxes):
 			break
 	else:
 		return None
@@ -128,7 +118,7 @@ def stage1_boxes(levels, f, w, b, k):
 	cands.sort(key=lambda c: -c[0])
 	out = []
 	for c in cands:
-		if all(iou(c[1], o[1]) < 0.5 for o in out):
+		if all(devdata.iou(c[1], o[1]) < 0.5 for o in out):
 			out.append(c)
 		if len(out) >= k:
 			break
@@ -176,7 +166,7 @@ def main():
 			x = rng.randrange(w - df.WIN_W)
 			y = rng.randrange(h - df.WIN_H)
 			bb = df.box_of(x, y, s, f)
-			if any(iou(bb, o) > 0.3 for o in boxes):
+			if any(devdata.iou(bb, o) > 0.3 for o in boxes):
 				continue
 			N.append(df.window_feat(lv, x, y))
 	print('stage 1: %d positive, %d negative windows' % (len(P), len(N)))
@@ -191,7 +181,7 @@ def main():
 		added = 0
 		for (g, boxes), (f, levels) in zip(fr, pyrs):
 			for sc, bb, s, x, yy in stage1_boxes(levels, f, w1, b1, 30):
-				if any(iou(bb, o) > 0.3 for o in boxes):
+				if any(devdata.iou(bb, o) > 0.3 for o in boxes):
 					continue
 				lv = levels[df.SCALES.index(s)]
 				N.append(df.window_feat(lv, x, yy))
@@ -207,7 +197,7 @@ def main():
 				     bb[2] * rng.uniform(0.9, 1.1), bb[3] * rng.uniform(0.9, 1.1))
 				HP.append(df.hog_feat(g, j))
 		for sc, bb, s, x, yy in stage1_boxes(levels, f, w1, b1, 40):
-			v = max([iou(bb, o) for o in boxes] + [0])
+			v = max([devdata.iou(bb, o) for o in boxes] + [0])
 			if v > 0.5:
 				HP.append(df.hog_feat(g, bb))
 			elif v < 0.3:
@@ -236,7 +226,7 @@ def detect(g, w1, b1, w2, b2, k=40):
 	out.sort(key=lambda c: -c[0])
 	res = []
 	for c in out:
-		if all(iou(c[1], o[1]) < 0.3 for o in res):
+		if all(devdata.iou(c[1], o[1]) < 0.3 for o in res):
 			res.append(c)
 	return res
 
@@ -252,7 +242,7 @@ def evaluate(data, split, w1, b1, w2, b2):
 		t.append(time.time() - t0)
 		n += 1
 		for k in hits:
-			if any(iou(bb, box) > 0.4 for _, bb in res[:k]):
+			if any(devdata.iou(bb, box) > 0.4 for _, bb in res[:k]):
 				hits[k] += 1
 	print('split %s: %d plates, recall %s, median %.0f ms (python)'
 	      % (split, n, ' '.join('@%d %.1f%%' % (k, 100.0 * v / n)

@@ -9,6 +9,7 @@ Usage: train_glyphs.py --data build/train/glyphs-a.npz --epochs 10 \
 	--out models/glyph-cnn.onnx
 """
 import argparse
+import copy
 import time
 
 import numpy as np
@@ -52,6 +53,30 @@ def augment(x):
 	return x
 
 
+def load_onnx(net, path):
+	"""Start from a trained model: the ONNX file's weights (batch norms
+	folded into the convolutions by the export, so they start as the
+	identity and stay frozen)."""
+	import cv2
+	src = cv2.dnn.readNetFromONNX(path)
+	blobs = {}
+	for name in src.getLayerNames():
+		b = src.getLayer(name).blobs
+		if b:
+			blobs[name.split('/')[-2]] = b
+	with torch.no_grad():
+		for key, mod in (('c1', net.c1), ('c2', net.c2), ('c3', net.c3),
+				 ('f1', net.f1), ('f2', net.f2)):
+			w, b = blobs[key]
+			mod.weight.copy_(torch.from_numpy(w).reshape(mod.weight.shape))
+			mod.bias.copy_(torch.from_numpy(b).reshape(-1))
+		for bn in (net.b1, net.b2, net.b3):
+			bn.weight.fill_(1.0)
+			bn.bias.zero_()
+			bn.running_mean.zero_()
+			bn.running_var.fill_(1.0 - bn.eps)
+
+
 def main():
 	ap = argparse.ArgumentParser()
 	ap.add_argument('--data', required=True, nargs='+')
@@ -59,15 +84,25 @@ def main():
 	ap.add_argument('--per-epoch', type=int, default=60000,
 		help='samples drawn per epoch')
 	ap.add_argument('--seed', type=int, default=1)
+	ap.add_argument('--init', help='start from this ONNX model (fine-tune)')
+	ap.add_argument('--max-lr', type=float, default=3e-3)
+	ap.add_argument('--distill', type=float, default=0.0,
+		help='with --init: on the first --data file, this share of the '
+		'loss is the cross-entropy with the initial model\'s own '
+		'probabilities (keeps what it reads right while the other '
+		'files teach it more)')
 	ap.add_argument('--out', required=True)
 	args = ap.parse_args()
 	torch.set_num_threads(1)
 	torch.manual_seed(args.seed)
 	Xs, Ys = [], []
+	nkeep = 0
 	for p in args.data:
 		d = np.load(p)
 		Xs.append(d['X'].astype(np.float32))
 		Ys.append(d['Y'])
+		if not nkeep:
+			nkeep = len(Ys[0])
 	X = torch.from_numpy(np.concatenate(Xs))[:, None]
 	Y = torch.from_numpy(np.concatenate(Ys))
 	n = X.shape[0]
@@ -78,19 +113,49 @@ def main():
 	cnt = torch.bincount(Y[ti], minlength=NCLASS).float().clamp(min=1)
 	w = (cnt.sum() / cnt / NCLASS).clamp(0.5, 3.0)
 	net = GlyphNet()
+	if args.init:
+		load_onnx(net, args.init)
+		net.eval()
+		with torch.no_grad():
+			pv = net(X[vi]).argmax(1)
+		print('initial val %.4f' % float((pv == Y[vi]).float().mean()),
+		      flush=True)
+	teacher = None
+	if args.init and args.distill > 0:
+		teacher = copy.deepcopy(net).eval()
+	keep = torch.zeros(n, dtype=torch.bool)
+	keep[:nkeep] = True
 	opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
 	sched = torch.optim.lr_scheduler.OneCycleLR(
-		opt, max_lr=3e-3,
+		opt, max_lr=args.max_lr,
 		total_steps=args.epochs * ((min(args.per_epoch, len(ti)) + 127) // 128))
 	for ep in range(args.epochs):
 		t0 = time.time()
 		net.train()
+		if args.init:   # the folded batch norms stay the identity
+			for bn in (net.b1, net.b2, net.b3):
+				bn.eval()
 		order = ti[torch.randperm(len(ti))][:args.per_epoch]
 		tot = 0.0
 		for i in range(0, len(order), 128):
 			b = order[i:i + 128]
-			out = net(augment(X[b]))
-			loss = F.cross_entropy(out, Y[b], weight=w, label_smoothing=0.05)
+			xb = augment(X[b])
+			out = net(xb)
+			if teacher is None:
+				loss = F.cross_entropy(out, Y[b], weight=w,
+						       label_smoothing=0.05)
+			else:
+				per = F.cross_entropy(out, Y[b], weight=w,
+						      label_smoothing=0.05,
+						      reduction='none')
+				k = keep[b]
+				if k.any():
+					with torch.no_grad():
+						t = F.softmax(teacher(xb[k]), 1)
+					soft = -(t * F.log_softmax(out[k], 1)).sum(1)
+					per[k] = (args.distill * soft +
+						  (1 - args.distill) * per[k])
+				loss = per.mean()
 			opt.zero_grad()
 			loss.backward()
 			opt.step()
