@@ -5,8 +5,9 @@ camera, with cars carrying rendered US plates, deterministic from a seed.
 Writes into OUT:
   frames/frame-NNNNN.jpg   1280x720 JPEG frames, in replay (name) order
   truth.json               per frame: plate, state, box, corners of every
-                           plate wholly in view; per vehicle pass: plate,
-                           state, first and last frame, hot-list role
+                           plate inside the frame whose characters no
+                           nearer car covers (hides()); per vehicle pass:
+                           plate, state, first and last frame, hot-list role
   truth.tsv                the same per-frame boxes, one a line, for shells
   hotlist.txt              a sample hot list in the delimited format
                            (alpr-hotlist(5)) naming some of the drive's cars
@@ -308,9 +309,22 @@ def box_of(corners):
 	return [x0, y0, int(math.ceil(max(xs))) - x0, int(math.ceil(max(ys))) - y0]
 
 
-def overlaps(b, car):
+# The plate's characters lie within this share of its width and height from
+# each edge inward (fontplate.render at PLATE_GLYPH_WH: the glyphs span 38-281
+# of the 320 px, the top quarter holds the state's name).
+GLYPH_MX, GLYPH_MY = 0.1, 0.2
+
+
+def hides(car, b):
+	"""True if the car's box (x, y, w, h) covers part of the characters of
+	the plate whose box is b: a nearer car over the rim alone leaves every
+	character visible and the plate readable (it was counted out of view
+	from the first pixel of overlap, then read by the recognizer for
+	frames on end)."""
 	x, y, w, h = car
-	return not (b[0] + b[2] <= x or b[0] >= x + w or b[1] + b[3] <= y or b[1] >= y + h)
+	gx0, gx1 = b[0] + GLYPH_MX * b[2], b[0] + (1 - GLYPH_MX) * b[2]
+	gy0, gy1 = b[1] + GLYPH_MY * b[3], b[1] + (1 - GLYPH_MY) * b[3]
+	return not (gx1 <= x or gx0 >= x + w or gy1 <= y or gy0 >= y + h)
 
 
 def hotlist(vs, rng, date):
@@ -458,7 +472,7 @@ def main():
 				p = cv2.cvtColor(gp, cv2.COLOR_GRAY2BGR)
 			paste_plate(img, p, corners, v, night)
 			b = box_of(corners)
-			hidden = any(overlaps(b, geo[u.id][0]) for u in live[k + 1:])
+			hidden = any(hides(geo[u.id][0], b) for u in live[k + 1:])
 			if inside(corners) and not hidden:
 				recs.append({'vehicle': v.id, 'plate': v.plate, 'state': v.state, 'box': b,
 					     'corners': [[round(x, 1), round(y, 1)] for x, y in corners]})
