@@ -177,6 +177,7 @@ track_params(const struct alpr_conf *conf, struct tracker_params *p)
 	p->min_frames = conf->ocr.track_min_frames;
 	p->early_conf = (double)conf->ocr.early_read_confidence;
 	p->early_agree = OCR_EARLY_AGREE;
+	p->rejoin_usec = conf->ocr.track_rejoin_ms * USEC_PER_MSEC;
 }
 
 static int
@@ -271,9 +272,11 @@ ocrd_stop(struct daemon *d)
 	log_info("stage latency p50/p99 ms: %s", lat);
 	tc = tracker_counts(o->tracker);
 	log_info("closed tracks' reads: %llu early, %llu updated before the close with another "
-	    "text, %llu changed by the closing update, %llu first sent at the close",
+	    "text, %llu changed by the closing update, %llu first sent at the close, "
+	    "%llu rejoined a closed track's read",
 	    (unsigned long long)tc->early, (unsigned long long)tc->changed,
-	    (unsigned long long)tc->closed_changed, (unsigned long long)tc->at_close);
+	    (unsigned long long)tc->closed_changed, (unsigned long long)tc->at_close,
+	    (unsigned long long)tc->rejoined);
 	/* Open tracks become reads now; what matchd has not acknowledged is logged. */
 	tracker_free(o->tracker);
 	log_info("stopping: %llu frames received, %llu read, %llu dropped, %llu refused, "

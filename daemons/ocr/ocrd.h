@@ -35,6 +35,7 @@
 #define OCR_EARLY_AGREE 3		/* frames reading a text alike for an early read */
 #define OCR_EARLY_CHANGES 2		/* updates a track may send before it closes */
 #define OCR_CAMERAS_MAX 32		/* cameras scheduled (and tracked) at once */
+#define OCR_CLOSED_MAX 16		/* closed tracks kept to be rejoined */
 
 struct daemon;
 
@@ -152,6 +153,7 @@ struct tracker_params {
 	int64_t min_frames;		/* shorter tracks give no read */
 	double early_conf;		/* 0..100; 0: a read only when the track closes */
 	int64_t early_agree;		/* or: top-1 of this many frames, a majority (0: off) */
+	int64_t rejoin_usec;		/* a closed track's text seen again this soon: one read (0: off) */
 };
 /*
  * What the tracker's reads were, for the stop line and the benchmark: an
@@ -162,6 +164,7 @@ struct tracker_counts {
 	uint64_t changed;		/* updates before the close: a new text, sure */
 	uint64_t closed_changed;	/* closing updates that changed the sent text */
 	uint64_t at_close;		/* reads first sent when their track closed */
+	uint64_t rejoined;		/* tracks that went on a closed track's read */
 };
 
 /*

@@ -39,6 +39,20 @@
  * replaces its text, candidates and counts, and matches it again, so a
  * better reading can still hit, while an entry it hit already does not hit
  * twice (doc/protocol.md).
+ *
+ * A car hidden for a moment behind another (a van, a truck) ends its track
+ * after TrackCloseFrames and comes back as a new one.  A closed track that
+ * sent a read is kept for rejoin_usec; when a new track of the same camera
+ * is first due to send, and its text is the one the closed track sent,
+ * the two are one pass: the new track takes the closed one's read id,
+ * frames and votes, and its read goes as an update of that read (one read
+ * per vehicle pass; matchd does not alert again on an update).  Only the
+ * exact text joins: a car whose plate differs by one character within
+ * seconds on the same camera is another car (a near miss is a hot-list
+ * case).  A car coming out from behind the van is often misread in its
+ * first frames (a character still hidden): a new track a few characters off
+ * a text just sent holds its early read until the frames read that text
+ * (a rejoin) or agree on their own (rejoin_pending).
  */
 #include "config.h"
 
@@ -60,6 +74,8 @@ struct tracker {
 	void *userdata;
 	struct track *tracks[OCR_TRACKS_MAX];
 	size_t n;
+	struct track *closed[OCR_CLOSED_MAX];	/* sent and closed, may be rejoined */
+	size_t n_closed;
 	struct camera_ticks cams[OCR_CAMERAS_MAX];
 	size_t n_cams;
 	uint64_t next_id;
@@ -131,11 +147,20 @@ track_text(const struct track *t)
 	return t->cands[best].text;
 }
 
+/* How many characters two readings of one plate may differ by. */
+static int
+text_slack(const char *text)
+{
+	int len = (int)strlen(text);
+
+	return len / 3 > 2 ? len / 3 : 2;
+}
+
 static bool
 text_close(const struct track *t, const struct rec_plate *p)
 {
 	const char *tt = track_text(t);
-	int len = (int)strlen(p->text), limit = len / 3 > 2 ? len / 3 : 2;
+	int limit = text_slack(p->text);
 
 	if (tracker_text_distance(tt, p->text) <= limit ||
 	    tracker_text_distance(t->best_text, p->text) <= limit)
@@ -170,15 +195,17 @@ match_score(const struct track *t, const struct frame *f, const struct rec_plate
 	return 1 - dist / (scale * scale);
 }
 
+/* Adds c's votes to t's for the same text; a full list drops its weakest. */
 static void
-cand_add(struct track *t, const char *text, double conf)
+cand_merge(struct track *t, const struct track_candidate *c)
 {
 	size_t low = 0;
 
 	for (size_t i = 0; i < t->n_cands; i++) {
-		if (strcmp(t->cands[i].text, text) == 0) {
-			t->cands[i].score += conf;
-			t->cands[i].votes++;
+		if (strcmp(t->cands[i].text, c->text) == 0) {
+			t->cands[i].score += c->score;
+			t->cands[i].votes += c->votes;
+			t->cands[i].firsts += c->firsts;
 			return;
 		}
 		if (t->cands[i].score < t->cands[low].score)
@@ -186,11 +213,18 @@ cand_add(struct track *t, const char *text, double conf)
 	}
 	if (t->n_cands < sizeof(t->cands) / sizeof(t->cands[0]))
 		low = t->n_cands++;
-	else if (t->cands[low].score >= conf)
+	else if (t->cands[low].score >= c->score)
 		return;
-	strcpy(t->cands[low].text, text);
-	t->cands[low].score = conf;
-	t->cands[low].votes = 1;
+	t->cands[low] = *c;
+}
+
+static void
+cand_add(struct track *t, const char *text, double conf)
+{
+	struct track_candidate c = { .score = conf, .votes = 1 };
+
+	snprintf(c.text, sizeof(c.text), "%s", text);
+	cand_merge(t, &c);
 }
 
 static void
@@ -262,6 +296,13 @@ text_votes(const struct track *t, const char *text, double *score, unsigned *fir
 		*score = t->best_conf * t->frames;
 }
 
+/* Read as its top-1 text by early_agree frames, more than half of the track's. */
+static bool
+agreed(const struct tracker_params *p, const struct track *t, unsigned firsts)
+{
+	return p->early_agree > 0 && (int64_t)firsts >= p->early_agree && 2 * firsts > t->frames;
+}
+
 bool
 tracker_early(const struct tracker_params *p, const struct track *t)
 {
@@ -275,8 +316,7 @@ tracker_early(const struct tracker_params *p, const struct track *t)
 	if (!rec_syntax_known(text))
 		return false;
 	/* confident, or read alike by several frames and most of them */
-	return score / t->frames >= p->early_conf ||
-	    (p->early_agree > 0 && (int64_t)firsts >= p->early_agree && 2 * firsts > t->frames);
+	return score / t->frames >= p->early_conf || agreed(p, t, firsts);
 }
 
 /*
@@ -308,13 +348,104 @@ tracker_counts(const struct tracker *tr)
 	return &tr->counts;
 }
 
+static void
+closed_drop(struct tracker *tr, size_t i)
+{
+	frame_unref(tr->closed[i]->best);
+	free(tr->closed[i]);
+	tr->closed[i] = tr->closed[--tr->n_closed];
+}
+
+/* Closed track c ended on t's camera less than rejoin_usec before t began. */
+static bool
+closed_before(const struct tracker *tr, const struct track *c, const struct track *t)
+{
+	return strcmp(c->camera, t->camera) == 0 && t->first_usec >= c->first_usec &&
+	    t->first_usec - c->last_usec <= tr->params.rejoin_usec;
+}
+
+/* The closed track just before t that sent t's text, if any. */
+static struct track *
+closed_find(struct tracker *tr, const struct track *t, size_t *ret_i)
+{
+	const char *text = track_text(t);
+
+	for (size_t i = 0; i < tr->n_closed; i++)
+		if (closed_before(tr, tr->closed[i], t) && strcmp(tr->closed[i]->sent_text, text) == 0) {
+			*ret_i = i;
+			return tr->closed[i];
+		}
+	return NULL;
+}
+
+/*
+ * A new track whose text is a few characters off the text that a track
+ * just before it sent may be that car read badly in its first frames
+ * (behind the van's edge): its read waits for the text sent (a rejoin) or
+ * for its own text read alike by early_agree frames (another car).
+ */
+static bool
+rejoin_pending(const struct tracker *tr, const struct track *t)
+{
+	const char *text = track_text(t);
+	unsigned firsts;
+	double score;
+
+	if (tr->params.rejoin_usec <= 0 || t->sent_frames > 0)
+		return false;
+	text_votes(t, text, &score, &firsts);
+	if (agreed(&tr->params, t, firsts))
+		return false;
+	for (size_t i = 0; i < tr->n_closed; i++) {
+		const struct track *c = tr->closed[i];
+
+		if (closed_before(tr, c, t) && strcmp(c->sent_text, text) != 0 &&
+		    tracker_text_distance(c->sent_text, text) <= text_slack(text))
+			return true;
+	}
+	return false;
+}
+
+/* t goes on where closed track c ended: c's read id, frames and votes are t's. */
+static void
+track_rejoin(struct tracker *tr, struct track *t, size_t ci)
+{
+	struct track *c = tr->closed[ci];
+
+	log_debug("track %llu: the plate of track %llu again, %lld ms later: one read",
+	    (unsigned long long)t->id, (unsigned long long)c->id,
+	    (long long)((t->first_usec - c->last_usec) / 1000));
+	strcpy(t->read_id, c->read_id);
+	strcpy(t->sent_text, c->sent_text);
+	t->sent_frames = c->sent_frames;
+	t->changes = c->changes;
+	t->frames += c->frames;
+	t->first_usec = c->first_usec;
+	for (size_t i = 0; i < c->n_cands; i++)
+		cand_merge(t, &c->cands[i]);
+	for (size_t i = 0; i < sizeof(c->states) / sizeof(c->states[0]); i++)
+		state_add(t, c->states[i].code, c->states[i].score);
+	if (c->best_conf > t->best_conf) {
+		frame_unref(t->best);
+		t->best = frame_ref(c->best);
+		t->best_conf = c->best_conf;
+		memcpy(t->best_box, c->best_box, sizeof(t->best_box));
+		strcpy(t->best_text, c->best_text);
+	}
+	tr->counts.rejoined++;
+	closed_drop(tr, ci);
+}
+
 /* Hands t's read to the callback and notes what it sent. */
 static void
 track_emit(struct tracker *tr, struct track *t, bool closing)
 {
 	const char *text = track_text(t);
+	size_t ci;
 
-	if (t->sent_frames == 0 && closing)
+	if (t->sent_frames == 0 && tr->params.rejoin_usec > 0 && closed_find(tr, t, &ci) != NULL)
+		track_rejoin(tr, t, ci);
+	else if (t->sent_frames == 0 && closing)
 		tr->counts.at_close++;
 	else if (t->sent_frames == 0)
 		tr->counts.early++;
@@ -338,9 +469,21 @@ track_close(struct tracker *tr, size_t i)
 	else
 		log_debug("track %llu closed after %u frame(s), no read", (unsigned long long)t->id,
 		    t->frames);
+	tr->tracks[i] = tr->tracks[--tr->n];
+	if (t->sent_frames > 0 && tr->params.rejoin_usec > 0) {
+		if (tr->n_closed == OCR_CLOSED_MAX) {
+			size_t old = 0;
+
+			for (size_t k = 1; k < tr->n_closed; k++)
+				if (tr->closed[k]->last_seen_usec < tr->closed[old]->last_seen_usec)
+					old = k;
+			closed_drop(tr, old);
+		}
+		tr->closed[tr->n_closed++] = t;
+		return;
+	}
 	frame_unref(t->best);
 	free(t);
-	tr->tracks[i] = tr->tracks[--tr->n];
 }
 
 void
@@ -393,7 +536,7 @@ tracker_add(struct tracker *tr, struct frame *f, const struct rec_result *res, i
 		taken[best] = true;
 		t = tr->tracks[best];
 		sighting_add(t, f, p, cam->ticks, now_usec);
-		if (tr->fn != NULL && tracker_early(&tr->params, t)) {
+		if (tr->fn != NULL && tracker_early(&tr->params, t) && !rejoin_pending(tr, t)) {
 			track_emit(tr, t, false);
 			log_debug("track %llu: early read after %u frame(s)", (unsigned long long)t->id,
 			    t->frames);
@@ -423,6 +566,11 @@ tracker_tick(struct tracker *tr, int64_t now_usec)
 		} else
 			i++;
 	}
+	for (size_t i = 0; i < tr->n_closed;)
+		if (now_usec - tr->closed[i]->last_seen_usec > tr->params.rejoin_usec)
+			closed_drop(tr, i);
+		else
+			i++;
 }
 
 size_t
@@ -459,6 +607,8 @@ tracker_free(struct tracker *tr)
 		return NULL;
 	while (tr->n > 0)
 		track_close(tr, tr->n - 1);
+	while (tr->n_closed > 0)
+		closed_drop(tr, 0);
 	free(tr);
 	return NULL;
 }

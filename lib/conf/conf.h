@@ -62,6 +62,7 @@ struct conf_ocr {
 	int64_t track_close_frames;	/* a track unseen this many frames is closed */
 	int64_t track_close_ms;		/* or unseen this long */
 	int64_t track_min_frames;	/* shorter tracks give no read */
+	int64_t track_rejoin_ms;	/* a closed track's plate again this soon: one read */
 	char *spool_dir;		/* "": StateDirectory with "-ocrd" appended */
 	int64_t early_read_confidence;	/* read sent before the track closes (0: never) */
 	int64_t job_timeout_sec;	/* a worker busy this long on one frame is killed */

@@ -303,6 +303,7 @@ cams = ['demo'] if ncam == 1 else ['demo%d' % i for i in range(1, ncam + 1)]
 played = st.get('cameras', {})
 tot_pass = tot_top1 = tot_cand = 0
 missed, missed_cand = {}, {}	# vehicle: passes missed, over the cameras
+split = {}			# vehicle: passes read more than once
 n_reads = n_wrong = 0
 for cam in cams:
 	try:
@@ -320,20 +321,27 @@ for cam in cams:
 		if not (cands & truth_plates):
 			n_wrong += 1
 	def passes_read(plate, top1):
+		"""Reads of plate per pass, one count a pass read."""
 		ts = sorted(r['capture_usec'] for r in rows if fold(r['plate']) == plate or (
 			not top1 and plate in set(fold(c.get('plate')) for c in r.get('candidates', []))))
-		n = 0
+		passes = []
 		for i, t in enumerate(ts):
 			if i == 0 or t - ts[i - 1] > nf / 2.0 / fps * 1e6:
-				n += 1
-		return n
+				passes.append(0)
+			passes[-1] += 1
+		return passes
 	for v in vehicles:
 		# passes whose in-view frames were all played at least a second before the end
 		exp = sum(1 for p in range(frames // nf + 1) if p * nf + v['last_frame'] + fps <= frames)
 		if exp == 0:
 			continue
 		plate = fold(v['plate'])
-		got1, gotc = min(exp, passes_read(plate, True)), min(exp, passes_read(plate, False))
+		top1 = passes_read(plate, True)
+		got1, gotc = min(exp, len(top1)), min(exp, len(passes_read(plate, False)))
+		twice = sum(1 for n in top1 if n > 1)
+		if twice:
+			k = 'v%d' % v['vehicle']
+			split[k] = split.get(k, 0) + twice
 		tot_pass += exp
 		tot_top1 += got1
 		tot_cand += gotc
@@ -352,6 +360,8 @@ print('  within the candidates: %d read, %d missed%s; %d reads stored, %d with n
 				   ' (' + ', '.join('%s x%d' % kv for kv in missed_cand.items()) + ')'
 				   if missed_cand else '',
 				   n_reads, n_wrong))
+print('  passes read more than once (one read a pass is the aim): %d%s' % (
+	sum(split.values()), ' (' + ', '.join('%s x%d' % kv for kv in split.items()) + ')' if split else ''))
 PY
 }
 

@@ -19,8 +19,10 @@
 # per run, the share of them whose text a later update changed, and the
 # updates sent before the close because the frames came to agree on
 # another text (tracker_changed).  "reads": the reads stored per run
-# (their ids; a pass whose track split is read twice).  BENCH_CLOSE is
-# TrackCloseFrames (5, the default).
+# (their ids; a pass whose track split is read twice, and such passes are
+# named "read twice").  BENCH_CLOSE is
+# TrackCloseFrames (3, the default), BENCH_REJOIN TrackRejoinMs (2000, the
+# default; 0 leaves a pass split by an occlusion as two reads).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 DRIVE=${DRIVE:-$top_builddir/build/drive}
@@ -43,11 +45,11 @@ if [ ! -s "$RES" ] || [ "$stale" = 1 ]; then
 		"$DRIVE"/frames/*.jpg > "$RES.tmp" && mv "$RES.tmp" "$RES" || exit 1
 fi
 PYTHONPATH=$top_srcdir/tests/bench $PY - "$REPLAY" "$RES" "$DRIVE/truth.json" \
-	"${BENCH_EARLY:-20/3 20/0 0/0}" "${BENCH_CLOSE:-5}" <<'PY'
+	"${BENCH_EARLY:-20/3 20/0 0/0}" "${BENCH_CLOSE:-3}" "${BENCH_REJOIN:-2000}" <<'PY'
 import json, subprocess, sys
 from drive_truth import tie
 replay, res, truth = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
-close = sys.argv[5]
+close, rejoin = sys.argv[5], sys.argv[6]
 fps, nf = truth['fps'], truth['frames']
 fold = lambda s: s.upper().replace('O', '0')
 veh = [v for v in truth['vehicles'] if v['frames_in_view'] >= (fps + 1) // 2]
@@ -76,16 +78,20 @@ for v in truth['vehicles']:
 	line.append('v%d%s %d/%d/%d/%d' % (v['vehicle'], ' (night)' if v['night'] else '', n, det, top1, cand))
 for i in range(0, len(line), 4):
 	print('  ' + ', '.join(line[i:i + 4]))
-print('== %d vehicle passes in view >= 0.5 s; TrackMinFrames=2, TrackCloseFrames=%s' % (len(veh), close))
+print('== %d vehicle passes in view >= 0.5 s; TrackMinFrames=2, TrackCloseFrames=%s, TrackRejoinMs=%s' % (len(veh), close, rejoin))
 print('%-22s %-9s %-13s %-13s %-11s %-10s %-17s %s' % ('recognized', 'early', 'read top-1', 'in cands',
 	'false reads', 'reads', 'early (changed, upd)', 'in view -> right read p50/max ms'))
+def vehicles(what, counts, step):
+	"""'; WHAT v3, v5 (1 of 2)': the vehicles counted, in how many of the phases."""
+	return '; %s v' % what + ', v'.join('%d%s' % (k, '' if c == step else ' (%d of %d)' % (c, step))
+					for k, c in sorted(counts.items())) if counts else ''
 for early in sys.argv[4].split():
 	for step in (1, 2, 3, 4, 5, 6):
 		conf, agree = early.split('/')
 		n = top1 = cand = false = n_early = early_wrong = n_changed = n_reads = 0
-		delays, missed = [], {}
+		delays, missed, split = [], {}, {}
 		for phase in range(step):
-			out = subprocess.run([replay, str(step), str(phase), '1', conf, '2', close, agree],
+			out = subprocess.run([replay, str(step), str(phase), '1', conf, '2', close, agree, rejoin],
 					     stdin=open(res), capture_output=True, text=True).stdout
 			reads = [json.loads(l) for l in out.splitlines()]
 			final, first = {}, {}
@@ -118,13 +124,16 @@ for early in sys.argv[4].split():
 					missed[v['vehicle']] = missed.get(v['vehicle'], 0) + 1
 				if ok or any(p in set(fold(c) for c in r['cands']) for r in mine):
 					cand += 1
+				# one pass, one read: more stored reads of its text split it
+				if len(set(r['id'] for r in last.values() if r in mine and
+					   fold(r['plate']) == p)) > 1:
+					split[v['vehicle']] = split.get(v['vehicle'], 0) + 1
 		delays.sort()
-		print('%-22s %-9s %-13s %-13s %-11s %-10s %-17s %s%s' % (
+		print('%-22s %-9s %-13s %-13s %-11s %-10s %-17s %s%s%s' % (
 			'%.1f fps (1 in %d)' % (fps / step, step), early, '%d/%d' % (top1, n),
 			'%d/%d' % (cand, n), '%.1f/run' % (false / step), '%.1f/run' % (n_reads / step),
 			'%.1f (%d%%, %.1f)' % (n_early / step, 100 * early_wrong / max(n_early, 1),
 					       n_changed / step),
 			'%.0f/%.0f' % (delays[len(delays) // 2], delays[-1]) if delays else '-',
-			'; missed v' + ', v'.join('%d%s' % (k, '' if c == step else ' (%d of %d)' % (c, step))
-					       for k, c in sorted(missed.items())) if missed else ''))
+			vehicles('missed', missed, step), vehicles('read twice', split, step)))
 PY

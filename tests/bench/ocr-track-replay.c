@@ -6,7 +6,7 @@
  *
  * Input (stdin): one `alpr-recognize --json -n 20` line per drive frame, in
  * frame order.  Arguments: STEP PHASE LOOPS EARLY_CONF MIN_FRAMES
- * CLOSE_FRAMES: the frames PHASE, PHASE + STEP, ... of LOOPS passes of the
+ * CLOSE_FRAMES [EARLY_AGREE [REJOIN_MS]]: the frames PHASE, PHASE + STEP, ... of LOOPS passes of the
  * drive are "processed" (30 / STEP frames a second of a 30 fps camera),
  * frame n captured at n / 30 s.  Output: one JSON line per read the
  * tracker gives (early or at the close): {"early", "plate", "cands",
@@ -93,9 +93,9 @@ main(int argc, char **argv)
 	int step, phase, loops;
 	char buf[1 << 16];
 
-	if (argc != 7 && argc != 8) {
+	if (argc < 7 || argc > 9) {
 		fprintf(stderr, "usage: ocr-track-replay STEP PHASE LOOPS EARLY_CONF MIN_FRAMES "
-		    "CLOSE_FRAMES [EARLY_AGREE] < results.jsonl\n");
+		    "CLOSE_FRAMES [EARLY_AGREE [REJOIN_MS]] < results.jsonl\n");
 		return 2;
 	}
 	step = atoi(argv[1]);
@@ -104,7 +104,8 @@ main(int argc, char **argv)
 	tp.early_conf = atof(argv[4]);
 	tp.min_frames = atoi(argv[5]);
 	tp.close_frames = atoi(argv[6]);
-	tp.early_agree = argc == 8 ? atoi(argv[7]) : OCR_EARLY_AGREE;
+	tp.early_agree = argc >= 8 ? atoi(argv[7]) : OCR_EARLY_AGREE;
+	tp.rejoin_usec = (argc == 9 ? atoll(argv[8]) : 2000) * 1000LL;
 	tp.close_usec = 1500 * 1000LL;
 	while (fgets(buf, sizeof(buf), stdin) != NULL) {
 		json_t *j = json_loads(buf, 0, NULL);

@@ -5,10 +5,11 @@
 # skips ids it has).  One car passing must give exactly one read with the
 # right text; hostile frames are refused with the daemon up; a worker killed
 # with SIGKILL is replaced; a receiver killed with SIGKILL mid-stream loses
-# no read and gets none twice.
+# no read and gets none twice; a car hidden behind a van for longer than a
+# track waits is still one read.
 . "${top_srcdir:-.}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/ocrd-lib.sh"
-plan 17
+plan 20
 
 ocrd_start
 check "alpr-ocrd listens on ocr.sock" wait_for 20 test -S "$RUN/ocr.sock"
@@ -67,4 +68,19 @@ last_four_ok() {
 	close_to "$1" 58294 && close_to "$2" TR5823 && close_to "$3" 58294 && close_to "$4" TR5823
 }
 check "the last four reads are the four cars' plates" last_four_ok
+
+# A van hides the car in its frames 6-12 (1.4 s at 5 frames a second):
+# longer than TrackCloseFrames (6), so its first track ends and sends its
+# read; the car comes back with the same plate within TrackRejoinMs and
+# its second track goes on as that read (an update), not a second read.
+before=$(nreads)
+FRAME_PEER_HIDE=6:7 "$PEER" cars "$RUN/ocr.sock" "$T/plates.txt" 1 20 14 5 > "$T/cars.txt" 2>> "$T/cars.log"
+check "a car hidden for 7 frames: its read" wait_for 30 sh -c "test \$(wc -l < '$READS') -gt $before"
+sleep 3
+id=$(tail -n 1 "$READS" | cut -d' ' -f1)
+tracks=$(grep "read id=$id " "$T/ocrd.log" | sed -n 's/.* track=\([0-9]*\).*/\1/p' | sort -u | wc -l)
+diag "reads since: $(($(nreads) - before)); read $id: $tracks track(s), $(tail -n 1 "$READS" | cut -d' ' -f3) frames"
+check "... from two tracks (the van ended the first)" test "$tracks" -eq 2
+check "... is the only read of that car, with the frames of both sides" \
+	test "$(nreads)" -eq $((before + 1)) -a "$(tail -n 1 "$READS" | cut -d' ' -f3)" -gt 6
 check "daemon still up" alive ocrd

@@ -7,6 +7,8 @@
  *	PLATES.txt) in FRAMES frames while it moves across a W x H frame
  *	(default 1280x720), then GAP frames with no car; FPS frames a second
  *	(0: as fast as the socket takes them).  Prints "car N TEXT" per car.
+ *	FRAME_PEER_HIDE=FROM:COUNT in the environment hides each car's plate
+ *	in its frames FROM to FROM + COUNT - 1 (a van passing in front).
  *   frame-peer bad SOCKET
  *	sends hostile FRAMEs (unsealed, wrong size, not a memfd, missing and
  *	mistyped fields, absurd sizes) and then a good one; exits 0 if the
@@ -179,9 +181,13 @@ cars(int argc, char **argv)
 	uint8_t *img = malloc(size), *bg = malloc(size);
 	int sock = peer_connect(argv[1]), r;
 	int64_t n = 0, start = time_monotonic_usec();
+	int hide_from = -1, hide_n = 0;
 
 	if (n_plates == 0 || img == NULL || bg == NULL)
 		fatalx("no plates or no memory");
+	if (getenv("FRAME_PEER_HIDE") != NULL &&
+	    sscanf(getenv("FRAME_PEER_HIDE"), "%d:%d", &hide_from, &hide_n) != 2)
+		fatalx("FRAME_PEER_HIDE: FROM:COUNT");
 	background(bg, w, h, 7);
 	for (int car = 0; car < n_cars; car++) {
 		const struct plate *p = &plates[car % n_plates];
@@ -191,7 +197,7 @@ cars(int argc, char **argv)
 		fflush(stdout);
 		for (int k = 0; k < per_car + gap; k++) {
 			memcpy(img, bg, size);
-			if (k < per_car) {
+			if (k < per_car && !(k >= hide_from && k < hide_from + hide_n)) {
 				/* left to right and slightly down, like a car overtaken */
 				int x0 = w / 10 + k * (w * 6 / 10) / (per_car > 1 ? per_car - 1 : 1);
 				int y0 = h / 2 + k * 4;

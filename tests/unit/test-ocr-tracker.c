@@ -3,8 +3,9 @@
  * its statics): one car over several frames is one track whatever the
  * per-frame misreads, two cars are two tracks, tracks close by frames and
  * by time, short tracks give nothing, the text comes from the votes of
- * all frames rather than the single best one, and a confident track's read
- * goes early, then once more as an update when the track closes.
+ * all frames rather than the single best one, a confident track's read
+ * goes early, then once more as an update when the track closes, and a
+ * car hidden for a moment stays one read.
  */
 #include "config.h"
 
@@ -93,7 +94,7 @@ feed(struct tracker *tr, int64_t n, int k, const char **texts, const float *conf
 static struct tracker *
 tracker(int64_t close_frames, int64_t min_frames)
 {
-	struct tracker_params p = { close_frames, 2000000, min_frames, 0, 0 };
+	struct tracker_params p = { close_frames, 2000000, min_frames, 0, 0, 0 };
 	struct tracker *tr = NULL;
 
 	n_closed = n_early = 0;
@@ -104,7 +105,7 @@ tracker(int64_t close_frames, int64_t min_frames)
 static struct tracker *
 tracker_early_conf(double conf)
 {
-	struct tracker_params p = { 3, 2000000, 2, conf, 0 };
+	struct tracker_params p = { 3, 2000000, 2, conf, 0, 0 };
 	struct tracker *tr = NULL;
 
 	n_closed = n_early = 0;
@@ -175,7 +176,7 @@ static void
 test_early_read_agreed(void **state)
 {
 	const char *t = "7ABC123", *other = "7ABC128", *third = "7ABC723";
-	struct tracker_params p = { 3, 2000000, 2, 60, 3 };
+	struct tracker_params p = { 3, 2000000, 2, 60, 3, 0 };
 	struct tracker *tr = NULL;
 
 	(void)state;
@@ -210,7 +211,7 @@ static void
 test_early_read_changed(void **state)
 {
 	const char *wrong = "7ABC128", *right = "7ABC123";
-	struct tracker_params p = { 3, 2000000, 2, 60, 3 };
+	struct tracker_params p = { 3, 2000000, 2, 60, 3, 0 };
 	const struct tracker_counts *c;
 	struct tracker *tr = NULL;
 	int i;
@@ -349,6 +350,122 @@ test_votes(void **state)
 	assert_int_equal(closed[0].best_box[0], 100);
 }
 
+/* Four frames of one plate moving 50 px a frame, from frame n on. */
+static void
+pass(struct tracker *tr, int64_t n, const char *text, int x)
+{
+	for (int64_t i = n; i < n + 4; i++)
+		feed(tr, i, 1, &text, (float[]){ 80 }, (int[]){ x + 50 * (int)(i - n) }, i * 100000);
+}
+
+static void
+nothing(struct tracker *tr, int64_t from, int64_t to)
+{
+	for (int64_t i = from; i < to; i++)
+		feed(tr, i, 0, NULL, NULL, NULL, i * 100000);
+}
+
+/* The plate read as after in frames from to to - 1, moving on from x = 800. */
+static void
+after_van_more(struct tracker *tr, const char *after, int64_t from, int64_t to)
+{
+	for (int64_t i = from; i < to; i++)
+		feed(tr, i, 1, &after, (float[]){ 80 }, (int[]){ 800 + 50 * (int)(i - 16) },
+		    i * 100000);
+}
+
+/* A new tracker: text read in frames 0-3, hidden until 16, then after in n frames. */
+static struct tracker *
+after_van(const struct tracker_params *p, const char *text, const char *after, int n)
+{
+	struct tracker *tr = NULL;
+
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(p, on_closed, NULL, &tr), 0);
+	pass(tr, 0, text, 100);
+	nothing(tr, 4, 16);
+	after_van_more(tr, after, 16, 16 + n);
+	return tr;
+}
+
+/*
+ * TrackRejoinMs: a car hidden behind a van for 12 frames ends its track;
+ * seen again with the same text 1.3 s later, it goes on as the same read
+ * (an update with all its frames, first seen at the first track's start),
+ * not a second read.  One character off (a near miss), too late, or with
+ * rejoining off, it is another read.
+ */
+static void
+test_occlusion_one_read(void **state)
+{
+	struct tracker_params p = { 3, 2000000, 2, 60, 3, 2000000 };
+	const char *text = "7ABC123";
+	struct tracker *tr = NULL;
+
+	(void)state;
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	pass(tr, 0, text, 100);
+	assert_int_equal(n_early, 1);
+	nothing(tr, 4, 16);
+	assert_int_equal(n_closed, 1);		/* the first track ended, its update sent */
+	assert_int_equal(tracker_open(tr), 0);
+	pass(tr, 16, text, 800);
+	assert_int_equal(n_early, 2);
+	assert_string_equal(early[1].read_id, early[0].read_id);
+	assert_int_equal(early[1].frames, 4 + 2);
+	assert_int_equal(early[1].first_usec, 1000000);
+	assert_int_equal(tracker_counts(tr)->rejoined, 1);
+	assert_int_equal(tracker_counts(tr)->early, 1);
+	nothing(tr, 20, 23);
+	assert_int_equal(n_closed, 2);
+	assert_string_equal(closed[1].read_id, early[0].read_id);
+	assert_int_equal(closed[1].frames, 8);
+	/* one character off within the window: another car, another read */
+	pass(tr, 24, "7ABC128", 800);
+	assert_int_equal(n_early, 3);
+	assert_string_not_equal(early[2].read_id, early[0].read_id);
+	/* the first text again 1.3 s after its last frame (19): still one read */
+	nothing(tr, 28, 32);
+	pass(tr, 32, text, 800);
+	assert_int_equal(n_early, 4);
+	assert_string_equal(early[3].read_id, early[0].read_id);
+	/* 2.5 s after that: the window has passed, a new pass */
+	nothing(tr, 36, 60);
+	pass(tr, 60, text, 800);
+	assert_int_equal(n_early, 5);
+	assert_string_not_equal(early[4].read_id, early[0].read_id);
+	assert_int_equal(tracker_counts(tr)->rejoined, 2);
+	tracker_free(tr);
+
+	/*
+	 * Coming out from behind the van, its first two frames miss the first
+	 * character: the read waits, and goes as the update when the text
+	 * sent is read again.
+	 */
+	tr = after_van(&p, text, "ABC123", 2);
+	assert_int_equal(n_early, 1);		/* held: 2 frames read it, not 3 */
+	/* ... and read alike by a third frame, it is another car's own read */
+	after_van_more(tr, "ABC123", 18, 19);
+	assert_int_equal(n_early, 2);
+	assert_string_not_equal(early[1].read_id, early[0].read_id);
+	tracker_free(tr);
+	tr = after_van(&p, text, "ABC123", 2);
+	after_van_more(tr, text, 18, 21);
+	assert_int_equal(n_early, 2);
+	assert_string_equal(early[1].read_id, early[0].read_id);
+	assert_string_equal(track_text(&early[1]), text);
+	tracker_free(tr);
+
+	/* TrackRejoinMs=0: the occluded car gives two reads */
+	p.rejoin_usec = 0;
+	tr = after_van(&p, text, text, 4);
+	assert_int_equal(n_early, 2);
+	assert_string_not_equal(early[1].read_id, early[0].read_id);
+	assert_int_equal(tracker_counts(tr)->rejoined, 0);
+	tracker_free(tr);
+}
+
 int
 main(void)
 {
@@ -363,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_early_read_refused),
 		cmocka_unit_test(test_early_read_agreed),
 		cmocka_unit_test(test_early_read_changed),
+		cmocka_unit_test(test_occlusion_one_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
