@@ -351,7 +351,6 @@ tracker_counts(const struct tracker *tr)
 static void
 closed_drop(struct tracker *tr, size_t i)
 {
-	frame_unref(tr->closed[i]->best);
 	free(tr->closed[i]);
 	tr->closed[i] = tr->closed[--tr->n_closed];
 }
@@ -406,7 +405,11 @@ rejoin_pending(const struct tracker *tr, const struct track *t)
 	return false;
 }
 
-/* t goes on where closed track c ended: c's read id, frames and votes are t's. */
+/*
+ * t goes on where closed track c ended: c's read id, frames and votes are
+ * t's.  Not c's best frame: the read's images and capture time are those
+ * of its first READ, which an update keeps (doc/protocol.md).
+ */
 static void
 track_rejoin(struct tracker *tr, struct track *t, size_t ci)
 {
@@ -425,13 +428,6 @@ track_rejoin(struct tracker *tr, struct track *t, size_t ci)
 		cand_merge(t, &c->cands[i]);
 	for (size_t i = 0; i < sizeof(c->states) / sizeof(c->states[0]); i++)
 		state_add(t, c->states[i].code, c->states[i].score);
-	if (c->best_conf > t->best_conf) {
-		frame_unref(t->best);
-		t->best = frame_ref(c->best);
-		t->best_conf = c->best_conf;
-		memcpy(t->best_box, c->best_box, sizeof(t->best_box));
-		strcpy(t->best_text, c->best_text);
-	}
 	tr->counts.rejoined++;
 	closed_drop(tr, ci);
 }
@@ -479,6 +475,7 @@ track_close(struct tracker *tr, size_t i)
 					old = k;
 			closed_drop(tr, old);
 		}
+		t->best = frame_unref(t->best);	/* its pixels are not needed again */
 		tr->closed[tr->n_closed++] = t;
 		return;
 	}
