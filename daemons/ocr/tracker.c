@@ -348,6 +348,18 @@ tracker_counts(const struct tracker *tr)
 	return &tr->counts;
 }
 
+/* The index of the track of ts[0..n-1] seen longest ago (n > 0). */
+static size_t
+longest_unseen(struct track *const *ts, size_t n)
+{
+	size_t old = 0;
+
+	for (size_t i = 1; i < n; i++)
+		if (ts[i]->last_seen_usec < ts[old]->last_seen_usec)
+			old = i;
+	return old;
+}
+
 static void
 closed_drop(struct tracker *tr, size_t i)
 {
@@ -363,18 +375,18 @@ closed_before(const struct tracker *tr, const struct track *c, const struct trac
 	    t->first_usec - c->last_usec <= tr->params.rejoin_usec;
 }
 
-/* The closed track just before t that sent t's text, if any. */
-static struct track *
-closed_find(struct tracker *tr, const struct track *t, size_t *ret_i)
+/* Finds the closed track just before t that sent t's text. */
+static bool
+closed_find(const struct tracker *tr, const struct track *t, size_t *ret_i)
 {
 	const char *text = track_text(t);
 
 	for (size_t i = 0; i < tr->n_closed; i++)
 		if (closed_before(tr, tr->closed[i], t) && strcmp(tr->closed[i]->sent_text, text) == 0) {
 			*ret_i = i;
-			return tr->closed[i];
+			return true;
 		}
-	return NULL;
+	return false;
 }
 
 /*
@@ -439,7 +451,7 @@ track_emit(struct tracker *tr, struct track *t, bool closing)
 	const char *text = track_text(t);
 	size_t ci;
 
-	if (t->sent_frames == 0 && tr->params.rejoin_usec > 0 && closed_find(tr, t, &ci) != NULL)
+	if (t->sent_frames == 0 && tr->params.rejoin_usec > 0 && closed_find(tr, t, &ci))
 		track_rejoin(tr, t, ci);
 	else if (t->sent_frames == 0 && closing)
 		tr->counts.at_close++;
@@ -467,14 +479,8 @@ track_close(struct tracker *tr, size_t i)
 		    t->frames);
 	tr->tracks[i] = tr->tracks[--tr->n];
 	if (t->sent_frames > 0 && tr->params.rejoin_usec > 0) {
-		if (tr->n_closed == OCR_CLOSED_MAX) {
-			size_t old = 0;
-
-			for (size_t k = 1; k < tr->n_closed; k++)
-				if (tr->closed[k]->last_seen_usec < tr->closed[old]->last_seen_usec)
-					old = k;
-			closed_drop(tr, old);
-		}
+		if (tr->n_closed == OCR_CLOSED_MAX)
+			closed_drop(tr, longest_unseen(tr->closed, tr->n_closed));
 		t->best = frame_unref(t->best);	/* its pixels are not needed again */
 		tr->closed[tr->n_closed++] = t;
 		return;
@@ -509,13 +515,7 @@ tracker_add(struct tracker *tr, struct frame *f, const struct rec_result *res, i
 		if (best == tr->n) {
 			if (tr->n == OCR_TRACKS_MAX) {
 				/* full: the longest unseen track goes first */
-				size_t old = 0;
-
-				for (size_t i = 1; i < tr->n; i++)
-					if (tr->tracks[i]->last_seen_usec <
-					    tr->tracks[old]->last_seen_usec)
-						old = i;
-				track_close(tr, old);
+				track_close(tr, longest_unseen(tr->tracks, tr->n));
 				memset(taken, 0, sizeof(taken));
 			}
 			if ((t = calloc(1, sizeof(*t))) == NULL) {
