@@ -52,7 +52,8 @@
  * case).  A car coming out from behind the van is often misread in its
  * first frames (a character still hidden): a new track a few characters off
  * a text just sent holds its early read until the frames read that text
- * (a rejoin) or agree on their own (rejoin_pending).
+ * (a rejoin) or agree on their own (rejoin_pending).  A closed track stays
+ * past its window while a track that began within it has not sent yet.
  */
 #include "config.h"
 
@@ -375,6 +376,21 @@ closed_before(const struct tracker *tr, const struct track *c, const struct trac
 	    t->first_usec - c->last_usec <= tr->params.rejoin_usec;
 }
 
+/*
+ * Closed track c can go: its window has passed and no open track that
+ * began within it is still to send (its first read may come at its close).
+ */
+static bool
+closed_expired(const struct tracker *tr, const struct track *c, int64_t now_usec)
+{
+	if (now_usec - c->last_seen_usec <= tr->params.rejoin_usec)
+		return false;
+	for (size_t i = 0; i < tr->n; i++)
+		if (tr->tracks[i]->sent_frames == 0 && closed_before(tr, c, tr->tracks[i]))
+			return false;
+	return true;
+}
+
 /* Finds the closed track just before t that sent t's text. */
 static bool
 closed_find(const struct tracker *tr, const struct track *t, size_t *ret_i)
@@ -564,7 +580,7 @@ tracker_tick(struct tracker *tr, int64_t now_usec)
 			i++;
 	}
 	for (size_t i = 0; i < tr->n_closed;)
-		if (now_usec - tr->closed[i]->last_seen_usec > tr->params.rejoin_usec)
+		if (closed_expired(tr, tr->closed[i], now_usec))
 			closed_drop(tr, i);
 		else
 			i++;

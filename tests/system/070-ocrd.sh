@@ -69,13 +69,14 @@ last_four_ok() {
 }
 check "the last four reads are the four cars' plates" last_four_ok
 
-# A van hides the car in its frames 6-12 (1.4 s at 5 frames a second):
+# A van hides the car in its frames 6-13 (1.6 s at 5 frames a second):
 # longer than TrackCloseFrames (6), so its first track ends and sends its
-# read; the car comes back with the same plate within TrackRejoinMs and
-# its second track goes on as that read (an update), not a second read.
+# read; the car comes back with the same plate within TrackRejoinMs (3 s
+# here) and its second track goes on as that read (an update), not a
+# second read.
 before=$(nreads)
-FRAME_PEER_HIDE=6:7 "$PEER" cars "$RUN/ocr.sock" "$T/plates.txt" 1 20 14 5 > "$T/cars.txt" 2>> "$T/cars.log"
-check "a car hidden for 7 frames: its read" wait_for 30 sh -c "test \$(wc -l < '$READS') -gt $before"
+FRAME_PEER_HIDE=6:8 "$PEER" cars "$RUN/ocr.sock" "$T/plates.txt" 1 20 14 5 > "$T/cars.txt" 2>> "$T/cars.log"
+check "a car hidden for 8 frames: its read" wait_for 30 sh -c "test \$(wc -l < '$READS') -gt $before"
 sleep 3
 id=$(tail -n 1 "$READS" | cut -d' ' -f1)
 tracks=$(grep "read id=$id " "$T/ocrd.log" | sed -n 's/.* track=\([0-9]*\).*/\1/p' | sort -u | wc -l)

@@ -457,6 +457,21 @@ test_occlusion_one_read(void **state)
 	assert_string_equal(track_text(&early[1]), text);
 	tracker_free(tr);
 
+	/*
+	 * Back 1.8 s after its last frame (3), misread at first: the new
+	 * track began within the window, so the closed one waits for its
+	 * first read, due 2.3 s after that last frame.
+	 */
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	pass(tr, 0, text, 100);
+	nothing(tr, 4, 21);
+	after_van_more(tr, "ABC123", 21, 23);
+	after_van_more(tr, text, 23, 26);
+	assert_int_equal(n_early, 2);
+	assert_string_equal(early[1].read_id, early[0].read_id);
+	tracker_free(tr);
+
 	/* TrackRejoinMs=0: the occluded car gives two reads */
 	p.rejoin_usec = 0;
 	tr = after_van(&p, text, text, 4);
