@@ -36,6 +36,7 @@
 #define OCR_EARLY_CHANGES 2		/* updates a track may send before it closes */
 #define OCR_CAMERAS_MAX 32		/* cameras scheduled (and tracked) at once */
 #define OCR_CLOSED_MAX 16		/* closed tracks kept to be rejoined */
+#define OCR_SAME_PLATE_USEC 500000	/* a box on a track's: its plate, whatever the text */
 
 struct daemon;
 

@@ -6,7 +6,10 @@
  * gathers those sightings so that the car gives ONE read.  A plate seen in
  * a frame joins the open track of the same camera that it matches best:
  *
- *	- the boxes overlap (IoU >= 0.3), or
+ *	- the boxes overlap (IoU >= 0.3), and the text is close (below) or
+ *	  the frames are less than OCR_SAME_PLATE_USEC apart: a car takes
+ *	  another's place in view (at a light, or between a slow camera's
+ *	  frames) in seconds, not in a frame or two, or
  *	- the box moved no further than the plate's width times (1.5 + the
  *	  frame gap), and the text is close (edit distance <= max(2, len/3)
  *	  to the track's best text, or the track's text is among the plate's
@@ -179,7 +182,7 @@ match_score(const struct track *t, const struct frame *f, const struct rec_plate
 	double ov = iou(t->box, p->box), dx, dy, dist, scale, gap;
 	bool close_text = text_close(t, p);
 
-	if (ov >= 0.3)
+	if (ov >= 0.3 && (close_text || llabs(f->capture_usec - t->last_usec) < OCR_SAME_PLATE_USEC))
 		return 2 + ov + close_text;
 	dx = (t->box[0] + t->box[2] / 2.0) - (p->box[0] + p->box[2] / 2.0);
 	dy = (t->box[1] + t->box[3] / 2.0) - (p->box[1] + p->box[3] / 2.0);

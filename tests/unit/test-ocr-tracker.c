@@ -296,6 +296,38 @@ test_two_cars(void **state)
 	assert_true(strcmp(track_text(&closed[0]), track_text(&closed[1])) != 0);
 }
 
+/*
+ * Another plate where a track's was, 3 s later (a car taking another's
+ * place at a light, or a slow camera's next frame): another car, another
+ * read, however large the overlap; within half a second a far text on the
+ * same box is a misread of the same plate.
+ */
+static void
+test_other_plate_same_place(void **state)
+{
+	struct tracker_params p = { 100, 10000000, 1, 0, 0, 0 };	/* TrackCloseMs 10 s */
+	const char *a = "K38275", *b = "58294";
+	struct tracker *tr = NULL;
+
+	(void)state;
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	feed(tr, 0, 1, &a, (float[]){ 70 }, (int[]){ 400 }, 0);
+	feed(tr, 30, 1, &b, (float[]){ 70 }, (int[]){ 400 }, 3000000);
+	assert_int_equal(tracker_open(tr), 2);
+	tracker_free(tr);
+	assert_int_equal(n_closed, 2);
+	assert_string_not_equal(track_text(&closed[0]), track_text(&closed[1]));
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	feed(tr, 0, 1, &a, (float[]){ 70 }, (int[]){ 400 }, 0);
+	feed(tr, 1, 1, &b, (float[]){ 60 }, (int[]){ 400 }, 100000);
+	assert_int_equal(tracker_open(tr), 1);
+	tracker_free(tr);
+	assert_int_equal(n_closed, 1);
+	assert_string_equal(track_text(&closed[0]), a);
+}
+
 /* The same text far away in a later frame after the gap is a second pass. */
 static void
 test_close_by_frames_and_time(void **state)
@@ -488,6 +520,7 @@ main(void)
 		cmocka_unit_test(test_distance),
 		cmocka_unit_test(test_one_car),
 		cmocka_unit_test(test_two_cars),
+		cmocka_unit_test(test_other_plate_same_place),
 		cmocka_unit_test(test_close_by_frames_and_time),
 		cmocka_unit_test(test_min_frames),
 		cmocka_unit_test(test_votes),
