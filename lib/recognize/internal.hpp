@@ -27,6 +27,10 @@ struct binarisation {
 	int offset;
 };
 
+/* A box's centre column (and row), as the reader measures pitch and slope. */
+static inline float centre_x(const cv::Rect &b) { return b.x + b.width / 2.0f; }
+static inline float centre_y(const cv::Rect &b) { return b.y + b.height / 2.0f; }
+
 struct row_hyp {
 	int polarity;
 	std::vector<cv::Rect> boxes;	/* left to right */

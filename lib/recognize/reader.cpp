@@ -6,7 +6,8 @@
  * the glyph classifier (with a noise class) scores each box; a small beam
  * over each row keeps every box as its likely characters or drops it as
  * noise (a glyph crowding the one before pays); rows vote for strings,
- * which get a length prior and the US format prior.  Runs inside rec_run()'s exception fence.
+ * which get a length prior and the US format prior.  Runs inside
+ * rec_run()'s exception fence.
  */
 #include <algorithm>
 #include <cmath>
@@ -143,8 +144,7 @@ row_pitch(const row_hyp &row)
 	if (b.size() < 3)
 		return 0;
 	for (size_t i = 1; i < b.size(); i++)
-		pitches.push_back((b[i].x + b[i].width / 2.0f) -
-				  (b[i - 1].x + b[i - 1].width / 2.0f));
+		pitches.push_back(centre_x(b[i]) - centre_x(b[i - 1]));
 	std::sort(pitches.begin(), pitches.end());
 	return pitches[(pitches.size() + 1) / 4];
 }
@@ -172,15 +172,15 @@ add_windows(const cv::Mat &plate, const row_hyp &row,
 	float w = widths[widths.size() / 2];
 	if (pitch < 4)
 		return;
-	float first = b.front().x + b.front().width / 2.0f;
-	float last = b.back().x + b.back().width / 2.0f;
+	float first = centre_x(b.front());
+	float last = centre_x(b.back());
 	for (int k = 1; k <= 2; k++) {
 		centres.push_back(first - k * pitch);
 		centres.push_back(last + k * pitch);
 	}
 	for (size_t i = 1; i < b.size(); i++) {
-		float a = b[i - 1].x + b[i - 1].width / 2.0f;
-		float c = b[i].x + b[i].width / 2.0f;
+		float a = centre_x(b[i - 1]);
+		float c = centre_x(b[i]);
 		int n = (int)std::lround((c - a) / pitch) - 1;
 		for (int k = 1; k <= n && n <= 3; k++)
 			centres.push_back(a + (c - a) * k / (n + 1));
@@ -331,7 +331,7 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 				   one (a broken stem read as a 1) */
 				float crowd = 0;
 				if (pitch > 0 && bi.last_w > 0) {
-					float d = (c.box.x + c.box.width / 2.0f) -
+					float d = centre_x(c.box) -
 						  (bi.last_x + bi.last_w / 2.0f);
 					if (d < CROWD_PITCH * pitch)
 						crowd = CROWD_COST;
@@ -408,7 +408,7 @@ reader::read(const cv::Mat &grey, int top_n, plate_read &r)
 	for (int k : best.kept) {
 		const glyph_cand &c = cands[k];
 		/* back from the levelled plate: columns moved by dy */
-		float dy = slope * (c.box.x + c.box.width / 2.0f - plate.cols / 2.0f);
+		float dy = slope * (centre_x(c.box) - plate.cols / 2.0f);
 		r.boxes.push_back(cv::Rect((int)(c.box.x * s),
 					   (int)std::lround((c.box.y + dy) * s),
 					   (int)std::ceil(c.box.width * s),

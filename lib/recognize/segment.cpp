@@ -407,10 +407,8 @@ row_slope(const std::vector<row_hyp> &hyps)
 		pair.clear();
 		for (size_t i = 0; i < b.size(); i++)
 			for (size_t j = i + 1; j < b.size(); j++) {
-				float dx = (b[j].x + b[j].width / 2.0f) -
-					   (b[i].x + b[i].width / 2.0f);
-				float dy = (b[j].y + b[j].height / 2.0f) -
-					   (b[i].y + b[i].height / 2.0f);
+				float dx = centre_x(b[j]) - centre_x(b[i]);
+				float dy = centre_y(b[j]) - centre_y(b[i]);
 				if (dx >= 1)
 					pair.push_back(dy / dx);
 			}

@@ -91,26 +91,31 @@ feed(struct tracker *tr, int64_t n, int k, const char **texts, const float *conf
 	frame_unref(f);
 }
 
+/* A new tracker with p, its reads recorded from none. */
+static struct tracker *
+tracker_with(const struct tracker_params *p)
+{
+	struct tracker *tr = NULL;
+
+	n_closed = n_early = 0;
+	assert_int_equal(tracker_new(p, on_closed, NULL, &tr), 0);
+	return tr;
+}
+
 static struct tracker *
 tracker(int64_t close_frames, int64_t min_frames)
 {
 	struct tracker_params p = { close_frames, 2000000, min_frames, 0, 0, 0 };
-	struct tracker *tr = NULL;
 
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
-	return tr;
+	return tracker_with(&p);
 }
 
 static struct tracker *
 tracker_early_conf(double conf)
 {
 	struct tracker_params p = { 3, 2000000, 2, conf, 0, 0 };
-	struct tracker *tr = NULL;
 
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
-	return tr;
+	return tracker_with(&p);
 }
 
 /*
@@ -180,8 +185,7 @@ test_early_read_agreed(void **state)
 	struct tracker *tr = NULL;
 
 	(void)state;
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	tr = tracker_with(&p);
 	feed(tr, 0, 1, &t, (float[]){ 10 }, (int[]){ 100 }, 0);
 	feed(tr, 1, 1, &t, (float[]){ 12 }, (int[]){ 150 }, 100000);
 	assert_int_equal(n_early, 0);	/* 2 frames agree: not yet */
@@ -192,8 +196,7 @@ test_early_read_agreed(void **state)
 	tracker_free(tr);
 
 	/* 3 frames of one text among 7 that disagree: no majority, no early read */
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	tr = tracker_with(&p);
 	for (int i = 0; i < 7; i++)
 		feed(tr, i, 1, i % 3 == 0 ? &t : i % 3 == 1 ? &other : &third, (float[]){ 10 },
 		    (int[]){ 100 + 50 * i }, i * 100000);
@@ -217,8 +220,7 @@ test_early_read_changed(void **state)
 	int i;
 
 	(void)state;
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	tr = tracker_with(&p);
 	for (i = 0; i < 3; i++)
 		feed(tr, i, 1, &wrong, (float[]){ 10 }, (int[]){ 100 + 50 * i }, i * 100000);
 	assert_int_equal(n_early, 1);
@@ -310,16 +312,14 @@ test_other_plate_same_place(void **state)
 	struct tracker *tr = NULL;
 
 	(void)state;
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	tr = tracker_with(&p);
 	feed(tr, 0, 1, &a, (float[]){ 70 }, (int[]){ 400 }, 0);
 	feed(tr, 30, 1, &b, (float[]){ 70 }, (int[]){ 400 }, 3000000);
 	assert_int_equal(tracker_open(tr), 2);
 	tracker_free(tr);
 	assert_int_equal(n_closed, 2);
 	assert_string_not_equal(track_text(&closed[0]), track_text(&closed[1]));
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	tr = tracker_with(&p);
 	feed(tr, 0, 1, &a, (float[]){ 70 }, (int[]){ 400 }, 0);
 	feed(tr, 1, 1, &b, (float[]){ 60 }, (int[]){ 400 }, 100000);
 	assert_int_equal(tracker_open(tr), 1);
@@ -410,10 +410,8 @@ after_van_more(struct tracker *tr, const char *after, int64_t from, int64_t to)
 static struct tracker *
 after_van(const struct tracker_params *p, const char *text, const char *after, int n)
 {
-	struct tracker *tr = NULL;
+	struct tracker *tr = tracker_with(p);
 
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(p, on_closed, NULL, &tr), 0);
 	pass(tr, 0, text, 100);
 	nothing(tr, 4, 16);
 	after_van_more(tr, after, 16, 16 + n);
@@ -435,8 +433,7 @@ test_occlusion_one_read(void **state)
 	struct tracker *tr = NULL;
 
 	(void)state;
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	tr = tracker_with(&p);
 	pass(tr, 0, text, 100);
 	assert_int_equal(n_early, 1);
 	nothing(tr, 4, 16);
@@ -494,8 +491,7 @@ test_occlusion_one_read(void **state)
 	 * track began within the window, so the closed one waits for its
 	 * first read, due 2.3 s after that last frame.
 	 */
-	n_closed = n_early = 0;
-	assert_int_equal(tracker_new(&p, on_closed, NULL, &tr), 0);
+	tr = tracker_with(&p);
 	pass(tr, 0, text, 100);
 	nothing(tr, 4, 21);
 	after_van_more(tr, "ABC123", 21, 23);

@@ -123,7 +123,8 @@ test_rendered_plates(void **state)
 	 * and the test font (DejaVu Sans Condensed Bold) draws A and M
 	 * unlike any plate font, so the shipped model reads A as V and M as
 	 * N here (11 of 16 among the candidates, 6 top-1, 12 of 14 states
-	 * with the classifier of 2026-12-06).  The state guess reads ordinary words and must work.
+	 * with the classifier of 2026-12-06).  The state guess reads
+	 * ordinary words and must work.
 	 */
 	assert_true(intop * 2 >= n);
 	assert_true(states_right * 10 >= states * 7);

@@ -484,11 +484,11 @@ def main():
 	print('synthetic plates %d, samples %d' % (m, nsyn - nreal))
 	nf = font_samples(args.fonts, rng, X, Y, args.font_plate_wh,
 			  args.small_blur)
-	ne = len(X)
+	nfont = len(X)
+	print('font plates %d (%d fonts), samples %d' % (args.fonts, nf, nfont - nsyn))
 	if args.edge_windows > 0:
 		edge_samples(items, rng, X, Y, args.edge_windows)
-	print('pitch windows beside the rows (noise): %d' % (len(X) - ne))
-	print('font plates %d (%d fonts), samples %d' % (args.fonts, nf, len(X) - nsyn))
+	print('pitch windows beside the rows (noise): %d' % (len(X) - nfont))
 	X = np.asarray(X, np.float16)
 	Y = np.asarray(Y, np.int64)
 	print('class counts', np.bincount(Y, minlength=ps.NOISE + 1).tolist())
